@@ -1,0 +1,2 @@
+export * from './backend.js';
+export * from './engine.js';
