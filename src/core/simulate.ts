@@ -7,6 +7,7 @@
  * next exists. Inside an enclosing `tf.grad`, what the tape keeps depends on the gradient mode.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import '../tensor/gradients.js';
 import { withIsolatedTape, withTapePaused } from '../tensor/engine.js';
 import { SpecError } from './errors.js';
 import { formatGradientMode, type GradientMode } from './gradient-mode.js';
@@ -15,7 +16,7 @@ import { euler } from './integrators/euler.js';
 import { map } from './integrators/map.js';
 import { checkProbes, probeName, readProbe, type Probe, type Trace } from './probes.js';
 import { makeSolution, type EventRecord, type Solution, type StopReason } from './solution.js';
-import type { DynamicalSystem } from './system.js';
+import type { DynamicalSystem, StepCounts } from './system.js';
 import { disposeTree, fromTensors, keepTree, leaves, mapTree, tensorsOf, type TensorTree } from './tree.js';
 
 export interface ConvergeCondition {
@@ -236,7 +237,7 @@ export function simulate<S extends TensorTree, P extends TensorTree, U extends T
   };
   const countStep = req.countEvents
     ? (previous: S, next: S) => {
-        const counts = withTapePaused(() => req.system.counts!(previous, next, req.input, req.params));
+        const counts = withTapePaused(() => tf.tidy(() => req.system.counts!(previous, next, req.input, req.params) as unknown as tf.TensorContainer)) as unknown as StepCounts;
         const row: Record<string, Record<string, number>> = {};
         for (const [layer, counters] of Object.entries(counts)) {
           row[layer] = {};
@@ -409,8 +410,7 @@ function solveImplicit<S extends TensorTree, P extends TensorTree, U extends Ten
       withIsolatedTape(() => {
         const sStar = fromTensors(fixedPoint, saved.slice(0, stateCount));
         const thetaStar = saved.slice(stateCount);
-        const sizes = stateLeaves.map((l) => l.tensor.size);
-        const v = tf.split(dy, sizes).map((part, i) => tf.reshape(part, stateLeaves[i]!.tensor.shape));
+        const v = unflatten(dy, stateLeaves);
         let w = v.map((x) => tf.keep(x.clone()));
         for (let it = 0; it < maxIterations; it++) {
           const wPrev = w;
@@ -441,12 +441,19 @@ function solveImplicit<S extends TensorTree, P extends TensorTree, U extends Ten
     return { value, gradFunc };
   });
   const attached = tf.tidy(() => {
-    const value = flat(...thetas);
-    const sizes = stateLeaves.map((l) => l.tensor.size);
-    const parts = tf.split(value, sizes).map((p, i) => tf.reshape(p, stateLeaves[i]!.tensor.shape));
-    return fromTensors(fixedPoint, parts) as tf.TensorContainer;
+    return fromTensors(fixedPoint, unflatten(flat(...thetas), stateLeaves)) as tf.TensorContainer;
   }) as unknown as S;
   keepTree(attached);
   disposeTree(fixedPoint);
   return { ...result, state: attached };
+}
+
+/** Cuts a flat vector into tensors shaped like `like` (slices rather than split: tfjs's SplitV gradient fails for one part). */
+function unflatten(flat: tf.Tensor, like: readonly { tensor: tf.Tensor }[]): tf.Tensor[] {
+  let offset = 0;
+  return like.map(({ tensor }) => {
+    const part = tf.reshape(tf.slice(flat, [offset], [tensor.size]), tensor.shape);
+    offset += tensor.size;
+    return part;
+  });
 }
