@@ -1,0 +1,11 @@
+/**
+ * The job registry: what a spec's `job.kind` may name. Adding a job: a file here exporting a `JobEntry`
+ * (strict zod options, the systems it drives, `run`), a `register` line below, a test, and a sims/ file.
+ */
+import { createRegistry } from '../core/registry.js';
+import { hopfieldRecall } from './hopfield-recall.js';
+import type { JobEntry } from './job.js';
+
+export type { JobContext, JobEntry, Metrics } from './job.js';
+export const jobs = createRegistry<JobEntry>('job kind');
+jobs.register(hopfieldRecall.kind, hopfieldRecall);

@@ -1,0 +1,143 @@
+/**
+ * Helpers shared by the kernels in this folder: the slice of the wasm backend's interface they use, a scope
+ * that runs other wasm kernels and frees every intermediate, and an adapter that runs tfjs's pure-JS
+ * reference kernel (from the cpu backend) on wasm tensors for kernels with no usable composition.
+ *
+ * How tfjs-backend-wasm kernels compose: a kernelFunc receives `{inputs, attrs, backend}` with
+ * TensorInfos (`{dataId, shape, dtype}`), allocates its output with `backend.makeOutput`, and may call
+ * other kernelFuncs directly; whatever it allocated and does not return is released with
+ * `backend.disposeData` (reshape shares the input's buffer and bumps its refcount, so releasing a reshape is
+ * a decrement). Nothing here goes through tf ops, so nothing touches the engine's tensor count or tape.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+type DataId = object;
+
+/** The part of tfjs-backend-wasm's BackendWasm that these kernels use. */
+export interface WasmBackend extends tf.KernelBackend {
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.backend_util.BackendValues): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
+  disposeData(dataId: DataId, force?: boolean): boolean;
+  readSync(dataId: DataId): tf.backend_util.BackendValues;
+  incRef(dataId: DataId): void;
+}
+
+export type Shape4 = [number, number, number, number];
+
+/** The arguments tfjs passes to a kernelFunc, typed for the wasm backend. */
+export interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  attrs?: tf.NamedAttrMap;
+  backend: tf.KernelBackend;
+}
+
+/**
+ * Runs other wasm kernels and remembers what they allocated; `dispose()` frees all of it except what was
+ * `keep()`-ed. Use through `compose()`.
+ */
+export class KernelScope {
+  private readonly made: tf.TensorInfo[] = [];
+
+  constructor(readonly backend: WasmBackend) {}
+
+  run(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
+    const kernel = tf.getKernel(kernelName, 'wasm');
+    if (!kernel) throw new Error(`neurodyn wasm kernels: kernel ${kernelName} is not registered for wasm`);
+    const out = kernel.kernelFunc({ inputs, attrs, backend: this.backend }) as tf.TensorInfo | tf.TensorInfo[];
+    if (Array.isArray(out)) throw new Error(`neurodyn wasm kernels: ${kernelName} returned several outputs`);
+    this.made.push(out);
+    return out;
+  }
+
+  /** Allocates an output buffer that this scope frees unless kept (contents uninitialised unless `values`). */
+  alloc(shape: number[], dtype: tf.DataType = 'float32', values?: tf.backend_util.BackendValues): tf.TensorInfo {
+    const out = this.backend.makeOutput(shape, dtype, undefined, values);
+    this.made.push(out);
+    return out;
+  }
+
+  reshape(x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  /** Transpose; a no-op permutation costs a copy in tfjs-wasm, so it is skipped here. */
+  transpose(x: tf.TensorInfo, perm: number[]): tf.TensorInfo {
+    if (perm.every((p, i) => p === i)) return x;
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  slice(x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+    if (size.every((s, i) => s === x.shape[i]) && begin.every((b) => b === 0)) return x;
+    return this.run('Slice', { x }, { begin, size });
+  }
+
+  pad(x: tf.TensorInfo, paddings: Array<[number, number]>, constantValue = 0): tf.TensorInfo {
+    if (paddings.every(([a, b]) => a === 0 && b === 0)) return x;
+    return this.run('PadV2', { x }, { paddings, constantValue });
+  }
+
+  sum(x: tf.TensorInfo, axis: number[], keepDims = false): tf.TensorInfo {
+    return this.run('Sum', { x }, { axis, keepDims });
+  }
+
+  keep<T extends tf.TensorInfo>(t: T): T {
+    const i = this.made.lastIndexOf(t);
+    if (i >= 0) this.made.splice(i, 1);
+    return t;
+  }
+
+  dispose(): void {
+    for (const t of this.made.splice(0)) this.backend.disposeData(t.dataId);
+  }
+}
+
+/**
+ * Runs `fn` with a fresh KernelScope and frees every intermediate, also on error. The result must be a
+ * buffer that the scope allocated (directly or through a kernel it ran), never one of the kernel's inputs.
+ */
+export function compose(backend: tf.KernelBackend, fn: (s: KernelScope) => tf.TensorInfo): tf.TensorInfo {
+  const s = new KernelScope(backend as WasmBackend);
+  try {
+    return s.keep(fn(s));
+  } finally {
+    s.dispose();
+  }
+}
+
+/** NCHW -> NHWC helpers for the kernels that accept `dataFormat`. */
+export const TO_NHWC = [0, 2, 3, 1];
+export const TO_NCHW = [0, 3, 1, 2];
+
+/**
+ * A wasm kernelFunc that runs the cpu backend's reference implementation of `kernelName`: it copies the
+ * inputs out of the wasm heap into the (lazily initialised) cpu backend, runs the kernel there and copies
+ * the outputs back. For kernels whose wasm implementation is missing or wrong and that have no composition
+ * in terms of wasm kernels worth writing; it costs two copies plus tfjs's plain-JS loops.
+ */
+export function delegateToCpu(kernelName: string): tf.KernelFunc {
+  return ({ inputs, attrs, backend }) => {
+    const wasm = backend as WasmBackend;
+    const cpuKernel = tf.getKernel(kernelName, 'cpu');
+    const cpu = tf.engine().findBackend('cpu');
+    if (!cpuKernel || !cpu) throw new Error(`neurodyn wasm kernels: ${kernelName} needs the cpu backend's reference kernel`);
+    const moved: tf.TensorInfo[] = [];
+    try {
+      const cpuInputs: tf.NamedTensorInfoMap = {};
+      for (const [name, info] of Object.entries(inputs)) {
+        if (!info) continue;
+        const values = wasm.readSync(info.dataId);
+        const dataId = cpu.write(values, info.shape, info.dtype);
+        const t = { dataId, shape: info.shape, dtype: info.dtype };
+        moved.push(t);
+        cpuInputs[name] = t;
+      }
+      const out = cpuKernel.kernelFunc({ inputs: cpuInputs, attrs: attrs ?? {}, backend: cpu }) as tf.TensorInfo | tf.TensorInfo[];
+      const outs = Array.isArray(out) ? out : [out];
+      moved.push(...outs);
+      const back = outs.map((o) => wasm.makeOutput(o.shape, o.dtype, undefined, cpu.readSync(o.dataId)));
+      return Array.isArray(out) ? back : back[0]!;
+    } finally {
+      for (const t of moved) cpu.disposeData(t.dataId);
+    }
+  };
+}
