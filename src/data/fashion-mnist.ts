@@ -4,7 +4,7 @@
  * holds them, else from the folder where Debian's package `dataset-fashion-mnist` installs them
  * (`/usr/share/datasets/fashion-mnist`, gzipped), which CI installs.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { DataError } from '../core/errors.js';
 import type { Split } from './dataset.js';
 import { findIdxFiles, IDX_FILE_NAMES, loadIdxFolder } from './idx-folder.js';
@@ -43,6 +43,7 @@ export interface FashionMnistOptions {
  */
 export function loadFashionMnist(options: FashionMnistOptions = {}): Split {
   const places = [options.dataDir, options.systemDir ?? DEBIAN_FASHION_MNIST_DIR].filter((d): d is string => d !== undefined);
+  if (options.dataDir !== undefined) checkReadableFolder(options.dataDir);
   for (const dir of places) {
     if (!existsSync(dir)) continue;
     const { missing } = findIdxFiles(dir);
@@ -52,7 +53,20 @@ export function loadFashionMnist(options: FashionMnistOptions = {}): Split {
   const fileList = Object.values(IDX_FILE_NAMES).map((f) => `${f}(.gz)`).join(', ');
   throw new DataError(
     `Fashion-MNIST not found: looked in ${places.map((p) => JSON.stringify(p)).join(' and ')} for ${fileList}. ` +
-      'Pass --data-dir DIR with a folder holding these files (from https://github.com/zalandoresearch/fashion-mnist), ' +
+      'Pass --data-dir DIR with a folder holding these files (the standard Fashion-MNIST release), ' +
       `or install them system-wide with \`apt-get install dataset-fashion-mnist\` (Debian/Ubuntu; installs to ${DEBIAN_FASHION_MNIST_DIR}).`,
   );
+}
+
+/** A folder the user named explicitly must exist and be readable: a typo should not silently fall back. */
+function checkReadableFolder(dir: string): void {
+  let stat;
+  try {
+    stat = statSync(dir);
+    if (stat.isDirectory()) readdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(`data folder ${JSON.stringify(dir)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (e as Error).message})`}; pass --data-dir with a folder of MNIST-format IDX files`);
+  }
+  if (!stat.isDirectory()) throw new DataError(`data folder ${JSON.stringify(dir)} is a file, not a folder; pass --data-dir with a folder of MNIST-format IDX files`);
 }
