@@ -2,6 +2,7 @@
  * Helpers over the tfjs engine that the core needs and tfjs does not export as ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import './gradients.js';
 
 /** Number of live tensors; the leak tests compare it before and after a run. */
 export function liveTensorCount(): number {

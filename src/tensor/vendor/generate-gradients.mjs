@@ -13,8 +13,14 @@
  * vitest/vite), inlining the gradient configs and the stateless op wrappers they call, and redirecting the
  * few stateful modules (engine, tensor class, registries, environment) to the public API of the one
  * tfjs-core that the program loaded, so that exactly one engine, kernel registry and gradient registry
- * exist. `registerGradient` is wrapped so that a gradient someone else already registered (for example
- * @tensorflow/tfjs loaded by tfjs-node) is left alone and nothing warns.
+ * exist. Instead of registering at import, the module exports the configs (GRADIENT_CONFIGS) and
+ * src/tensor/gradients.ts registers those not registered yet, so that a gradient someone else registered
+ * (for example @tensorflow/tfjs loaded by tfjs-node) is left alone and nothing warns.
+ *
+ * A few gradient functions call chained ops (`t.reshape(...)`, `t.slice(...)`), which exist only when
+ * tfjs-core's chained-op side-effect modules are loaded (the union package does; tfjs-core's node bundle
+ * does not). Those calls are rewritten to the functional ops (REWRITES below); the script fails if a
+ * rewrite no longer matches, so a tfjs-core upgrade cannot silently bring one back.
  */
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
@@ -34,9 +40,23 @@ const SHIMS = {
   environment: `export const env = tf.env;`,
   globals: `export const tidy = tf.tidy;\nexport const dispose = tf.dispose;`,
   base: `export const backend_util = tf.backend_util;`,
-  kernel_registry:
-    `export function registerGradient(config) {\n` +
-    `  if (tf.getGradient(config.kernelName) == null) tf.registerGradient(config);\n}`,
+  // Only register_all_gradients.js calls it, in the loop that is replaced by an export below.
+  kernel_registry: `export const registerGradient = tf.registerGradient;`,
+};
+
+/** Chained-op calls in gradient sources -> functional calls, with the imports they need. */
+const REWRITES = {
+  'gradients/Prod_grad.js': [
+    ['permutedX.reshape(newShape)', 'reshape(permutedX, newShape)'],
+    ['prodGrad.reshape(permutedX.shape)', 'reshape(prodGrad, permutedX.shape)'],
+  ],
+  'gradients/GatherV2_grad.js': [
+    ['x.split(batchSize, 0)', 'split(x, batchSize, 0)'],
+    ['indices.slice(i, 1), dy.slice(i, 1)', 'slice(indices, i, 1), slice(dy, i, 1)'],
+    ['stacked.reshape(x.shape)', 'reshape(stacked, x.shape)'],
+    [`import { reshape } from '../ops/reshape';`,
+      `import { reshape } from '../ops/reshape';\nimport { slice } from '../ops/slice';\nimport { split } from '../ops/split';`],
+  ],
 };
 
 const plugin = {
@@ -49,6 +69,15 @@ const plugin = {
         throw new Error(`${a.importer} imports the stateful module ${rel}; add a shim for it`);
       }
       return undefined;
+    });
+    b.onLoad({ filter: /\/gradients\/(Prod|GatherV2)_grad\.js$/ }, (a) => {
+      const rel = path.relative(dist, a.path);
+      let contents = fs.readFileSync(a.path, 'utf8');
+      for (const [from, to] of REWRITES[rel] ?? []) {
+        if (!contents.includes(from)) throw new Error(`${rel}: expected ${JSON.stringify(from)}; update REWRITES`);
+        contents = contents.replace(from, to);
+      }
+      return { contents, loader: 'js', resolveDir: path.dirname(a.path) };
     });
     b.onLoad({ filter: /.*/, namespace: 'shim' }, (a) => ({
       contents: `import * as tf from '@tensorflow/tfjs-core';\n${SHIMS[a.path]}\n`,
@@ -69,7 +98,10 @@ const result = await esbuild.build({
   legalComments: 'inline',
   logLevel: 'warning',
 });
-const code = result.outputFiles[0].text;
+const LOOP = /for \(const gradientConfig of gradConfigs\) \{\s*registerGradient\w*\(gradientConfig\);\s*\}\s*$/;
+const bundled = result.outputFiles[0].text;
+if (!LOOP.test(bundled)) throw new Error('the registration loop at the end of register_all_gradients.js changed; update LOOP');
+const code = bundled.replace(LOOP, 'export const GRADIENT_CONFIGS = Object.freeze(gradConfigs);\n');
 const header = `// @ts-nocheck
 /* eslint-disable */
 /**
@@ -77,7 +109,7 @@ const header = `// @ts-nocheck
  * (dist/register_all_gradients.js and what it imports). Do not edit; regenerate after upgrading tfjs-core.
  * Copyright Google LLC, Apache License 2.0 (see the @license blocks below).
  *
- * Importing this module registers tfjs-core's gradient configs (those not registered already).
+ * Exports tfjs-core's gradient configs; src/tensor/gradients.ts registers them.
  */
 export const TFJS_CORE_VERSION = '${version}';
 `;

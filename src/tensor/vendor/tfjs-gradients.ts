@@ -5,7 +5,7 @@
  * (dist/register_all_gradients.js and what it imports). Do not edit; regenerate after upgrading tfjs-core.
  * Copyright Google LLC, Apache License 2.0 (see the @license blocks below).
  *
- * Importing this module registers tfjs-core's gradient configs (those not registered already).
+ * Exports tfjs-core's gradient configs; src/tensor/gradients.ts registers them.
  */
 export const TFJS_CORE_VERSION = '4.22.0';
 // node_modules/@tensorflow/tfjs-core/dist/kernel_names.js
@@ -3342,6 +3342,34 @@ var fusedBatchNormGradConfig = {
   }
 };
 
+// node_modules/@tensorflow/tfjs-core/dist/ops/slice.js
+/**
+ * @license
+ * Copyright 2018 Google LLC. All Rights Reserved.
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ * http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ * =============================================================================
+ */
+function slice_(x, begin, size) {
+  const $x = convertToTensor(x, "x", "slice", "string_or_numeric");
+  if ($x.rank === 0) {
+    throw new Error("Slicing scalar is not possible");
+  }
+  const inputs = { x: $x };
+  const attrs = { begin, size };
+  return ENGINE.runKernel(Slice, inputs, attrs);
+}
+var slice = /* @__PURE__ */ op({ slice_ });
+
 // node_modules/@tensorflow/tfjs-core/dist/ops/stack.js
 /**
  * @license
@@ -3449,12 +3477,12 @@ var gatherGradConfig = {
     };
     if (batchDims === 1) {
       const batchSize = x.shape[0];
-      const xBatch = x.split(batchSize, 0);
+      const xBatch = split(x, batchSize, 0);
       const derXBatched = () => {
         const stacked = stack(xBatch.map((x2, i) => {
-          return derXBatch(x2, indices.slice(i, 1), dy.slice(i, 1))();
+          return derXBatch(x2, slice(indices, i, 1), slice(dy, i, 1))();
         }));
-        return stacked.reshape(x.shape);
+        return reshape(stacked, x.shape);
       };
       return { x: derXBatched, indices: () => indices };
     } else {
@@ -4253,34 +4281,6 @@ var minimumGradConfig = {
   }
 };
 
-// node_modules/@tensorflow/tfjs-core/dist/ops/slice.js
-/**
- * @license
- * Copyright 2018 Google LLC. All Rights Reserved.
- * Licensed under the Apache License, Version 2.0 (the "License");
- * you may not use this file except in compliance with the License.
- * You may obtain a copy of the License at
- *
- * http://www.apache.org/licenses/LICENSE-2.0
- *
- * Unless required by applicable law or agreed to in writing, software
- * distributed under the License is distributed on an "AS IS" BASIS,
- * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
- * See the License for the specific language governing permissions and
- * limitations under the License.
- * =============================================================================
- */
-function slice_(x, begin, size) {
-  const $x = convertToTensor(x, "x", "slice", "string_or_numeric");
-  if ($x.rank === 0) {
-    throw new Error("Slicing scalar is not possible");
-  }
-  const inputs = { x: $x };
-  const attrs = { begin, size };
-  return ENGINE.runKernel(Slice, inputs, attrs);
-}
-var slice = /* @__PURE__ */ op({ slice_ });
-
 // node_modules/@tensorflow/tfjs-core/dist/gradients/MirrorPad_grad.js
 /**
  * @license
@@ -4776,9 +4776,9 @@ function prodsGradFn_(x, dy, axis) {
   const removedShape = newShape.splice(xRank - axis.length, axis.length);
   const endPartShape = removedShape.reduce((p, c) => p * c, 1);
   newShape.push(endPartShape);
-  const reshapedPermutedX = permutedX.reshape(newShape);
+  const reshapedPermutedX = reshape(permutedX, newShape);
   let prodGrad = prodGradFn_(reshapedPermutedX, dy, finalProdAxis);
-  prodGrad = prodGrad.reshape(permutedX.shape);
+  prodGrad = reshape(prodGrad, permutedX.shape);
   if (xPermutation != null) {
     const undoPermutation = backend_util2.getUndoAxesPermutation(xPermutation);
     prodGrad = transpose(prodGrad, undoPermutation);
@@ -6192,9 +6192,7 @@ var zerosLikeGradConfig = {
 
 // shim:kernel_registry
 import * as tf6 from "@tensorflow/tfjs-core";
-function registerGradient2(config) {
-  if (tf6.getGradient(config.kernelName) == null) tf6.registerGradient(config);
-}
+var registerGradient2 = tf6.registerGradient;
 
 // node_modules/@tensorflow/tfjs-core/dist/register_all_gradients.js
 /**
@@ -6320,6 +6318,4 @@ var gradConfigs = [
   unsortedSegmentSumGradConfig,
   zerosLikeGradConfig
 ];
-for (const gradientConfig of gradConfigs) {
-  registerGradient2(gradientConfig);
-}
+export const GRADIENT_CONFIGS = Object.freeze(gradConfigs);

@@ -118,26 +118,43 @@ export function delegateToCpu(kernelName: string): tf.KernelFunc {
   return ({ inputs, attrs, backend }) => {
     const wasm = backend as WasmBackend;
     const cpuKernel = tf.getKernel(kernelName, 'cpu');
-    const cpu = tf.engine().findBackend('cpu');
+    const cpu = tf.engine().findBackend('cpu') as (tf.KernelBackend & { firstUse?: boolean }) | null;
+    if (cpu?.firstUse) cpu.firstUse = false; // its "install tfjs-node" console banner, see quietCpu in ../backend.ts
     if (!cpuKernel || !cpu) throw new Error(`neurodyn wasm kernels: ${kernelName} needs the cpu backend's reference kernel`);
     const moved: tf.TensorInfo[] = [];
+    // Kernels receive engine Tensors; the cpu kernels read `rank` and `size` besides the TensorInfo fields.
+    const toCpu = (info: tf.TensorInfo): tf.TensorInfo => {
+      const dataId = cpu.write(wasm.readSync(info.dataId), info.shape, info.dtype);
+      const t = { dataId, shape: info.shape, dtype: info.dtype, rank: info.shape.length, size: tf.util.sizeFromShape(info.shape) };
+      moved.push(t);
+      return t;
+    };
     try {
-      const cpuInputs: tf.NamedTensorInfoMap = {};
-      for (const [name, info] of Object.entries(inputs)) {
-        if (!info) continue;
-        const values = wasm.readSync(info.dataId);
-        const dataId = cpu.write(values, info.shape, info.dtype);
-        const t = { dataId, shape: info.shape, dtype: info.dtype };
-        moved.push(t);
-        cpuInputs[name] = t;
-      }
-      const out = cpuKernel.kernelFunc({ inputs: cpuInputs, attrs: attrs ?? {}, backend: cpu }) as tf.TensorInfo | tf.TensorInfo[];
+      // Most kernels take named inputs; a few (Concat, Einsum, AddN, Pack) take an array.
+      const cpuInputs = Array.isArray(inputs)
+        ? (inputs as tf.TensorInfo[]).map(toCpu)
+        : Object.fromEntries(Object.entries(inputs).flatMap(([k, v]) => (v ? [[k, toCpu(v)]] : [])));
+      const out = cpuKernel.kernelFunc({ inputs: cpuInputs as tf.NamedTensorInfoMap, attrs: attrs ?? {}, backend: cpu }) as tf.TensorInfo | tf.TensorInfo[];
       const outs = Array.isArray(out) ? out : [out];
       moved.push(...outs);
-      const back = outs.map((o) => wasm.makeOutput(o.shape, o.dtype, undefined, cpu.readSync(o.dataId)));
+      // The cpu backend may hold an int32 result in a Float32Array; wasm copies bytes, so convert first.
+      const back = outs.map((o) => wasm.makeOutput(o.shape, o.dtype, undefined, asDtype(cpu.readSync(o.dataId), o.dtype)));
       return Array.isArray(out) ? back : back[0]!;
     } finally {
       for (const t of moved) cpu.disposeData(t.dataId);
     }
   };
+}
+
+function asDtype(values: tf.backend_util.BackendValues, dtype: tf.DataType): tf.backend_util.BackendValues {
+  switch (dtype) {
+    case 'float32':
+      return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
+    case 'int32':
+      return values instanceof Int32Array ? values : Int32Array.from(values as ArrayLike<number>);
+    case 'bool':
+      return values instanceof Uint8Array ? values : Uint8Array.from(values as ArrayLike<number>);
+    default:
+      return values;
+  }
 }
