@@ -2,8 +2,13 @@
  * Probes: what to record during a solve. A probe reads a state variable (by its dotted path), the
  * system's `energy` or its `readout`, after the initial state and after every `every`-th step, and always
  * after the last step taken. Values are read *after* the step's update (Brian2's `when`: here always
- * 'after-step'). Recorded values are constants (not differentiable) and are stacked into a trace of shape
- * [records, ...value shape], with `steps` giving the step index of each record.
+ * 'after-step'). Recorded values are stacked into a trace of shape [records, ...value shape], with `steps`
+ * giving the step index of each record. They are constants (not differentiable) unless the probe is
+ * `differentiable`: then they are read with the tape on, so that a loss on intermediate states
+ * (Σ_t w_t · L(readout(s_t)), as in attacks on early states of a relaxation) can be differentiated. Only the
+ * `unrolled` gradient mode records the steps themselves, so only there does the gradient reach back through
+ * every recorded step; under `truncated` and `implicit` the loop runs with the tape paused and intermediate
+ * records are constants (only the final state carries a gradient).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SpecError } from './errors.js';
@@ -19,6 +24,8 @@ export interface Probe {
   readonly every?: number;
   /** `mean` averages over the batch (first) axis before recording. */
   readonly reduce?: 'none' | 'mean';
+  /** Record with the gradient tape on (see above); default false. */
+  readonly differentiable?: boolean;
 }
 
 export interface Trace {
