@@ -1,0 +1,124 @@
+/**
+ * `--compare`: in one go on one machine, runs the OpenBLAS roofline (roofline.py), the PyTorch reference
+ * (torch_reference.py --threads N) and our workloads, then prints a table of ms/step, the ratio
+ * torch ms / ours ms (> 1: we are faster) and our GFLOP/s as a percentage of the sgemm rate.
+ * A missing python3, NumPy or PyTorch is reported with the package to install; our numbers are printed anyway.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchResult, Skipped } from './runner.js';
+
+export interface RefLine {
+  workload: string;
+  ms_per_step: number;
+  gflops?: number;
+  steps?: number;
+  impl?: string;
+  threads?: number;
+}
+
+const canImport = (py: string, mod: string): boolean | 'no-python' => {
+  const r = spawnSync(py, ['-c', `import ${mod}`], { stdio: 'ignore' });
+  if (r.error) return 'no-python';
+  return r.status === 0;
+};
+
+/**
+ * The python3 to use for `mod`: the one given, else `python3` on PATH, else /usr/bin/python3 (Debian's
+ * python3-torch lives there; a pyenv python3 on PATH does not see it). Returns the command or a message.
+ */
+export function findPython(mod: 'torch' | 'numpy', explicit?: string): { py: string } | { missing: string } {
+  const pkg = mod === 'torch' ? 'python3-torch' : 'python3-numpy';
+  const candidates = explicit ? [explicit] : ['python3', '/usr/bin/python3'];
+  let anyPython = false;
+  for (const py of candidates) {
+    const ok = canImport(py, mod);
+    if (ok === 'no-python') continue;
+    anyPython = true;
+    if (ok) return { py };
+  }
+  if (!anyPython)
+    return { missing: `python3 not found (${candidates.join(', ')}): apt-get install -y python3 ${pkg}` };
+  return { missing: `${pkg} not installed for ${candidates.join(' or ')}: apt-get install -y ${pkg}` };
+}
+
+/** Runs a reference script; returns its JSON lines or an error message. Its stderr passes through. */
+export function runReference(py: string, script: string, args: string[]): RefLine[] | string {
+  if (!existsSync(script)) return `${script} not found (set --reference-dir)`;
+  const r = spawnSync(py, [script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  if (r.error) return `${py} ${script}: ${r.error.message}`;
+  const lines: RefLine[] = [];
+  for (const l of r.stdout.split('\n')) {
+    const s = l.trim();
+    if (!s.startsWith('{')) continue;
+    try {
+      lines.push(JSON.parse(s) as RefLine);
+    } catch {
+      /* not a result line */
+    }
+  }
+  if (r.status !== 0) return `${py} ${script} exited with status ${r.status}${lines.length ? '' : ' and printed no results'}`;
+  return lines;
+}
+
+export interface ReferenceRun {
+  roofline?: RefLine;
+  torch: RefLine[];
+  notes: string[];
+}
+
+export function runReferences(refDir: string, threads: number, only: string[], python?: string): ReferenceRun {
+  const out: ReferenceRun = { torch: [], notes: [] };
+  const np = findPython('numpy', python);
+  if ('missing' in np) out.notes.push(`roofline skipped: ${np.missing}`);
+  else {
+    const r = runReference(np.py, join(refDir, 'roofline.py'), []);
+    if (typeof r === 'string') out.notes.push(`roofline failed: ${r}`);
+    else out.roofline = r.find((l) => l.workload.startsWith('sgemm'));
+  }
+  const th = findPython('torch', python);
+  if ('missing' in th) out.notes.push(`torch reference skipped: ${th.missing}`);
+  else {
+    const args = ['--threads', String(threads)];
+    if (only.length) args.push('--only', only.join(','));
+    const r = runReference(th.py, join(refDir, 'torch_reference.py'), args);
+    if (typeof r === 'string') out.notes.push(`torch reference failed: ${r}`);
+    else out.torch = r;
+  }
+  return out;
+}
+
+const fmt = (x: number | undefined, d: number): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+
+export function formatTable(ref: ReferenceRun, ours: (BenchResult | Skipped)[]): string {
+  const sgemm = ref.roofline?.gflops;
+  const torchImpl = ref.torch[0] ? `${ref.torch[0].impl ?? 'torch'}, ${ref.torch[0].threads ?? '?'} threads` : 'torch: not run';
+  const oursOk = ours.find((r): r is BenchResult => !('skipped' in r));
+  const oursImpl = oursOk ? `${oursOk.impl}, ${oursOk.threads} thread${oursOk.threads === 1 ? '' : 's'}` : 'ours';
+  const head = ['workload', 'torch ms/step', 'ours ms/step', 'ratio', 'torch GFLOP/s', 'ours GFLOP/s', 'ours % sgemm'];
+  const rows: string[][] = [];
+  for (const r of ours) {
+    const t = ref.torch.find((l) => l.workload === r.workload);
+    if ('skipped' in r) {
+      rows.push([r.workload, fmt(t?.ms_per_step, 2), `skipped`, '-', fmt(t?.gflops, 2), '-', '-']);
+      continue;
+    }
+    const ratio = t ? t.ms_per_step / r.ms_per_step : undefined;
+    const pct = sgemm && r.gflops !== undefined ? (100 * r.gflops) / sgemm : undefined;
+    rows.push([r.workload, fmt(t?.ms_per_step, 2), fmt(r.ms_per_step, 2), fmt(ratio, 2), fmt(t?.gflops, 2), fmt(r.gflops, 2), fmt(pct, 1)]);
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]): string => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ') + ' |';
+  const sep = '|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|';
+  const out = [
+    `sgemm roofline (numpy/OpenBLAS, 1024³): ${sgemm !== undefined ? `${sgemm} GFLOP/s` : 'not measured'}`,
+    `torch: ${torchImpl}; ours: ${oursImpl}; ratio = torch ms / ours ms (> 1: ours faster)`,
+    line(head),
+    sep,
+    ...rows.map(line),
+  ];
+  for (const r of ours) if ('skipped' in r) out.push(`${r.workload} skipped: ${r.skipped}`);
+  for (const n of ref.notes) out.push(`note: ${n}`);
+  return out.join('\n');
+}

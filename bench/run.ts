@@ -1,0 +1,112 @@
+/**
+ * The benchmark runner: `npm run bench -- [--backend wasm|cpu] [--only a,b] [--threads N] [--max-seconds S]
+ * [--compare [--reference-dir DIR] [--python CMD]]`. Prints one JSON object per workload on stdout with the
+ * keys of torch_reference.py; notes go to stderr. With --compare, also runs roofline.py and
+ * torch_reference.py and prints a comparison table.
+ */
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEFAULT_BACKEND, useBackend } from '../src/tensor/index.js';
+import { NeurodynError } from '../src/core/errors.js';
+import { formatTable, runReferences } from './compare.js';
+import { backendThreads, isSkipped, profileWorkload, runWorkload, type BenchResult, type Skipped } from './runner.js';
+import { WORKLOADS, workloadIds } from './workloads/index.js';
+
+const HELP = `usage: npm run bench -- [options]
+  --backend NAME        tfjs backend: wasm (default) or cpu (pure JS, slow)
+  --only a,b            run only these workloads (${workloadIds().join(', ')})
+  --threads N           threads for the torch reference (default: ${availableParallelism()}); the wasm
+                        backend is single-threaded under Node whatever N is
+  --max-seconds S       skip a workload whose timed run would take longer than S seconds, estimated from
+                        the warm-up (default: none on wasm, 300 on cpu)
+  --compare             also run roofline.py and torch_reference.py --threads N, and print a table
+  --reference-dir DIR   where roofline.py and torch_reference.py are (default: <repo>/../shared/bench)
+  --python CMD          python3 to run them with (default: python3, else /usr/bin/python3)
+  --profile             instead of timing, print where one step's time goes, kernel by kernel (tf.profile)`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      backend: { type: 'string', default: DEFAULT_BACKEND },
+      only: { type: 'string', default: '' },
+      threads: { type: 'string' },
+      'max-seconds': { type: 'string' },
+      compare: { type: 'boolean', default: false },
+      'reference-dir': { type: 'string' },
+      python: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const only = values.only.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = only.filter((id) => !workloadIds().includes(id));
+  if (unknown.length) throw new NeurodynError(`--only: unknown workload(s) ${unknown.join(', ')}; known: ${workloadIds().join(', ')}`);
+  const threads = values.threads === undefined ? availableParallelism() : Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 1) throw new NeurodynError(`--threads: expected a positive integer, got ${values.threads}`);
+  const maxSeconds =
+    values['max-seconds'] !== undefined ? Number(values['max-seconds']) : values.backend === 'cpu' ? 300 : undefined;
+  if (maxSeconds !== undefined && !(maxSeconds > 0)) throw new NeurodynError(`--max-seconds: expected a positive number`);
+
+  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+  const refDir = values['reference-dir'] ? resolve(values['reference-dir']) : resolve(repoRoot, '../shared/bench');
+
+  // The reference runs first, alone, so that the two do not compete for the cores.
+  const ref = values.compare ? runReferences(refDir, threads, only, values.python) : undefined;
+  if (ref) {
+    if (ref.roofline) console.log(JSON.stringify(ref.roofline));
+    for (const l of ref.torch) console.log(JSON.stringify(l));
+    for (const n of ref.notes) console.error(`note: ${n}`);
+  }
+
+  await useBackend(values.backend);
+  if (values.threads !== undefined && backendThreads() !== threads)
+    console.error(`note: --threads ${threads} applies to the torch reference; the ${values.backend} backend computes with ${backendThreads()} thread(s) under Node`);
+  if (values.profile) {
+    for (const w of WORKLOADS) {
+      if (only.length && !only.includes(w.id)) continue;
+      const p = await profileWorkload(w);
+      if ('skipped' in p) {
+        console.log(`${w.id}: skipped: ${p.skipped}`);
+        continue;
+      }
+      const total = p.kernels.reduce((s, k) => s + k.ms, 0);
+      console.log(`${w.id} on ${values.backend}: one step ${p.stepMs.toFixed(2)} ms unprofiled; kernels sum to ${total.toFixed(2)} ms under tf.profile`);
+      for (const k of p.kernels.slice(0, 15))
+        console.log(`  ${k.ms.toFixed(2).padStart(9)} ms ${((100 * k.ms) / total).toFixed(1).padStart(5)}%  ${String(k.calls).padStart(3)}×  ${k.kernel} ${k.inputShapes}`);
+    }
+    return 0;
+  }
+  const results: (BenchResult | Skipped)[] = [];
+  let failed = false;
+  for (const w of WORKLOADS) {
+    if (only.length && !only.includes(w.id)) continue;
+    try {
+      const r = runWorkload(w, maxSeconds === undefined ? {} : { maxSeconds });
+      results.push(r);
+      if (isSkipped(r)) console.error(`${w.id} skipped: ${r.skipped}`);
+      else console.log(JSON.stringify(r));
+    } catch (e) {
+      failed = true;
+      const msg = e instanceof Error ? e.message : String(e);
+      console.error(`${w.id} failed: ${msg}`);
+      results.push({ workload: w.id, skipped: `failed: ${msg}` });
+    }
+  }
+  if (ref) console.log('\n' + formatTable(ref, results));
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof NeurodynError ? e.message : e);
+    process.exit(e instanceof NeurodynError ? e.exitCode : 1);
+  },
+);
