@@ -1,6 +1,6 @@
 /**
  * Probes: what to record during a solve. A probe reads a state variable (by its dotted path), the
- * system's `energy` or its `readout`, after the initial state and after every `every`-th step, and always
+ * system's `energy` or its `readout`, or one of its `derived` quantities, after the initial state and after every `every`-th step, and always
  * after the last step taken. Values are read *after* the step's update (Brian2's `when`: here always
  * 'after-step'). Recorded values are stacked into a trace of shape [records, ...value shape], with `steps`
  * giving the step index of each record. They are constants (not differentiable) unless the probe is
@@ -37,7 +37,7 @@ export const DERIVED_VARIABLES = ['energy', 'readout'] as const;
 
 /** Checks that every probe names something the system has; throws a SpecError naming what is allowed. */
 export function checkProbes<S extends TensorTree>(system: DynamicalSystem<S, any, any>, state: S, probes: readonly Probe[], path = 'probes'): void {
-  const known = [...leafPaths(state), ...DERIVED_VARIABLES.filter((v) => system[v] !== undefined)];
+  const known = [...leafPaths(state), ...DERIVED_VARIABLES.filter((v) => system[v] !== undefined), ...Object.keys(system.derived ?? {})];
   probes.forEach((p, i) => {
     if (!known.includes(p.variable)) {
       throw new SpecError(`${path}[${i}].variable`, `${JSON.stringify(p.variable)} is not a variable of ${system.kind}; allowed: ${known.join(', ')}`);
@@ -58,6 +58,7 @@ export function readProbe<S extends TensorTree, P extends TensorTree, U extends 
   let value: tf.Tensor;
   if (probe.variable === 'energy' && system.energy) value = system.energy(state, input, params);
   else if (probe.variable === 'readout' && system.readout) value = system.readout(state, input, params);
+  else if (system.derived?.[probe.variable]) value = system.derived[probe.variable]!(state, input, params);
   else {
     const leaf = getLeaf(state, probe.variable);
     if (!leaf) throw new SpecError('probes', `no state variable ${JSON.stringify(probe.variable)}`);

@@ -18,6 +18,9 @@ import type { TensorTree } from './tree.js';
 /** Events of one step for the hardware meter: per layer, per counter (e.g. `macs`, `events`), a scalar tensor. */
 export type StepCounts = Readonly<Record<string, Readonly<Record<string, tf.Scalar>>>>;
 
+/** A function of (state, input, params); declared as a method so that a system over narrower trees still fits. */
+export type DerivedQuantity<S, P, U> = { quantity(state: S, input: U, params: P): tf.Tensor }['quantity'];
+
 interface SystemBase<S extends TensorTree, P extends TensorTree, U extends TensorTree> {
   /** Registry key used in specs. */
   readonly kind: string;
@@ -27,6 +30,11 @@ interface SystemBase<S extends TensorTree, P extends TensorTree, U extends Tenso
   energy?(state: S, input: U, params: P): tf.Tensor1D;
   /** What the network reports (a prediction, a recalled pattern, class scores), shape [batch, ...]. */
   readout?(state: S, input: U, params: P): tf.Tensor;
+  /**
+   * Quantities computed from the state that a probe may record like a state variable (LCA's fraction of
+   * active coefficients, a reconstruction error): name → function of (state, input, params).
+   */
+  readonly derived?: Readonly<Record<string, DerivedQuantity<S, P, U>>>;
   /** Events produced by the step from `previous` to `next`, for the hardware meter. */
   counts?(previous: S, next: S, input: U, params: P): StepCounts;
 }
