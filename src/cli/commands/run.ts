@@ -1,3 +1,5 @@
+import path from 'node:path';
+import fs from 'node:fs';
 import { executeRun } from '../../runs/execute.js';
 import { loadSpecFile } from '../../spec/parse.js';
 
@@ -9,9 +11,19 @@ export interface RunOptions {
   readonly quiet?: boolean;
 }
 
+/** Top-level entries of the run folder, with the number of files in each subfolder. */
+function contents(folder: string): string {
+  return fs
+    .readdirSync(folder, { withFileTypes: true })
+    .map((e) => (e.isDirectory() ? `${e.name}/ (${fs.readdirSync(path.join(folder, e.name)).length} files)` : e.name))
+    .sort()
+    .join(', ');
+}
+
 export async function runCommand(specFile: string, options: RunOptions): Promise<void> {
   const spec = loadSpecFile(specFile);
   const { folder, summary } = await executeRun(spec, options);
-  process.stdout.write(`run folder: ${folder}\n`);
-  process.stdout.write(`summary: ${JSON.stringify(summary)}\n`);
+  const relative = path.relative(process.cwd(), folder) || '.';
+  process.stdout.write(`${summary.spec} on ${summary.backend}, seed ${summary.seed}: ${summary.seconds.toFixed(1)} s\n`);
+  process.stdout.write(`run folder ${relative}/: ${contents(folder)}\n`);
 }
