@@ -11,7 +11,7 @@
  *   missing or broken one only makes that backend unavailable, with the reason.
  *
  * The optional backends register themselves with tfjs priority 3 (above wasm's 2), which would make a
- * bare `tf.ready()` pick them; they are re-registered at priority 0 so that wasm stays the default.
+ * bare `tf.ready()` pick them; their priority is lowered to 0 so that wasm stays the default.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -132,12 +132,10 @@ export function quietCpu(): boolean {
   return cpu != null;
 }
 
-/** Re-registers an optional backend at priority 0 so that a bare tf.ready() keeps preferring wasm. */
+/** Lowers an optional backend's tfjs priority to 0 so that a bare tf.ready() keeps preferring wasm. */
 function demote(name: string): void {
-  const factory = tf.findBackendFactory(name);
-  if (!factory || tf.getBackend() === name || (tf.engine() as unknown as { registry: Record<string, unknown> }).registry[name]) return;
-  tf.removeBackend(name);
-  tf.registerBackend(name, factory, 0);
+  const entry = (tf.engine() as unknown as { registryFactory?: Record<string, { priority: number } | undefined> }).registryFactory?.[name];
+  if (entry && entry.priority > 0) entry.priority = 0;
 }
 
 function errorMessage(e: unknown): string {

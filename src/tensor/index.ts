@@ -1,4 +1,4 @@
 export * from './backend.js';
 export * from './engine.js';
 export { GRADIENTS_TFJS_VERSION, registerGradients } from './gradients.js';
-export { WASM_KERNEL_FIXES, registerWasmKernels, type WasmKernelFix } from './wasm-kernels/register.js';
+export { WASM_KERNEL_FIXES, isNeurodynWasmKernel, registerWasmKernels, type WasmKernelFix } from './wasm-kernels/register.js';

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { useBackend, WASM_KERNEL_FIXES } from '../../src/tensor/index.js';
+import { isNeurodynWasmKernel, useBackend, WASM_KERNEL_FIXES } from '../../src/tensor/index.js';
 import { expectWasmMatchesCpu, gradsOf, rand, runOn, relErr } from './_helpers.js';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -14,9 +14,7 @@ const x5 = (t: tf.Tensor) => t as tf.Tensor5D;
 describe('wasm kernel registration', () => {
   it('registers each supplied kernel for wasm, replacing tfjs-backend-wasm\'s where it had one', async () => {
     await useBackend('wasm');
-    for (const fix of WASM_KERNEL_FIXES) {
-      expect(tf.getKernel(fix.kernelName, 'wasm')?.kernelFunc, fix.kernelName).toBe(fix.config.kernelFunc);
-    }
+    for (const fix of WASM_KERNEL_FIXES) expect(isNeurodynWasmKernel(fix.kernelName), fix.kernelName).toBe(true);
     expect(WASM_KERNEL_FIXES.filter((f) => f.why === 'missing').map((f) => f.kernelName)).toEqual(
       expect.arrayContaining(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum']));
   });
@@ -143,6 +141,33 @@ describe('MaxPoolGrad (replaced: tfjs-backend-wasm 4.22 loses gradients of windo
   });
 });
 
+describe('BatchMatMul (replaced for speed: transposed and batched products)', () => {
+  it('all four transpose combinations, a batch sharing b, a shared a against a batch, batched on both sides', async () => {
+    await expectWasmMatchesCpu(() => {
+      const a = rand([5, 7], 81), b = rand([7, 3], 82), aT = rand([7, 5], 83), bT = rand([3, 7], 84);
+      return [
+        tf.matMul(a, b), tf.matMul(a, bT, false, true), tf.matMul(aT, b, true, false), tf.matMul(aT, bT, true, true),
+        tf.matMul(rand([2, 4, 5, 7], 85), b),
+        tf.matMul(rand([4, 7, 5], 86), rand([7, 3], 87), true, false),
+        tf.matMul(a, rand([3, 7, 6], 88)),
+        tf.matMul(rand([5, 7], 89), rand([2, 3, 6, 7], 90), false, true),
+        tf.matMul(rand([3, 5, 7], 91), rand([3, 6, 7], 92), false, true),
+      ];
+    });
+  });
+
+  it('batch dims that broadcast against each other (tfjs cpu and wasm both get these wrong; reference: tiled)', async () => {
+    const [wasm] = await runOn('wasm', () => [tf.matMul(rand([2, 1, 5, 7], 93), rand([1, 3, 7, 4], 94))]);
+    const [cpu] = await runOn('cpu', () => [tf.matMul(tf.tile(rand([2, 1, 5, 7], 93), [1, 3, 1, 1]), tf.tile(rand([1, 3, 7, 4], 94), [2, 1, 1, 1]))]);
+    expect(wasm!.length).toBe(2 * 3 * 5 * 4);
+    expect(relErr(wasm!, cpu!)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('dense-layer gradients', async () => {
+    await expectWasmMatchesCpu(() => gradsOf((x, w) => tf.matMul(x, w), [rand([6, 9], 95), rand([9, 4], 96)]));
+  });
+});
+
 describe('kernels delegated to the cpu reference (wrong or missing in tfjs-backend-wasm 4.22)', () => {
   it('MaxPoolWithArgmax', async () => {
     await expectWasmMatchesCpu(() => {
@@ -178,11 +203,12 @@ describe('kernels delegated to the cpu reference (wrong or missing in tfjs-backe
 });
 
 describe('memory', () => {
-  it('a gradient through every supplied training kernel leaves no tensor or wasm buffer behind', async () => {
+  it('a gradient through every supplied training kernel (and BatchMatMul) leaves no tensor or wasm buffer behind', async () => {
     await useBackend('wasm');
     const backend = tf.backend() as unknown as { numDataIds(): number };
     const x = rand([2, 8, 8, 3], 61), w = rand([3, 3, 3, 4], 62), dw = rand([3, 3, 4, 2], 63), table = rand([10, 8], 64);
-    const net = (x: tf.Tensor, w: tf.Tensor, dw: tf.Tensor, table: tf.Tensor) => {
+    const dense = rand([32, 5], 65);
+    const net = (x: tf.Tensor, w: tf.Tensor, dw: tf.Tensor, table: tf.Tensor, dense: tf.Tensor) => {
       const c = tf.conv2d(x4(x), x4(w), 2, 'same'); // [2,4,4,4]
       const d = tf.depthwiseConv2d(c, x4(dw), 1, 'same'); // [2,4,4,8]
       const p = tf.maxPool(d, 2, 2, 'valid'); // [2,2,2,8]
@@ -190,16 +216,17 @@ describe('memory', () => {
       // tfjs's batchNorm gradient fails (any backend) when scale is omitted, so pass it.
       const bn = tf.batchNorm(p, m.mean, m.variance, tf.zeros([8]), tf.ones([8]), 1e-3);
       const e = tf.gather(table, tf.tensor1d([1, 3], 'int32')); // [2,8]
-      return tf.sum(tf.mul(tf.reshape(bn, [2, -1]), tf.tile(e, [1, 4])));
+      const flat = tf.mul(tf.reshape(bn, [2, -1]), tf.tile(e, [1, 4])); // [2,32]
+      return tf.sum(tf.matMul(flat, dense));
     };
     const tensorsBefore = tf.memory().numTensors, buffersBefore = backend.numDataIds();
-    const grads = tf.grads(net)([x, w, dw, table]);
+    const grads = tf.grads(net)([x, w, dw, table, dense]);
     expect(tf.memory().numTensors).toBe(tensorsBefore + grads.length);
     expect(backend.numDataIds()).toBe(buffersBefore + grads.length);
     tf.dispose(grads);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(backend.numDataIds()).toBe(buffersBefore);
-    tf.dispose([x, w, dw, table]);
+    tf.dispose([x, w, dw, table, dense]);
   });
 });
 

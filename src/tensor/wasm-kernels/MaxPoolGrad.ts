@@ -7,7 +7,9 @@
  *
  * A plain JS loop over the wasm heap, by design: a composition from wasm kernels needs one strided slice,
  * comparison and scatter per filter tap to keep first-max tie-breaking, which costs more than this one pass
- * (N*OH*OW*C*fh*fw reads, channels innermost so every read is contiguous, no copies).
+ * (N*OH*OW*C*fh*fw reads, channels innermost so every read is contiguous, no copies). Measured
+ * (test/tensor/bench-wasm-kernels.ts), x 64x28x28x32, 2x2 stride 2: 15 ms, against 32 ms for tfjs-wasm's
+ * (wrong) C++ kernel and 291 ms for the cpu backend's reference kernel on copies.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelArgs, Shape4, WasmBackend } from './_shared.js';

@@ -49,6 +49,14 @@ export class KernelScope {
     return out;
   }
 
+  /** Runs a kernelFunc that is not (or no longer) the registered one, e.g. a kernel this one replaced. */
+  call(kernelFunc: tf.KernelFunc, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
+    const out = kernelFunc({ inputs, attrs, backend: this.backend }) as tf.TensorInfo | tf.TensorInfo[];
+    if (Array.isArray(out)) throw new Error('neurodyn wasm kernels: a kernel returned several outputs');
+    this.made.push(out);
+    return out;
+  }
+
   /** Allocates an output buffer that this scope frees unless kept (contents uninitialised unless `values`). */
   alloc(shape: number[], dtype: tf.DataType = 'float32', values?: tf.backend_util.BackendValues): tf.TensorInfo {
     const out = this.backend.makeOutput(shape, dtype, undefined, values);
