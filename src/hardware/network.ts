@@ -27,6 +27,11 @@ export interface Population {
    * their bound; for `relu` the family adapter calibrates it from the float model's activity.
    */
   readonly maxActivity?: number;
+  /**
+   * Families whose relaxation starts from the input rather than being driven by it (Hopfield with no cue
+   * current): the initial activity is this factor times the input (same size as the population).
+   */
+  readonly initialFromInput?: number;
 }
 
 export interface Projection {
