@@ -1,0 +1,128 @@
+/**
+ * The shared adapter from a dynamical system to a DynamicsClassifier: x → the system's input → relax with
+ * simulate() using the model's own integrator, dt, steps and tolerance → logits from the readout. Family
+ * adapters (one file each in this folder) supply only how x enters the system and how the readout becomes
+ * class scores.
+ *
+ * The fixed-point residual is ‖F(s) − s‖ / ‖s‖ per example, with F one step of the integrator (for a
+ * continuous system, dt · the vector field), taken over all state variables together.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Integrator } from '../../core/integrators/integrator.js';
+import { euler } from '../../core/integrators/euler.js';
+import { map } from '../../core/integrators/map.js';
+import type { Probe } from '../../core/probes.js';
+import type { Rng } from '../../core/rng.js';
+import { throwIfDiverged } from '../../core/solution.js';
+import { simulate } from '../../core/simulate.js';
+import type { DynamicalSystem } from '../../core/system.js';
+import { leaves, tensorsOf, type TensorTree } from '../../core/tree.js';
+import { withTapePaused } from '../../tensor/engine.js';
+import type { ClassifierRun, ClassifierRunRequest, DynamicsClassifier, Relaxation } from '../classifier.js';
+
+export interface RelaxationClassifierOptions<S extends TensorTree, P extends TensorTree, U extends TensorTree> {
+  readonly name: string;
+  readonly family: string;
+  readonly system: DynamicalSystem<S, P, U>;
+  readonly params: P;
+  readonly classes: number;
+  readonly imageShape: readonly [number, number, number];
+  readonly bounds?: readonly [number, number];
+  readonly relaxation: Relaxation;
+  readonly integrator?: Integrator;
+  readonly dt?: number;
+  readonly checkEvery?: number;
+  /** The system's input for a batch x (differentiable in x). */
+  readonly toInput: (x: tf.Tensor, rng?: Rng) => U;
+  /** Class scores [batch, classes] from the system's readout [batch, ...]. */
+  readonly logitsOf: (readout: tf.Tensor) => tf.Tensor2D;
+  readonly stochastic?: boolean;
+  /** Tensors the classifier owns besides nothing else (freed by `dispose`). */
+  readonly owned?: readonly tf.Tensor[];
+}
+
+export function relaxationClassifier<S extends TensorTree, P extends TensorTree, U extends TensorTree>(
+  options: RelaxationClassifierOptions<S, P, U>,
+): DynamicsClassifier {
+  const { system, params } = options;
+  if (!system.readout) throw new Error(`${system.kind} has no readout; a classifier needs one`);
+  const integrator = options.integrator ?? (system.time === 'discrete' ? map : euler);
+  const dt = options.dt ?? 1;
+  const [h, w, c] = options.imageShape;
+  const classifier: DynamicsClassifier = {
+    name: options.name,
+    family: options.family,
+    classes: options.classes,
+    inputShape: [h * w * c],
+    imageShape: options.imageShape,
+    bounds: options.bounds ?? [0, 1],
+    relaxation: options.relaxation,
+    stochastic: options.stochastic ?? false,
+    hasEnergy: system.energy !== undefined,
+    run(x: tf.Tensor, request: ClassifierRunRequest = {}): ClassifierRun {
+      const relaxation = request.relaxation ?? options.relaxation;
+      const input = options.toInput(x, request.rng);
+      const probes: Probe[] = [];
+      if (request.stepLogits) probes.push({ name: 'readout', variable: 'readout', differentiable: true });
+      if (request.energy && system.energy) probes.push({ name: 'energy', variable: 'energy' });
+      const solution = throwIfDiverged(
+        simulate({
+          system,
+          params,
+          input,
+          integrator,
+          dt,
+          maxSteps: relaxation.maxSteps,
+          ...(relaxation.tolerance !== undefined ? { converge: { tolerance: relaxation.tolerance } } : {}),
+          ...(options.checkEvery ? { checkEvery: options.checkEvery } : {}),
+          gradient: request.gradient ?? { kind: 'none' },
+          probes,
+        }),
+      );
+      const logits = tf.tidy(() => options.logitsOf(system.readout!(solution.state, input, params)));
+      let stepLogits: ClassifierRun['stepLogits'];
+      const readoutTrace = solution.traces.readout;
+      if (readoutTrace) {
+        const records = readoutTrace.steps.length;
+        const values = tf.tidy(() => {
+          const flat = tf.reshape(readoutTrace.values, [records * x.shape[0]!, ...readoutTrace.values.shape.slice(2)]);
+          return tf.reshape(options.logitsOf(flat), [records, x.shape[0]!, options.classes]);
+        }) as tf.Tensor3D;
+        stepLogits = { values, steps: readoutTrace.steps };
+      }
+      const energyTrace = solution.traces.energy;
+      const energy = energyTrace ? { values: energyTrace.values.clone() as tf.Tensor2D, steps: energyTrace.steps } : undefined;
+      let residual: Float32Array | undefined;
+      if (request.residual) {
+        const r = withTapePaused(() =>
+          tf.tidy(() => {
+            const next = integrator.step(system, solution.t, dt, solution.state, input, params, solution.steps);
+            const now = leaves(solution.state);
+            const after = tensorsOf(next);
+            const perExample = (ts: tf.Tensor[]) => tf.addN(ts.map((t) => tf.sum(tf.reshape(tf.square(t), [t.shape[0]!, -1]), 1)));
+            const change = perExample(after.map((t, i) => tf.sub(t, now[i]!.tensor)));
+            return tf.div(tf.sqrt(change), tf.maximum(tf.sqrt(perExample(now.map((l) => l.tensor))), 1e-12));
+          }),
+        );
+        residual = r.dataSync() as Float32Array;
+        r.dispose();
+      }
+      const { steps, stopped } = solution;
+      solution.dispose();
+      const inputTensors = tensorsOf(input).filter((t) => t !== x);
+      return {
+        logits,
+        ...(stepLogits ? { stepLogits } : {}),
+        ...(energy ? { energy } : {}),
+        ...(residual ? { residual } : {}),
+        steps,
+        stopped,
+        dispose: () => tf.dispose([logits, ...(stepLogits ? [stepLogits.values] : []), ...(energy ? [energy.values] : []), ...inputTensors]),
+      };
+    },
+    dispose() {
+      tf.dispose([...tensorsOf(params), ...(options.owned ?? [])]);
+    },
+  };
+  return Object.freeze(classifier);
+}
