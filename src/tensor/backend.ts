@@ -126,7 +126,7 @@ async function initialise(name: BackendName): Promise<boolean> {
  * TensorFlow.js in Node.js ... install our node backend"), printed on its first write, which reads as an
  * error in CLI output and is moot here (tfjs-node is the optional `tensorflow` backend).
  */
-export function quietCpu(): boolean {
+function quietCpu(): boolean {
   const cpu = tf.engine().findBackend('cpu') as (tf.KernelBackend & { firstUse?: boolean }) | null;
   if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
   return cpu != null;

@@ -5,6 +5,8 @@
  * the wasm backend is initialised.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// The kernels replaced or wrapped here must be registered first.
+import '@tensorflow/tfjs-backend-wasm';
 import { makeBatchMatMul } from './BatchMatMul.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv3DBackpropFilterV2Config } from './Conv3DBackpropFilterV2.js';
