@@ -1,0 +1,24 @@
+/** The public API of neurodyn as a library. */
+export * from './core/errors.js';
+export * from './core/gradient-mode.js';
+export * from './core/integrators/index.js';
+export * from './core/probes.js';
+export * from './core/registry.js';
+export * from './core/rng.js';
+export * from './core/simulate.js';
+export * from './core/solution.js';
+export type * from './core/system.js';
+export * from './core/tree.js';
+export * from './data/index.js';
+export * from './learning/backprop.js';
+export * from './learning/optimizers.js';
+export type * from './learning/rule.js';
+export * from './learning/train.js';
+export { jobs } from './jobs/index.js';
+export { systems } from './systems/index.js';
+export { hopfield, storePatterns } from './systems/hopfield.js';
+export { executeRun } from './runs/execute.js';
+export { loadModel, saveModel } from './runs/model-store.js';
+export { loadSpecFile, validateSpec } from './spec/parse.js';
+export { simJsonSchema } from './spec/schema.js';
+export * from './tensor/index.js';
