@@ -61,7 +61,7 @@ export function relaxationClassifier<S extends TensorTree, P extends TensorTree,
     hasEnergy: system.energy !== undefined,
     run(x: tf.Tensor, request: ClassifierRunRequest = {}): ClassifierRun {
       const relaxation = request.relaxation ?? options.relaxation;
-      const input = options.toInput(x, request.rng);
+      const input = tf.tidy(() => options.toInput(x, request.rng) as unknown as tf.TensorContainer) as unknown as U;
       const probes: Probe[] = [];
       if (request.stepLogits) probes.push({ name: 'readout', variable: 'readout', differentiable: true });
       if (request.energy && system.energy) probes.push({ name: 'energy', variable: 'energy' });
