@@ -32,6 +32,11 @@ export interface TrainRequest {
   /** Use only the first n examples of `data` (default all). */
   readonly limit?: number;
   readonly rng: Rng;
+  /**
+   * A constraint applied after every optimizer step (projected gradient descent), e.g. renormalising
+   * dictionary atoms to unit norm; runs inside the batch's tidy scope and returns the constrained parameters.
+   */
+  readonly project?: (params: ParamMap) => ParamMap;
   readonly onBatch?: (done: number) => void;
   /** After each epoch, with the current parameters and optimizer state (still owned by the loop). */
   readonly onEpoch?: (report: EpochReport, params: ParamMap, state: OptimizerState) => void | Promise<void>;
@@ -63,7 +68,7 @@ export async function train(req: TrainRequest): Promise<{ params: ParamMap; stat
         const out = req.rule.directions(params, { x, y: y as tf.Tensor1D }, batchRng);
         const moved = req.optimizer.step(params, out.directions, state);
         const metrics = Object.entries(out.metrics ?? {});
-        return { params: moved.params, slots: moved.state.slots, names: metrics.map(([k]) => k), values: metrics.length ? tf.stack(metrics.map(([, v]) => v)) : tf.zeros([0]), step: moved.state.step };
+        return { params: req.project ? req.project(moved.params) : moved.params, slots: moved.state.slots, names: metrics.map(([k]) => k), values: metrics.length ? tf.stack(metrics.map(([, v]) => v)) : tf.zeros([0]), step: moved.state.step };
       });
       tf.dispose([x, y]);
       const values = result.values.dataSync();

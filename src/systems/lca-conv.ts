@@ -45,6 +45,8 @@ export interface LcaConvOptions extends LcaDynamicsOptions {
 
 export type LcaConvSystem = DiscreteSystem<LcaState, LcaParams, LcaInput> & {
   readonly options: Required<LcaConvOptions>;
+  /** Φa = conv_transpose(a, Φ) and Φᵀe = conv(e, Φ). */
+  readonly operator: DictionaryOperator;
   /** [k, k, C, K]. */
   dictionaryShape(): [number, number, number, number];
 };
@@ -105,6 +107,7 @@ export function lcaConv(options: LcaConvOptions): LcaConvSystem {
     kind: 'lca-conv',
     time: 'discrete',
     options: o,
+    operator,
     dictionaryShape: () => [k, k, c, features] as [number, number, number, number],
     initState(input: LcaInput): LcaState {
       const [, h, w, channels] = input.x.shape;

@@ -56,6 +56,8 @@ export type LcaGramInput = LcaInput & { readonly drive: tf.Tensor; readonly late
 
 export type LcaSystem = DiscreteSystem<LcaState, LcaParams, LcaInput> & {
   readonly options: Required<LcaOptions>;
+  /** Φa and Φᵀe for this dictionary layout. */
+  readonly operator: DictionaryOperator;
   /**
    * The input a relaxation needs: for the error form the input itself; for the gram form also b and G,
    * computed once here (differentiable, so a gradient through the relaxation reaches s and Φ).
@@ -100,6 +102,7 @@ export function lca(options: LcaOptions): LcaSystem {
     kind: 'lca',
     time: 'discrete',
     options: o,
+    operator,
     prepare(input: LcaInput, params: LcaParams): LcaInput {
       checkShapes(input, params);
       if (o.form === 'error') return input;
