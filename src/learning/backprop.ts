@@ -28,10 +28,14 @@ export function backprop(options: BackpropOptions): LearningRule<ParamMap> {
       let extra: Record<string, tf.Scalar> = {};
       const { value, grads } = valueAndGradsOf(params, names, (p) => {
         const out = options.loss(p, batch, rng);
-        extra = out.metrics ?? {};
+        // tfjs runs f in its own tidy that keeps only the loss: keep the extra metrics past it, then hand
+        // copies to the caller's scope (a kept tensor would escape every enclosing tidy).
+        extra = Object.fromEntries(Object.entries(out.metrics ?? {}).map(([k, v]) => [k, tf.keep(v === out.loss ? v.clone() : v)]));
         return out.loss;
       });
-      return { directions: Object.fromEntries(names.map((n, i) => [n, grads[i]!])), metrics: { loss: value, ...extra } };
+      const metrics = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, v.clone()]));
+      tf.dispose(Object.values(extra));
+      return { directions: Object.fromEntries(names.map((n, i) => [n, grads[i]!])), metrics: { loss: value, ...metrics } };
     },
   });
 }

@@ -17,6 +17,8 @@ export interface Batch {
   readonly x: tf.Tensor;
   /** Integer class labels [batch] (int32), where the task has them. */
   readonly y?: tf.Tensor1D;
+  /** Positions of these examples in the dataset (for rules that keep per-example state, e.g. EP's persistent particles). */
+  readonly indices?: Int32Array;
 }
 
 export interface RuleOutput {

@@ -65,7 +65,7 @@ export async function train(req: TrainRequest): Promise<{ params: ParamMap; stat
       const batchRng = req.rng.split(`batch-${epoch}-${batchIndex++}`);
       const { x, y } = toTensors(req.data, { indices: Array.from(indices), layout: req.layout });
       const result = tf.tidy(() => {
-        const out = req.rule.directions(params, { x, y: y as tf.Tensor1D }, batchRng);
+        const out = req.rule.directions(params, { x, y: y as tf.Tensor1D, indices: Int32Array.from(indices) }, batchRng);
         const moved = req.optimizer.step(params, out.directions, state);
         const metrics = Object.entries(out.metrics ?? {});
         return { params: req.project ? req.project(moved.params) : moved.params, slots: moved.state.slots, names: metrics.map(([k]) => k), values: metrics.length ? tf.stack(metrics.map(([, v]) => v)) : tf.zeros([0]), step: moved.state.step };
