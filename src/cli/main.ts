@@ -11,6 +11,9 @@ import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { listCommand } from './commands/list.js';
+import { energyCommand } from './commands/energy.js';
+import { exportCommand } from './commands/export.js';
+import { profilesCommand } from './commands/profiles.js';
 
 function seedOption(value: string): number {
   const n = Number(value);
@@ -45,6 +48,27 @@ export function program(): Command {
     .option('--out <file>', 'write it to a file instead')
     .action(schemaCommand);
   cli.command('list').description('list the registered systems, jobs, integrators and datasets').action(listCommand);
+  cli.command('profiles').description('list the hardware profiles with their main figures').action(profilesCommand);
+  cli
+    .command('energy')
+    .description('estimate energy, latency, synaptic operations per second and fit per inference on hardware profiles')
+    .argument('<run-folder|spec>', 'a run folder (with a trained model) or a sims/*.json spec')
+    .option('--profile <id...>', "profile ids, 'all', or paths of profile JSON files", ['loihi2'])
+    .option('--count <n>', 'test inferences to measure', '100')
+    .option('--emulate <steps>', 'price the spiking emulation (this many time steps) instead of the float relaxation')
+    .option('--engine <name>', 'emulation engine: gpujs or tfjs')
+    .option('--backend <name>', 'tensor backend (overrides the spec)')
+    .option('--out <file>', 'where to write the JSON report')
+    .action(energyCommand);
+  cli
+    .command('export')
+    .description('export a network as NIR, or recorded traces as NIRData HDF5 or .npz')
+    .argument('<run-folder>', 'a run folder (or, for --format nir, a spec)')
+    .requiredOption('--format <format>', 'nir, nirdata or npz')
+    .option('--as <form>', "for nir: 'rate' (the family's float dynamics) or 'spiking' (the integrate-and-fire emulation)")
+    .option('--profile <id>', 'for --as spiking: quantize to this profile\'s weight and state bits')
+    .option('--out <file>', 'output file')
+    .action(exportCommand);
   return cli;
 }
 

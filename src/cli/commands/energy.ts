@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SpecError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../runs/atomic-write.js';
+import { buildTrainedNetwork, DEFAULT_ENGINE, estimateOnProfiles, resolveSource } from '../../hardware/estimate.js';
+import { listProfiles, loadProfile } from '../../hardware/profiles.js';
+import type { EngineName } from '../../hardware/emulate.js';
+
+export interface EnergyOptions {
+  readonly profile: string[];
+  readonly count: string;
+  readonly emulate?: string;
+  readonly engine?: string;
+  readonly backend?: string;
+  readonly out?: string;
+}
+
+const si = (v: number | null, unit: string) => (v === null ? 'n/a' : `${v.toExponential(3)} ${unit}`);
+
+/** `neurodyn energy <run-folder|spec> --profile loihi2`: energy, latency, SOP/s and fit per inference. */
+export async function energyCommand(target: string, options: EnergyOptions): Promise<void> {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const count = Number(options.count);
+  if (!(Number.isInteger(count) && count >= 1)) throw new SpecError('--count', `must be a positive integer, got ${options.count}`);
+  const steps = options.emulate !== undefined ? Number(options.emulate) : undefined;
+  if (steps !== undefined && !(Number.isInteger(steps) && steps >= 1)) throw new SpecError('--emulate', `must be a positive number of time steps, got ${options.emulate}`);
+  const engine = (options.engine ?? DEFAULT_ENGINE) as EngineName;
+  if (engine !== 'gpujs' && engine !== 'tfjs') throw new SpecError('--engine', `must be gpujs or tfjs, got ${JSON.stringify(options.engine)}`);
+  const profiles = options.profile.includes('all') ? listProfiles() : options.profile.map((p) => loadProfile(p));
+  const source = resolveSource(target);
+  const trained = await buildTrainedNetwork(source, count, options.backend);
+  try {
+    const result = estimateOnProfiles(trained, profiles, steps !== undefined ? { steps, engine } : undefined);
+    out(`${trained.family}: ${count} test inferences; float model accuracy ${(100 * result.float.accuracy).toFixed(1)}% (${result.float.activity.origin})`);
+    for (const profile of profiles) {
+      const r = result.perProfile[profile.id]!;
+      const c = r.cost;
+      out(`\n${profile.name} [${profile.id}] — counts from ${c.origin}${r.emulation ? `, accuracy ${(100 * r.accuracy).toFixed(1)}%` : ''}`);
+      out(`  energy per inference: ${si(c.energy.totalJ, 'J')} (dynamic ${si(c.energy.dynamicJ, 'J')}, static ${si(c.energy.staticJ, 'J')}; ${(100 * c.energy.estimateShare).toFixed(0)}% from estimated figures)`);
+      out(`  latency per inference: ${si(c.latencyS, 's')} (${c.latencyNote})`);
+      out(`  synaptic operations: ${c.synapticOpsPerInference.toExponential(3)} per inference, ${c.synapticOpsPerSecond === null ? 'n/a' : c.synapticOpsPerSecond.toExponential(3)} per second`);
+      out(`  fit: ${c.fit.fits ? 'fits' : 'does not fit'}; ${c.fit.coresNeeded} cores, ${c.fit.chipsNeeded} chip(s)${c.fit.reasons.length ? `; ${c.fit.reasons.join('; ')}` : ''}${c.fit.unchecked.length ? ` (unchecked: ${c.fit.unchecked.join('; ')})` : ''}`);
+      for (const t of c.energy.terms) out(`    ${t.term.padEnd(48)} ${t.events.toExponential(3).padStart(10)} × ${t.field} = ${si(t.joules, 'J')} [${t.status}]`);
+      out('  figures used:');
+      for (const f of c.figures) out(`    ${f.field} = ${f.value} (${f.status}; ${f.citation}${f.where ? `, ${f.where}` : ''})`);
+      for (const w of c.warnings) out(`  warning: ${w}`);
+    }
+    const file = options.out ?? (source.runDir ? path.join(source.runDir, `energy-${profiles.map((p) => p.id).join('+').slice(0, 80)}.json`) : `energy-${source.spec.name}.json`);
+    if (fs.existsSync(file) && options.out === undefined) out(`\n(replacing ${file})`);
+    writeFileAtomic(file, `${JSON.stringify({ family: trained.family, count, float: { accuracy: result.float.accuracy, origin: result.float.activity.origin }, profiles: result.perProfile }, null, 2)}\n`);
+    out(`\nwritten: ${file}`);
+  } finally {
+    trained.dispose();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Family adapters: how the hardware meter, the spiking emulation and the spiking NIR export see a trained
+ * network of one family. A family plugs in with one file in src/hardware/families/ that registers an
+ * adapter here: it builds the network (from a run folder's saved model, or from a spec when the network
+ * is defined by the data alone, as Hopfield's stored prototypes are), describes it as a LayeredNetwork,
+ * measures the float model's activity with the system's own `counts`, and scores readouts.
+ */
+import { createRegistry } from '../core/registry.js';
+import type { Rng } from '../core/rng.js';
+import type { Split } from '../data/index.js';
+import type { ModelRecord } from '../runs/model-store.js';
+import type { ResolvedSpec } from '../spec/schema.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ActivityRecord } from './counts.js';
+import type { LayeredNetwork } from './network.js';
+
+export interface TrainedNetwork {
+  readonly family: string;
+  readonly network: LayeredNetwork;
+  /** Test inputs for the emulation, [count × input size], and their labels. */
+  readonly inputs: Float32Array;
+  readonly labels: Int32Array;
+  readonly count: number;
+  /** Relaxes the float model on the inputs with event counting; returns its counts and accuracy. */
+  measure(): { activity: ActivityRecord; accuracy: number; seconds: number };
+  /** Accuracy of readout activity ([count × readout size]) against the labels, by the family's rule. */
+  score(readout: Float32Array): number;
+  dispose(): void;
+}
+
+export interface BuildRequest {
+  readonly spec: ResolvedSpec;
+  readonly data: Split;
+  readonly rng: Rng;
+  /** Test examples to use. */
+  readonly count: number;
+  /** The saved model, when building from a run folder. */
+  readonly model?: ModelRecord & { params: Record<string, tf.Tensor> };
+}
+
+export interface FamilyAdapter {
+  readonly kind: string;
+  /** True if the network can be built from a spec alone (no trained model needed). */
+  readonly fromSpec: boolean;
+  build(request: BuildRequest): TrainedNetwork;
+}
+
+export const familyAdapters = createRegistry<FamilyAdapter>('hardware family adapter');
+
+/** argmax of each row against the labels. */
+export function argmaxAccuracy(readout: Float32Array, labels: Int32Array, width: number): number {
+  let hits = 0;
+  labels.forEach((label, i) => {
+    let best = 0;
+    for (let k = 1; k < width; k++) if (readout[i * width + k]! > readout[i * width + best]!) best = k;
+    if (best === label) hits++;
+  });
+  return hits / labels.length;
+}
