@@ -44,8 +44,9 @@ export function minimalPerturbation(request: MinimalPerturbationRequest): Float3
     const xs = gatherRows(x, rows);
     const ys = gatherRows(labels, rows);
     const result = attack.run({ model, x: xs, labels: ys, threat: { norm, epsilon: radii, bounds: model.bounds }, rng: rng.split(`bisection-${round}`) });
-    const norms = tf.tidy(() => perExampleNorm(tf.sub(result.adversarial, xs), norm)).dataSync() as Float32Array;
-    tf.dispose([xs, ys, result.adversarial]);
+    const normTensor = tf.tidy(() => perExampleNorm(tf.sub(result.adversarial, xs), norm));
+    const norms = normTensor.dataSync() as Float32Array;
+    tf.dispose([xs, ys, result.adversarial, normTensor]);
     rows.forEach((row, k) => {
       if (result.fooled[k]) {
         found[row] = Math.min(found[row]!, norms[k]!);

@@ -14,6 +14,7 @@ import { listCommand } from './commands/list.js';
 import { energyCommand } from './commands/energy.js';
 import { exportCommand } from './commands/export.js';
 import { profilesCommand } from './commands/profiles.js';
+import { attackCommand } from './commands/attack.js';
 
 function seedOption(value: string): number {
   const n = Number(value);
@@ -69,6 +70,33 @@ export function program(): Command {
     .option('--profile <id>', 'for --as spiking: quantize to this profile\'s weight and state bits')
     .option('--out <file>', 'output file')
     .action(exportCommand);
+  cli
+    .command('attack')
+    .description('evaluate robustness under adversarial attack through the dynamics and write a run folder (summary.json, accuracy-vs-eps.svg, energy-trajectories.svg, diagnostics.json)')
+    .argument('<spec-or-run>', 'a sims/*.json spec or a run folder (with its trained model)')
+    .option('--threat <norm>', 'threat model: linf or l2', 'linf')
+    .option('--eps <list>', 'comma-separated radii (default linf 0.05,0.1,0.2,0.3; l2 0.5,1,2,3)')
+    .option('--attacks <list>', 'comma-separated: fgsm, pgd, pgd-margin, pgd-dlr, apgd-ce, apgd-dlr, square, spsa, transfer', 'pgd,apgd-ce,apgd-dlr,square')
+    .option('--gradient <mode>', "how the attacker differentiates the relaxation: none, unrolled, truncated(K), implicit", 'unrolled')
+    .option('--attacker-steps <n>', "the attacker unrolls this many steps instead of the model's own (success is judged on the model's own)")
+    .option('--step-weighting <w>', 'loss on intermediate states: final, uniform or linear weights over steps (needs unrolled)', 'final')
+    .option('--eot <k>', 'average gradients over k draws of a stochastic model (EOT)')
+    .option('--steps <n>', 'PGD steps (default 40; step 2.5·ε/steps)')
+    .option('--apgd-steps <n>', 'APGD iterations (default 100)')
+    .option('--restarts <n>', 'random restarts of PGD and APGD (default 1)')
+    .option('--queries <n>', 'Square queries per example (default 5000)')
+    .option('--examples <n>', 'test examples to attack, from the start of the test split (default 200)')
+    .option('--batch-size <n>', 'examples attacked together (default 100)')
+    .option('--order <order>', 'independent (every attack on every example) or cascade (AutoAttack: only still-robust ones)', 'independent')
+    .option('--transfer-from <spec-or-run>', "source model of the transfer attack (default: the model's first pass)")
+    .option('--no-min-perturbation', 'skip the minimal-perturbation search')
+    .option('--no-diagnostics', 'skip the attractor diagnostics')
+    .option('--out <dir>', 'run folder (default runs/attack-<name>-<time>)')
+    .option('--backend <name>', 'tensor backend', 'wasm')
+    .option('--seed <n>', 'random seed', seedOption)
+    .option('--data-dir <dir>', 'folder of MNIST-format IDX files (overrides the spec)')
+    .option('--quiet', 'no progress lines')
+    .action(attackCommand);
   return cli;
 }
 

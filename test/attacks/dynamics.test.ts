@@ -65,7 +65,7 @@ function forwardLoss(classifier: DynamicsClassifier, x: tf.Tensor, labels: tf.Te
       const { values, steps } = run.stepLogits!;
       const raw = steps.map((t) => (t === 0 ? 0 : weighting === 'uniform' ? 1 : t));
       const norm = raw.reduce((a, b) => a + b, 0);
-      total = steps.reduce((acc, _, i) => acc + (raw[i]! / norm) * tf.sum(attackLoss('ce', tf.gather(values, i) as tf.Tensor2D, labels)).dataSync()[0]!, 0);
+      total = steps.reduce((acc, _, i) => acc + (raw[i]! / norm) * tf.sum(attackLoss('ce', tf.gather(values, i) as unknown as tf.Tensor2D, labels)).dataSync()[0]!, 0);
     }
     run.dispose();
     return total;

@@ -1,0 +1,61 @@
+/** `neurodyn attack` end to end on a small Hopfield spec: the run folder, its summary keys, and option errors. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpecError } from '../../src/core/errors.js';
+import { attackCommand } from '../../src/cli/commands/attack.js';
+import { useBackend } from '../../src/tensor/index.js';
+
+let dir: string;
+let specFile: string;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'neurodyn-attack-'));
+  specFile = path.join(dir, 'tiny-hopfield.json');
+  fs.writeFileSync(
+    specFile,
+    JSON.stringify({
+      name: 'tiny-hopfield',
+      data: { name: 'mnist-embedded' },
+      system: { kind: 'hopfield', gain: 4, tau: 1, cueCurrent: 0.5 },
+      run: { integrator: 'euler', dt: 0.25, maxSteps: 8 },
+      job: { kind: 'hopfield-recall' },
+    }),
+  );
+});
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('neurodyn attack', () => {
+  it('writes the summary keys, the metrics per ε and the pictures', async () => {
+    const out = path.join(dir, 'run');
+    const before = tf.memory().numTensors;
+    await attackCommand(specFile, { eps: '0.1,0.3', attacks: 'fgsm,pgd,square,transfer', steps: '4', apgdSteps: '4', queries: '10', examples: '6', out, quiet: true });
+    expect(tf.memory().numTensors).toBe(before);
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    const m = summary.metrics;
+    expect(Object.keys(m.robust_accuracy)).toEqual(['0.1', '0.3']);
+    expect(m.clean_accuracy).toBeGreaterThanOrEqual(m.robust_accuracy['0.1']);
+    expect(m.robust_accuracy['0.1']).toBeGreaterThanOrEqual(m.robust_accuracy['0.3']);
+    // Worst case: never above any single attack.
+    for (const eps of ['0.1', '0.3']) for (const a of Object.values(m.accuracy_per_attack[eps]) as number[]) expect(m.robust_accuracy[eps]).toBeLessThanOrEqual(a);
+    expect(m).toHaveProperty('median_min_perturbation');
+    for (const f of ['accuracy-vs-eps.svg', 'energy-trajectories.svg', 'diagnostics.json', 'metrics.jsonl', 'attack.json', 'min-perturbation.json']) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+    const diagnostics = JSON.parse(fs.readFileSync(path.join(out, 'diagnostics.json'), 'utf8'));
+    expect(diagnostics.clean.energy.length).toBe(diagnostics.clean.steps.length);
+    expect(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  }, 120_000);
+
+  it('names the option and what is allowed when an option is wrong', async () => {
+    const out = path.join(dir, 'never');
+    await expect(attackCommand(specFile, { attacks: 'pgd,fab', out })).rejects.toThrow(/--attacks: unknown attack "fab"; allowed: fgsm, pgd/);
+    await expect(attackCommand(specFile, { threat: 'l1', out })).rejects.toThrow(SpecError);
+    await expect(attackCommand(specFile, { eps: '0.1,x', out })).rejects.toThrow(/--eps: expected a comma-separated list/);
+    await expect(attackCommand(specFile, { gradient: 'truncated(0)', out })).rejects.toThrow(/--gradient/);
+    await expect(attackCommand(specFile, { gradient: 'implicit', stepWeighting: 'uniform', examples: '2', out })).rejects.toThrow(/needs the unrolled gradient/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});
