@@ -1,0 +1,171 @@
+/**
+ * Hardware estimates for the issue-7 report (run: npx vite-node bench/hardware-estimates.ts > out.txt):
+ *  1. the cost of event counting in simulate() (quickstart Hopfield relaxation, with and without counts);
+ *  2. a hand-built layered network (784-100-10, hard-sigmoid, trained by backprop for 3 epochs on the
+ *     embedded MNIST), and the Hopfield reference network of sims/quickstart.json: float counts and, for
+ *     the layered net, the spiking emulation at each profile's weight/state bits, priced on every profile;
+ *  3. emulation accuracy against time steps; 4. gpu.js (webasm) against tfjs (wasm) emulation time.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { makeRng, normalArray } from '../src/core/rng.js';
+import { simulate } from '../src/core/simulate.js';
+import { integrators } from '../src/core/integrators/index.js';
+import { loadDataset, subset, toTensors } from '../src/data/index.js';
+import { estimateCost } from '../src/hardware/cost.js';
+import { normalizeCounts, type ActivityRecord } from '../src/hardware/counts.js';
+import { emulate } from '../src/hardware/emulate.js';
+import { gpuJsEngine } from '../src/hardware/emulate-gpujs.js';
+import { tfjsEngine } from '../src/hardware/emulate-tfjs.js';
+import { buildTrainedNetwork, resolveSource } from '../src/hardware/estimate.js';
+import { argmaxAccuracy } from '../src/hardware/families.js';
+import { structureOf, type LayeredNetwork } from '../src/hardware/network.js';
+import { listProfiles } from '../src/hardware/profiles.js';
+import { toSpikingNetwork } from '../src/hardware/quantize.js';
+import { useBackend } from '../src/tensor/index.js';
+import { storePatterns, hopfield } from '../src/systems/hopfield.js';
+
+const say = (s: string) => process.stdout.write(`${s}\n`);
+await useBackend('wasm');
+const profiles = listProfiles();
+
+// 1. Counting overhead on the quickstart relaxation (784 neurons, 200 cues, euler dt 0.2, 150 steps, no convergence stop).
+{
+  const data = loadDataset('mnist-embedded');
+  const n = 784;
+  const { x } = toTensors(subset(data.train, 0, 200), { layout: 'flat' });
+  const cue = tf.tidy(() => tf.sub(tf.mul(tf.cast(tf.greater(x, 0.5), 'float32'), 2), 1)) as tf.Tensor2D;
+  const patterns = tf.tidy(() => tf.sign(tf.sub(tf.tensor2d(normalArray(makeRng(3), 10 * n), [10, n]), 0.01))) as tf.Tensor2D;
+  const params = storePatterns(patterns, 'projection');
+  const system = hopfield({ size: n, gain: 4 });
+  const run = (countEvents: boolean) => {
+    const t0 = performance.now();
+    const s = simulate({ system, params, input: { cue }, integrator: integrators.get('euler'), dt: 0.2, maxSteps: 150, countEvents });
+    s.dispose();
+    return performance.now() - t0;
+  };
+  run(false);
+  run(true);
+  const plain: number[] = [];
+  const counted: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    plain.push(run(false));
+    counted.push(run(true));
+  }
+  const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
+  say(`counting overhead (hopfield 784 units, 200 cues, 150 euler steps, wasm, median of 5): without ${median(plain).toFixed(0)} ms, with ${median(counted).toFixed(0)} ms, +${((100 * (median(counted) - median(plain))) / median(plain)).toFixed(1)}%`);
+  tf.dispose([x, cue, patterns, params.weights, params.bias]);
+}
+
+// 2. The hand-built layered network: 784-100-10, hard-sigmoid hidden and output, MSE on one-hot, Adam.
+const data = loadDataset('mnist-embedded');
+const rng = makeRng(11);
+const sizes = [784, 100, 10];
+const glorot = (a: number, b: number) => tf.variable(tf.tensor2d(normalArray(rng, a * b, Math.sqrt(2 / (a + b))), [a, b]));
+const W1 = glorot(784, 100);
+const b1 = tf.variable(tf.zeros([100]));
+const W2 = glorot(100, 10);
+const b2 = tf.variable(tf.zeros([10]));
+const hs = (z: tf.Tensor) => tf.clipByValue(z, 0, 1);
+const forward = (xb: tf.Tensor) => hs(tf.add(tf.matMul(hs(tf.add(tf.matMul(xb, W1), b1)), W2), b2));
+{
+  const optimizer = tf.train.adam(0.002);
+  const { x, y } = toTensors(data.train, { layout: 'flat' });
+  const t0 = performance.now();
+  for (let epoch = 0; epoch < 3; epoch++) {
+    for (let start = 0; start + 100 <= data.train.count; start += 100) {
+      optimizer.minimize(() => tf.tidy(() => tf.mean(tf.square(tf.sub(forward(tf.slice(x, [start, 0], [100, 784])), tf.oneHot(tf.slice(y, [start], [100]), 10))))) as tf.Scalar);
+    }
+  }
+  say(`layered 784-100-10 trained in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  tf.dispose([x, y]);
+  optimizer.dispose();
+}
+const count = 500;
+const test = toTensors(subset(data.test, 0, count), { layout: 'flat' });
+const labels = test.y.dataSync() as Int32Array;
+const testX = test.x.dataSync() as Float32Array;
+const floatOut = tf.tidy(() => forward(test.x)).dataSync() as Float32Array;
+const floatAccuracy = argmaxAccuracy(floatOut, labels, 10);
+const layered: LayeredNetwork = {
+  family: 'layered-784-100-10',
+  input: { name: 'x', size: 784 },
+  populations: [
+    { name: 'hidden', size: 100, activation: 'hard-sigmoid', bias: b1.dataSync() as Float32Array },
+    { name: 'output', size: 10, activation: 'hard-sigmoid', bias: b2.dataSync() as Float32Array },
+  ],
+  projections: [
+    { name: 'W1', from: 'x', to: 'hidden', weight: W1.dataSync() as Float32Array, role: 'feedforward' },
+    { name: 'W2', from: 'hidden', to: 'output', weight: W2.dataSync() as Float32Array, role: 'feedforward' },
+  ],
+  readout: 'output',
+};
+// Float counts of the layered net: one pass, graded activations (measured from the actual activity).
+const layeredFloat: ActivityRecord = (() => {
+  const [h, o] = tf.tidy(() => {
+    const hidden = hs(tf.add(tf.matMul(test.x, W1), b1));
+    return [hidden.dataSync() as Float32Array, forward(test.x).dataSync() as Float32Array];
+  });
+  const nz = (a: Float32Array) => a.reduce((s, v) => s + (v !== 0 ? 1 : 0), 0);
+  const nnzRows = (w: Float32Array, rows: number, cols: number) => Array.from({ length: rows }, (_, r) => { let c = 0; for (let k = 0; k < cols; k++) if (w[r * cols + k] !== 0) c++; return c; });
+  const fan1 = nnzRows(layered.projections[0]!.weight, 784, 100);
+  const fan2 = nnzRows(layered.projections[1]!.weight, 100, 10);
+  let eff1 = 0;
+  for (let i = 0; i < count * 784; i++) if (testX[i] !== 0) eff1 += fan1[i % 784]!;
+  let eff2 = 0;
+  for (let i = 0; i < count * 100; i++) if (h[i] !== 0) eff2 += fan2[i % 100]!;
+  return {
+    family: layered.family, inferences: count, stepsPerInference: 1, origin: 'float forward pass (graded activity)',
+    layers: normalizeCounts({
+      hidden: { macs: count * 784 * 100, effective_macs: eff1, events: nz(h), neuron_updates: count * 100 },
+      output: { macs: count * 100 * 10, effective_macs: eff2, events: nz(o), neuron_updates: count * 10 },
+    }),
+  };
+})();
+say(`layered float accuracy on ${count} test digits: ${(100 * floatAccuracy).toFixed(1)}%`);
+
+// 3 + 4. Emulation accuracy against time steps and engine timing (float weights, then 8-bit/24-bit as Loihi).
+const steps = 128;
+for (const precision of [{}, { weightBits: 8, stateBits: 24 }, { weightBits: 4, stateBits: 16 }]) {
+  const spiking = toSpikingNetwork(layered, precision);
+  const line: string[] = [];
+  for (const [name, make] of [['gpujs', gpuJsEngine], ['tfjs', tfjsEngine]] as const) {
+    const engine = make();
+    emulate(spiking, engine, testX.subarray(0, 64 * 784), 64, { steps: 4, batchSize: 64 }); // warm-up (kernel compile)
+    const r = emulate(spiking, engine, testX, count, { steps, batchSize: 100 });
+    engine.dispose();
+    const acc = [...r.readout].map(([t, out]) => `T=${t}: ${(100 * argmaxAccuracy(out, labels, 10)).toFixed(1)}%`).join(', ');
+    line.push(`${name} ${r.seconds.toFixed(2)} s`);
+    if (name === 'gpujs') say(`emulation ${JSON.stringify(precision)}: ${acc} (float ${(100 * floatAccuracy).toFixed(1)}%)`);
+  }
+  say(`  engine time, ${count} digits × ${steps} steps: ${line.join(', ')}`);
+}
+
+// Estimates on every profile.
+const layeredStructure = structureOf(layered);
+const hopSource = resolveSource('sims/quickstart.json');
+const hop = await buildTrainedNetwork(hopSource, 100);
+const hopMeasured = hop.measure();
+const hopStructure = structureOf(hop.network);
+say(`\nhopfield reference (quickstart, 100 cues with 20% flips): recall ${(100 * hopMeasured.accuracy).toFixed(1)}%, ${hopMeasured.activity.stepsPerInference} steps`);
+const fmt = (v: number | null) => (v === null ? 'n/a' : v.toExponential(2));
+say('\n| profile | network | counts | energy/inf (J) | dynamic | static | latency (s) | SOP/s | fits (cores, chips) | accuracy | % energy from estimates |');
+say('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const profile of profiles) {
+  const rows: [string, string, ActivityRecord, typeof layeredStructure, number][] = [
+    ['hopfield-784', 'float', hopMeasured.activity, hopStructure, hopMeasured.accuracy],
+    ['layered-784-100-10', 'float', layeredFloat, layeredStructure, floatAccuracy],
+  ];
+  if (profile.energyModel !== 'dense') {
+    const spiking = toSpikingNetwork(layered, { ...(profile.capacity.weightBits ? { weightBits: profile.capacity.weightBits.si } : {}), ...(profile.capacity.stateBits ? { stateBits: profile.capacity.stateBits.si } : {}) });
+    const engine = gpuJsEngine();
+    const r = emulate(spiking, engine, testX, count, { steps: 64, batchSize: 100 });
+    engine.dispose();
+    rows.push(['layered-784-100-10', `spiking T=64, ${spiking.precision.weightBits ?? 'f'}b w`, r.activity, layeredStructure, argmaxAccuracy(r.readout.get(64)!, labels, 10)]);
+  }
+  for (const [net, counts, record, structure, accuracy] of rows) {
+    const c = estimateCost(record, structure, profile);
+    say(`| ${profile.id} | ${net} | ${counts} | ${fmt(c.energy.totalJ)} | ${fmt(c.energy.dynamicJ)} | ${fmt(c.energy.staticJ)} | ${fmt(c.latencyS)} | ${fmt(c.synapticOpsPerSecond)} | ${c.fit.fits ? 'yes' : 'no'} (${c.fit.coresNeeded}, ${c.fit.chipsNeeded}) | ${(100 * accuracy).toFixed(1)}% | ${(100 * c.energy.estimateShare).toFixed(0)}% |`);
+  }
+}
+hop.dispose();
+tf.dispose([W1, b1, W2, b2, test.x, test.y]);
