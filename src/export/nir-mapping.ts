@@ -42,7 +42,11 @@ export const nirMappers = createRegistry<NirMapper>('NIR mapper');
 
 const spikingHint = 'Export the spiking form instead (neurodyn export --format nir --as spiking), which maps the integrate-and-fire emulation of the network onto IF and Affine/Linear nodes.';
 nirMappers.register('hopfield', () => {
-  throw new UnmappableError('hopfield', 'the graded output V = tanh(gain·u) has no NIR primitive (NIR neurons are LI, LIF, IF, I, CubaLIF and the Heaviside Threshold)', spikingHint);
+  throw new UnmappableError(
+    'hopfield',
+    'the graded output V = tanh(gain·u) has no NIR primitive (NIR neurons are LI, LIF, IF, I, CubaLIF and the Heaviside Threshold)',
+    'Its spiking form cannot be exported either: rate-coding a signed tanh needs ternary spikes, which NIR\'s IF does not have.',
+  );
 });
 nirMappers.register('lca', () => {
   throw new UnmappableError('lca', 'the soft threshold a = T_λ(u) has no NIR primitive (NIR\'s Threshold is a Heaviside spike, not a shrinkage)', spikingHint);
