@@ -4,14 +4,16 @@
  * 5×5 valid convolutions with 32 and 64 channels, 2×2 max-pool, fc 10; batch 64, x 64×1×28×28.
  * NHWC here: s₁ [64,12,12,32], s₂ [64,4,4,64], s₃ [64,10]. torch flattens s₂ in (c,h,w) order; W₃'s
  * columns are permuted once to (h,w,c) order so that the product is the same computation.
- * Needs gradients with respect to the states only: Conv2DBackpropInput and MaxPoolGrad kernels.
+ * The step is the `equilibrium-prop-conv` system's (src/systems/equilibrium-prop-conv.ts); `epConvPhi` is the
+ * workload's Φ written directly, which the tests use as the reference.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { equilibriumPropConv, type EpConvState } from '../../src/systems/equilibrium-prop-conv.js';
+import type { EpParams } from '../../src/systems/equilibrium-prop.js';
 import type { Workload } from '../types.js';
-import { rho } from './ep_shared.js';
 
 /** Kernels the gradient needs; a backend without them skips the workload with this message. */
-export const EP_CONV_KERNELS = ['Conv2D', 'MaxPool', 'Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul'];
+export const EP_CONV_KERNELS = ['Conv2D', 'MaxPool', 'Conv2DBackpropInput', 'StridedSlice', 'Pack', 'BatchMatMul'];
 
 export interface EpConvNet {
   x: tf.Tensor4D; // [B,28,28,1]
@@ -41,16 +43,15 @@ export function epConvPhi(net: EpConvNet, s1: tf.Tensor, s2: tf.Tensor, s3: tf.T
   return tf.addN([tf.sum(tf.mul(s1, p1)), tf.sum(tf.mul(s2, p2)), tf.sum(tf.mul(s3, f))]) as tf.Scalar;
 }
 
-/** s ← ρ(∂Φ/∂s): returns a function from the states to the new states (inside the caller's tidy). */
-export function epConvStepFn(net: EpConvNet): (s: tf.Tensor[]) => tf.Tensor[] {
-  const g = tf.grads((s1: tf.Tensor, s2: tf.Tensor, s3: tf.Tensor) => epConvPhi(net, s1, s2, s3));
-  return (s) => g(s).map(rho);
+/** The bench net as the `equilibrium-prop-conv` system's parameters (zero biases: the workload has none). */
+export function epConvParams(net: EpConvNet): EpParams {
+  return { W1: net.W1, b1: tf.zeros([32]), W2: net.W2, b2: tf.zeros([64]), W3: net.Wf, b3: tf.zeros([10]) };
 }
 
 export const epConv: Workload = {
   id: 'ep_conv',
   steps: 20,
-  gradientsNeeded: ['Conv2D', 'MaxPool', 'Multiply', 'Sum', 'AddN', 'BatchMatMul', 'Reshape'],
+  gradientsNeeded: [],
   unsupported(backend) {
     const missing = EP_CONV_KERNELS.filter((k) => tf.getKernel(k, backend) === undefined);
     return missing.length ? `backend ${backend} lacks kernel(s) ${missing.join(', ')} needed for ∂Φ/∂s` : undefined;
@@ -59,17 +60,20 @@ export const epConv: Workload = {
     const raw = [rng.uniform([64, 1, 28, 28]), rng.normal([32, 1, 5, 5], 0.1), rng.normal([64, 32, 5, 5], 0.05), rng.normal([10, 64 * 4 * 4], 0.05)] as const;
     const net = epConvNetFromTorchLayout(...raw);
     tf.dispose([...raw]);
-    const stepFn = epConvStepFn(net);
-    let s: tf.Tensor[] = [tf.zeros([64, 12, 12, 32]), tf.zeros([64, 4, 4, 64]), tf.zeros([64, 10])];
+    // The system's own step: ∂Φ/∂s written out (max-pool gradient and transposed convolution), ρ = clip(·,0,1).
+    const system = equilibriumPropConv({ inputSize: 28, channels: [32, 64], kernelSize: 5, classes: 10, activation: 'hard-sigmoid', output: 'mse' });
+    const params = epConvParams(net);
+    const input = { x: net.x };
+    let state: EpConvState = system.initState(input, params);
     return {
       step() {
-        const next = tf.tidy(() => stepFn(s));
-        tf.dispose(s);
-        s = next;
+        const next = tf.tidy(() => [...system.step(state, input, params, 0).layers]);
+        tf.dispose([...state.layers]);
+        state = { layers: next } as typeof state;
       },
-      output: () => s[2] as tf.Tensor,
+      output: () => state.layers[2]!,
       dispose() {
-        tf.dispose([net.x, net.W1, net.W2, net.Wf, ...s]);
+        tf.dispose([net.x, ...Object.values(params), ...state.layers]);
       },
     };
   },

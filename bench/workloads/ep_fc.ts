@@ -1,10 +1,15 @@
 /**
  * ep_fc: one synchronous EP relaxation step of a 784-500-10 layered Hopfield net, ρ = clip(·,0,1):
  * h ← ρ(x W1 + y W2ᵀ + b1); y ← ρ(h W2 + b2). Batch 64.
+ *
+ * The step is the `equilibrium-prop` system's own `step` (src/systems/equilibrium-prop.ts, primitive map,
+ * hard-sigmoid, MSE output), with the input given as x alone so that x W1 is recomputed every step as the
+ * workload defines it (training caches it: `prepareInput`).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { equilibriumProp, type EpState } from '../../src/systems/equilibrium-prop.js';
 import type { Workload } from '../types.js';
-import { disposeNet, epFcStep, makeEpFcNet } from './ep_shared.js';
+import { disposeNet, makeEpFcNet } from './ep_shared.js';
 
 export const epFc: Workload = {
   id: 'ep_fc',
@@ -12,19 +17,20 @@ export const epFc: Workload = {
   flopsPerStep: 2 * 64 * (784 * 500 + 2 * 500 * 10),
   setup(rng) {
     const net = makeEpFcNet(rng);
-    let h: tf.Tensor = tf.zeros([64, 500]);
-    let y: tf.Tensor = tf.zeros([64, 10]);
+    const system = equilibriumProp({ sizes: [784, 500, 10], activation: 'hard-sigmoid', output: 'mse', dynamics: 'primitive-map' });
+    const params = { W1: net.W1, b1: net.b1, W2: net.W2, b2: net.b2 };
+    const input = { x: net.x };
+    let state: EpState = system.initState(input, params);
     return {
       step() {
-        const [hn, yn] = tf.tidy(() => epFcStep(net, net.x, h, y));
-        tf.dispose([h, y]);
-        h = hn;
-        y = yn;
+        const next = tf.tidy(() => [...system.step(state, input, params, 0).layers]);
+        tf.dispose([...state.layers]);
+        state = { layers: next } as typeof state;
       },
-      output: () => y,
+      output: () => state.layers[1]!,
       dispose() {
         disposeNet(net);
-        tf.dispose([h, y]);
+        tf.dispose([...state.layers]);
       },
     };
   },
