@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpecError } from '../../src/core/errors.js';
 import { attackCommand } from '../../src/cli/commands/attack.js';
+import { corruptCommand } from '../../src/cli/commands/corrupt.js';
 import { useBackend } from '../../src/tensor/index.js';
 
 let dir: string;
@@ -58,4 +59,24 @@ describe('neurodyn attack', () => {
     await expect(attackCommand(specFile, { gradient: 'implicit', stepWeighting: 'uniform', examples: '2', out })).rejects.toThrow(/needs the unrolled gradient/);
     expect(fs.existsSync(out)).toBe(false);
   });
+});
+
+describe('neurodyn corrupt', () => {
+  it('writes accuracy per corruption, severity and step', async () => {
+    const out = path.join(dir, 'corrupt');
+    const before = tf.memory().numTensors;
+    await corruptCommand(specFile, { corruptions: 'mnist-c/stripe,cifar-10-c/contrast', examples: '20', out, quiet: true });
+    expect(tf.memory().numTensors).toBe(before);
+    const m = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')).metrics;
+    expect(Object.keys(m.accuracy)).toEqual(['mnist-c/stripe', 'cifar-10-c/contrast']);
+    expect(Object.keys(m.accuracy['cifar-10-c/contrast'])).toEqual(['1', '2', '3', '4', '5']);
+    expect(m.clean_accuracy).toBeGreaterThan(0);
+    const lines = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1 + 1 + 5);
+    // 8 steps: records after steps 0..8.
+    expect(lines[0].accuracy_per_step).toHaveLength(9);
+    expect(lines[0].accuracy_per_step[8]).toBeCloseTo(m.clean_accuracy, 6);
+    for (const f of ['accuracy-vs-severity.svg', 'accuracy-per-step.svg', 'corrupt.json']) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+    await expect(corruptCommand(specFile, { corruptions: 'fog', out: path.join(dir, 'never2') })).rejects.toThrow(/--corruptions: unknown corruption "fog"/);
+  }, 60_000);
 });
