@@ -16,7 +16,7 @@ import { euler } from './integrators/euler.js';
 import { map } from './integrators/map.js';
 import { checkProbes, probeName, readProbe, type Probe, type Trace } from './probes.js';
 import { makeSolution, type EventRecord, type Solution, type StopReason } from './solution.js';
-import type { DynamicalSystem, StepCounts } from './system.js';
+import type { DynamicalSystem } from './system.js';
 import { disposeTree, fromTensors, keepTree, leaves, mapTree, tensorsOf, type TensorTree } from './tree.js';
 
 export interface ConvergeCondition {
@@ -236,17 +236,27 @@ export function simulate<S extends TensorTree, P extends TensorTree, U extends T
       r.steps.push(step);
     }
   };
+  // All counters of a step come back in one read (one device sync per step, not one per counter).
   const countStep = req.countEvents
     ? (previous: S, next: S) => {
-        const counts = withTapePaused(() => tf.tidy(() => req.system.counts!(previous, next, req.input, req.params) as unknown as tf.TensorContainer)) as unknown as StepCounts;
+        const names: [string, string][] = [];
+        const packed = withTapePaused(() =>
+          tf.tidy(() => {
+            const counts = req.system.counts!(previous, next, req.input, req.params);
+            const scalars: tf.Tensor[] = [];
+            for (const [layer, counters] of Object.entries(counts)) {
+              for (const [name, scalar] of Object.entries(counters)) {
+                names.push([layer, name]);
+                scalars.push(tf.reshape(tf.cast(scalar, 'float32'), [1]));
+              }
+            }
+            return scalars.length > 0 ? tf.concat(scalars) : tf.zeros([0]);
+          }),
+        );
+        const values = packed.dataSync();
+        packed.dispose();
         const row: Record<string, Record<string, number>> = {};
-        for (const [layer, counters] of Object.entries(counts)) {
-          row[layer] = {};
-          for (const [name, scalar] of Object.entries(counters)) {
-            row[layer][name] = scalar.dataSync()[0]!;
-            scalar.dispose();
-          }
-        }
+        names.forEach(([layer, name], i) => ((row[layer] ??= {})[name] = values[i]!));
         perStep.push(row);
       }
     : undefined;
