@@ -5,9 +5,11 @@
 import { createRegistry } from '../core/registry.js';
 import { hopfieldRecall } from './hopfield-recall.js';
 import { lcaDictionary } from './lca-dictionary.js';
+import { lcanet } from './lcanet.js';
 import type { JobEntry } from './job.js';
 
 export type { JobContext, JobEntry, Metrics } from './job.js';
 export const jobs = createRegistry<JobEntry>('job kind');
 jobs.register(hopfieldRecall.kind, hopfieldRecall);
 jobs.register(lcaDictionary.kind, lcaDictionary);
+jobs.register(lcanet.kind, lcanet);

@@ -26,6 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SpecError } from '../core/errors.js';
 import type { DiscreteSystem } from '../core/system.js';
+import { col2im, im2col, patchKernelsAvailable, type PatchGeometry } from '../tensor/patches.js';
 import { lcaCounts, lcaSystemParts, resolveDynamics, type DictionaryOperator, type LcaDynamicsOptions, type LcaInput, type LcaParams, type LcaState } from './lca-common.js';
 
 export type LcaPadding = 'same' | 'valid';
@@ -55,26 +56,46 @@ type Padding = 'valid' | [[number, number], [number, number], [number, number], 
 
 /**
  * For stride 1 the transposed convolution is a convolution with the atoms flipped in space and the
- * channel axes swapped; tfjs-wasm runs that form faster (it is a plain convolution), so it is used there.
+ * channel axes swapped (used where the patch kernels are missing).
  */
 function flippedFilter(dictionary: tf.Tensor): tf.Tensor4D {
   return tf.transpose(tf.reverse(dictionary, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
 }
 
+/**
+ * Φa and Φᵀe. On wasm and cpu both run in the GEMM form (src/tensor/patches.ts): Φa = col2im(a · Φ_mᵀ),
+ * Φᵀe = im2col(e) · Φ_m with Φ_m = Φ reshaped [k·k·C, K], so that all arithmetic is in one matrix product
+ * each (tfjs-wasm's transposed convolution runs at about 1 GFLOP/s, its one-output-channel convolution at
+ * 2–3). Other backends use their own convolutions.
+ */
 export function convDictionary(o: Required<LcaConvOptions>): DictionaryOperator {
   const { kernelSize: k, stride: s, padding, features, inputChannels } = o;
-  const half = (k - 1) / 2;
+  const half = padding === 'same' ? (k - 1) / 2 : 0;
   const pad: Padding = padding === 'same' ? [[0, 0], [half, half], [half, half], [0, 0]] : 'valid';
-  const outSize = (size: number) => (padding === 'same' ? Math.floor((size - 1) / s) + 1 : Math.floor((size - k) / s) + 1);
+  const outSize = (size: number) => Math.floor((size + 2 * half - k) / s) + 1;
   const overlapping = 2 * Math.floor((k - 1) / s) + 1;
+  const patchSize = k * k * inputChannels;
+  const geometry = (h: number, w: number): PatchGeometry => ({ height: h, width: w, channels: inputChannels, kernelSize: k, stride: s, padTop: half, padLeft: half, outHeight: outSize(h), outWidth: outSize(w) });
   return Object.freeze({
     reconstruct(code: tf.Tensor, dictionary: tf.Tensor, like: tf.Tensor) {
+      const [batch, h, w] = like.shape as number[];
+      if (patchKernelsAvailable()) {
+        const g = geometry(h!, w!);
+        const columns = tf.matMul(tf.reshape(code, [-1, features]), tf.reshape(dictionary, [patchSize, features]), false, true);
+        return col2im(tf.reshape(columns, [batch!, g.outHeight, g.outWidth, patchSize]), g);
+      }
       if (s === 1 && padding === 'same') return tf.conv2d(code as tf.Tensor4D, flippedFilter(dictionary), 1, pad);
       return tf.conv2dTranspose(code as tf.Tensor4D, dictionary as tf.Tensor4D, like.shape as [number, number, number, number], s, pad);
     },
-    project: (error: tf.Tensor, dictionary: tf.Tensor) => tf.conv2d(error as tf.Tensor4D, dictionary as tf.Tensor4D, s, pad),
+    project(error: tf.Tensor, dictionary: tf.Tensor) {
+      if (!patchKernelsAvailable()) return tf.conv2d(error as tf.Tensor4D, dictionary as tf.Tensor4D, s, pad);
+      const [batch, h, w] = error.shape as number[];
+      const g = geometry(h!, w!);
+      const columns = im2col(error as tf.Tensor4D, g);
+      return tf.reshape(tf.matMul(tf.reshape(columns, [-1, patchSize]), tf.reshape(dictionary, [patchSize, features])), [batch!, g.outHeight, g.outWidth, features]);
+    },
     codeShape: (signalShape: readonly number[]) => [signalShape[0]!, outSize(signalShape[1]!), outSize(signalShape[2]!), features],
-    atomSize: k * k * inputChannels,
+    atomSize: patchSize,
     lateralFanOut: overlapping * overlapping * features,
   });
 }
