@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { isNeurodynError } from '../core/errors.js';
 import { backendsCommand } from './commands/backends.js';
 import { runCommand } from './commands/run.js';
+import { compareCommand } from './commands/compare.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { listCommand } from './commands/list.js';
@@ -37,7 +38,19 @@ export function program(): Command {
     .option('--seed <n>', 'random seed (overrides the spec)', seedOption)
     .option('--data-dir <dir>', 'folder of MNIST-format IDX files (overrides the spec)')
     .option('--quiet', 'no progress output')
+    .option('--resume', 'continue an interrupted training from its checkpoints (same spec and --out)')
     .action(runCommand);
+  cli
+    .command('compare')
+    .description('train one network two ways (e.g. EP vs BPTT) from the same initialisation and write both side by side: per-epoch accuracy, seconds, peak memory, learning curves')
+    .argument('<spec>', 'a sims/*.json file with a comparison job (ep-vs-bptt)')
+    .option('--out <dir>', 'run folder (default runs/<name>-<time>); pass it again with --resume after an interrupt')
+    .option('--backend <name>', 'tensor backend: wasm, cpu, tensorflow or webgpu (overrides the spec)')
+    .option('--seed <n>', 'random seed (overrides the spec)', seedOption)
+    .option('--data-dir <dir>', 'folder of MNIST-format IDX files (overrides the spec)')
+    .option('--quiet', 'no progress output')
+    .option('--resume', 'continue an interrupted comparison from its checkpoints (same spec and --out)')
+    .action(compareCommand);
   cli
     .command('validate')
     .description('check sim specs against the schema and the registries without running them')

@@ -46,7 +46,8 @@ export function decodeNpy(bytes: Uint8Array): { dtype: NpyDtype; shape: number[]
   const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   const dtype = (Object.entries(DESCR).find(([, d]) => d === descr)?.[0] ?? undefined) as NpyDtype | undefined;
   if (!dtype) throw new Error(`npy: unsupported dtype ${descr}`);
-  const body = bytes.slice(start + headerLength);
+  // A copy with its own buffer: on a Node Buffer, slice() is a view into the whole file (header included).
+  const body = new Uint8Array(bytes.subarray(start + headerLength));
   const data =
     dtype === 'float32' ? new Float32Array(body.buffer) : dtype === 'float64' ? new Float64Array(body.buffer) : dtype === 'int32' ? new Int32Array(body.buffer) : new Uint8Array(body.buffer);
   return { dtype, shape, data };

@@ -6,6 +6,8 @@ import { createRegistry } from '../core/registry.js';
 import { hopfieldRecall } from './hopfield-recall.js';
 import { lcaDictionary } from './lca-dictionary.js';
 import { lcanet } from './lcanet.js';
+import { epTrain } from './ep-train.js';
+import { epVsBptt } from './ep-vs-bptt.js';
 import type { JobEntry } from './job.js';
 
 export type { JobContext, JobEntry, Metrics } from './job.js';
@@ -13,3 +15,5 @@ export const jobs = createRegistry<JobEntry>('job kind');
 jobs.register(hopfieldRecall.kind, hopfieldRecall);
 jobs.register(lcaDictionary.kind, lcaDictionary);
 jobs.register(lcanet.kind, lcanet);
+jobs.register(epTrain.kind, epTrain);
+jobs.register(epVsBptt.kind, epVsBptt);

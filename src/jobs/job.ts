@@ -21,6 +21,8 @@ export interface JobContext<O> {
   readonly progress: (label: string, total: number) => Progress;
   /** One line for the person running it (stdout). */
   readonly say: (line: string) => void;
+  /** Continue from the checkpoints an interrupted run with the same spec and destination left (`--resume`). */
+  readonly resume?: boolean;
 }
 
 export type Metrics = Readonly<Record<string, unknown>>;

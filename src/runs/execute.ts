@@ -24,6 +24,8 @@ export interface RunOverrides {
   readonly quiet?: boolean;
   /** Where result lines go (default stdout). */
   readonly say?: (line: string) => void;
+  /** Continue an interrupted training from its checkpoints (jobs that write them). */
+  readonly resume?: boolean;
 }
 
 export interface Summary {
@@ -75,6 +77,7 @@ export async function executeRun(specIn: ResolvedSpec, overrides: RunOverrides =
       folder,
       progress: (label, total) => createProgress({ label, total, quiet: overrides.quiet ?? false }),
       say,
+      resume: overrides.resume ?? false,
     });
     const summary: Summary = { spec: spec.name, backend, seed: spec.seed, seconds: Number(((performance.now() - start) / 1000).toFixed(3)), metrics };
     folder.writeJson('summary.json', summary);

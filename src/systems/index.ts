@@ -12,6 +12,10 @@ import type { DynamicalSystem } from '../core/system.js';
 import { hopfield } from './hopfield.js';
 import { lca } from './lca.js';
 import { lcaConv } from './lca-conv.js';
+import { ACTIVATION_NAMES } from './equilibrium-prop-activations.js';
+import { equilibriumProp, type EquilibriumPropOptions } from './equilibrium-prop.js';
+import { equilibriumPropConv, type EquilibriumPropConvOptions } from './equilibrium-prop-conv.js';
+import { SpecError } from '../core/errors.js';
 
 export interface SystemEntry {
   readonly kind: string;
@@ -74,6 +78,48 @@ systems.register('lca-conv', {
   create: (options: { features: number; inputChannels: number; kernelSize: number; stride: number; padding: 'same' | 'valid' }) => lcaConv(options),
 });
 
+const epNetworkOptions = {
+  activation: z.enum(ACTIVATION_NAMES).default('hard-sigmoid').describe('ρ: clip(x,0,1), clip(x/2,0,1), clip(x,−½,½) or sigmoid(4(x−½))'),
+  output: z.enum(['mse', 'softmax-ce']).default('mse').describe("'mse': the output layer relaxes and is nudged by ½‖s−y‖²; 'softmax-ce': a softmax readout of the last hidden layer, nudged by cross-entropy"),
+  init: z.enum(['glorot-uniform', 'torch-default']).default('glorot-uniform').describe("weights U(±√(6/(fan_in+fan_out))) with zero biases, or PyTorch's U(±1/√fan_in)"),
+};
+
+systems.register('equilibrium-prop', {
+  kind: 'equilibrium-prop',
+  description: 'layered Hopfield energy network for equilibrium propagation (Scellier & Bengio 2017; Laborieux et al. 2021), fully connected',
+  options: z.strictObject({
+    layers: z.array(z.int().min(1)).min(2).describe('widths after the input: hidden layers…, then the classes, e.g. [500, 10]'),
+    dynamics: z.enum(['primitive-map', 'energy-descent']).default('primitive-map').describe("'primitive-map': s ← ρ(∂Φ/∂s) (Laborieux); 'energy-descent': s ← clip(s − ε∂E/∂s) (Scellier & Bengio)"),
+    stepSize: z.number().positive().default(0.5).describe('ε of the energy-descent dynamics'),
+    ...epNetworkOptions,
+  }),
+  variables: ['layers.0', 'layers.1', 'layers.2', 'layers.3', 'energy', 'readout'],
+  create: (options: Omit<EquilibriumPropOptions, 'sizes'> & { layers: number[] }, dims) => {
+    const { layers, ...rest } = options;
+    return equilibriumProp({ ...rest, sizes: [dims.inputSize, ...layers] });
+  },
+});
+
+systems.register('equilibrium-prop-conv', {
+  kind: 'equilibrium-prop-conv',
+  description: 'convolutional layered energy network for equilibrium propagation: the MNIST P_CNN (Ernoult et al. 2019; Laborieux et al. 2021)',
+  options: z.strictObject({
+    channels: z.array(z.int().min(1)).min(1).default([32, 64]).describe('channels of the convolutional layers, each followed by a 2×2 max-pool'),
+    kernelSize: z.int().min(1).default(5).describe('square kernel width'),
+    classes: z.int().min(2).default(10).describe('units of the fully connected output layer'),
+    ...epNetworkOptions,
+    init: epNetworkOptions.init.unwrap().default('torch-default'),
+  }),
+  variables: ['layers.0', 'layers.1', 'layers.2', 'energy', 'readout'],
+  create: (options: Omit<EquilibriumPropConvOptions, 'inputSize'>, dims) => {
+    const side = Math.round(Math.sqrt(dims.inputSize));
+    if (side * side !== dims.inputSize) throw new SpecError('data', `equilibrium-prop-conv needs square single-channel images; got ${dims.inputSize} pixels`);
+    return equilibriumPropConv({ ...options, inputSize: side });
+  },
+});
+
 export { hopfield, storePatterns } from './hopfield.js';
 export { lca, type LcaSystem } from './lca.js';
 export { lcaConv, type LcaConvSystem } from './lca-conv.js';
+export { equilibriumProp, type EquilibriumPropSystem } from './equilibrium-prop.js';
+export { equilibriumPropConv, type EquilibriumPropConvSystem } from './equilibrium-prop-conv.js';
