@@ -4,6 +4,7 @@
  * and registers it under the system's kind, plus one import line below.
  */
 import './hopfield.js';
+import './equilibrium-prop.js';
 
 export { classifierAdapters, classifierFor, type ClassifierAdapter, type ModelSource } from './source.js';
 export { feedForwardClassifier, feedForwardLogits, type DenseLayer } from './feed-forward.js';
