@@ -79,7 +79,8 @@ export function relaxationClassifier<S extends TensorTree, P extends TensorTree,
           probes,
         }),
       );
-      const logits = tf.tidy(() => options.logitsOf(system.readout!(solution.state, input, params)));
+      // A copy: the readout may be a state variable itself (EP's output layer), which the solution owns.
+      const logits = tf.tidy(() => tf.clone(options.logitsOf(system.readout!(solution.state, input, params)))) as tf.Tensor2D;
       let stepLogits: ClassifierRun['stepLogits'];
       const readoutTrace = solution.traces.readout;
       if (readoutTrace) {
