@@ -67,3 +67,54 @@ describe('equilibrium-prop adapter', () => {
     expect(() => classifierFor({ ...source, system: { kind: 'nonexistent' } })).toThrow(/no attack adapter for system "nonexistent"; attackable kinds: hopfield, equilibrium-prop/);
   });
 });
+
+describe('LCANet adapter', () => {
+  it('scores are the head applied to the code after the spec’s steps; the unrolled gradient matches finite differences', async () => {
+    const { lcaConv } = await import('../../src/systems/lca-conv.js');
+    const { headLogits, initHead } = await import('../../src/learning/lcanet-classifier.js');
+    const { randomDictionary } = await import('../../src/systems/lca-common.js');
+    const data = loadDataset('mnist-embedded');
+    const options = { features: 4, inputChannels: 1, kernelSize: 5, stride: 2, padding: 'same', lambda: 0.1, tau: 5, threshold: 'soft', nonnegative: true, normalizeInput: true } as const;
+    const system = lcaConv(options as never);
+    const dictionary = randomDictionary(system.dictionaryShape(), makeRng(1));
+    const head = { kind: 'mlp' as const, inputShape: [14, 14, 4] as [number, number, number], classes: 10, hidden: 16 };
+    const headParams = initHead(head, makeRng(2)) as Record<string, tf.Tensor>;
+    const params = { 'lca.dictionary': dictionary.clone(), ...Object.fromEntries(Object.entries(headParams).map(([k, v]) => [k, v.clone()])) };
+    const source: ModelSource = { origin: 'test', system: { kind: 'lca-conv', ...options }, run: { dt: 1, maxSteps: 10 }, data, trained: { params, trainedBy: 'test', meta: { head } } };
+    const classifier = classifierFor(source);
+    const x = randomUniform(makeRng(4), [2, 784]);
+    const image = tf.reshape(x, [2, 28, 28, 1]);
+    const run = classifier.run(x);
+    const own = simulate({ system, params: { dictionary }, input: { x: image }, maxSteps: 10 });
+    const expected = tf.tidy(() => headLogits(head, headParams, (own.state as { a: tf.Tensor }).a));
+    const got = run.logits.dataSync();
+    expected.dataSync().forEach((v, i) => expect(got[i]!).toBeCloseTo(v, 5));
+    tf.dispose([expected, image]);
+    own.dispose();
+    run.dispose();
+    const labels = tf.tensor1d([3, 7], 'int32');
+    const model = attackModel(classifier, { gradient: { kind: 'unrolled' } });
+    const { gradient, logits } = model.gradient(x, labels, 'ce');
+    const g = gradient.dataSync();
+    const base = x.dataSync();
+    const lossAt = (values: Float32Array) => {
+      const t = tf.tensor(values, x.shape);
+      const l = model.logits(t);
+      const v = tf.sum(attackLoss('ce', l, labels)).dataSync()[0]!;
+      tf.dispose([t, l]);
+      return v;
+    };
+    // The largest gradient coordinates (inactive units pass none; pick where the gradient lives).
+    const order = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]!) - Math.abs(g[a]!)).slice(0, 4);
+    for (const i of order) {
+      const h = 1e-3;
+      const plus = base.slice() as Float32Array;
+      const minus = base.slice() as Float32Array;
+      plus[i]! += h;
+      minus[i]! -= h;
+      expect(Math.abs(g[i]! - (lossAt(plus) - lossAt(minus)) / (2 * h))).toBeLessThan(2e-3 + 5e-2 * Math.abs(g[i]!));
+    }
+    tf.dispose([gradient, logits, x, labels, dictionary, ...Object.values(headParams)]);
+    classifier.dispose();
+  });
+});

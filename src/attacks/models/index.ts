@@ -5,6 +5,7 @@
  */
 import './hopfield.js';
 import './equilibrium-prop.js';
+import './lca.js';
 
 export { classifierAdapters, classifierFor, type ClassifierAdapter, type ModelSource } from './source.js';
 export { feedForwardClassifier, feedForwardLogits, type DenseLayer } from './feed-forward.js';
