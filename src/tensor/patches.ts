@@ -44,47 +44,71 @@ const COL2IM = 'NeurodynCol2Im';
 
 type Attrs = PatchGeometry & tf.NamedAttrMap;
 
-/** Copies every patch of `x` (batch `n`) into `cols`. */
+/**
+ * Copies every patch of `x` (batch `n`) into `cols`. Patches that lie wholly inside the image (most of them)
+ * are k runs of k·C contiguous values, copied without bounds checks; border patches take the checked path.
+ */
 function gather(x: Float32Array, cols: Float32Array, n: number, g: PatchGeometry): void {
   const { height: h, width: w, channels: c, kernelSize: k, stride: s, padTop, padLeft, outHeight: oh, outWidth: ow } = g;
-  const rowLength = k * c;
+  const run = k * c;
   let out = 0;
   for (let b = 0; b < n; b++)
-    for (let oy = 0; oy < oh; oy++)
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * s - padTop;
+      const rowsInside = y0 >= 0 && y0 + k <= h;
       for (let ox = 0; ox < ow; ox++) {
         const x0 = ox * s - padLeft;
+        if (rowsInside && x0 >= 0 && x0 + k <= w) {
+          for (let i = 0; i < k; i++) {
+            const src = ((b * h + y0 + i) * w + x0) * c;
+            for (let t = 0; t < run; t++) cols[out + t] = x[src + t]!;
+            out += run;
+          }
+          continue;
+        }
         for (let i = 0; i < k; i++) {
-          const y = oy * s - padTop + i;
+          const y = y0 + i;
           if (y < 0 || y >= h) {
-            cols.fill(0, out, out + rowLength);
-            out += rowLength;
+            cols.fill(0, out, out + run);
+            out += run;
             continue;
           }
           const rowBase = (b * h + y) * w;
           for (let j = 0; j < k; j++) {
             const xx = x0 + j;
             if (xx < 0 || xx >= w) cols.fill(0, out, out + c);
-            else if (c === 1) cols[out] = x[rowBase + xx]!;
-            else cols.set(x.subarray((rowBase + xx) * c, (rowBase + xx + 1) * c), out);
+            else for (let ch = 0; ch < c; ch++) cols[out + ch] = x[(rowBase + xx) * c + ch]!;
             out += c;
           }
         }
       }
+    }
 }
 
-/** Adds every patch of `cols` back into `image` (which it zeroes first). */
+/** Adds every patch of `cols` back into `image` (which it zeroes first); same interior fast path. */
 function scatter(cols: Float32Array, image: Float32Array, n: number, g: PatchGeometry): void {
   const { height: h, width: w, channels: c, kernelSize: k, stride: s, padTop, padLeft, outHeight: oh, outWidth: ow } = g;
+  const run = k * c;
   image.fill(0);
   let at = 0;
   for (let b = 0; b < n; b++)
-    for (let oy = 0; oy < oh; oy++)
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * s - padTop;
+      const rowsInside = y0 >= 0 && y0 + k <= h;
       for (let ox = 0; ox < ow; ox++) {
         const x0 = ox * s - padLeft;
+        if (rowsInside && x0 >= 0 && x0 + k <= w) {
+          for (let i = 0; i < k; i++) {
+            const dst = ((b * h + y0 + i) * w + x0) * c;
+            for (let t = 0; t < run; t++) image[dst + t] = image[dst + t]! + cols[at + t]!;
+            at += run;
+          }
+          continue;
+        }
         for (let i = 0; i < k; i++) {
-          const y = oy * s - padTop + i;
+          const y = y0 + i;
           if (y < 0 || y >= h) {
-            at += k * c;
+            at += run;
             continue;
           }
           const rowBase = (b * h + y) * w;
@@ -98,6 +122,7 @@ function scatter(cols: Float32Array, image: Float32Array, n: number, g: PatchGeo
           }
         }
       }
+    }
 }
 
 type Loop = (input: Float32Array, output: Float32Array, n: number, g: PatchGeometry) => void;
