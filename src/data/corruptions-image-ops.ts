@@ -47,30 +47,26 @@ export function gaussianBlur(image: Image, sigma: number, border: 'nearest' | 'z
   if (sigma <= 0) return Float32Array.from(data);
   const k = gaussianKernel(sigma);
   const r = (k.length - 1) / 2;
-  const at = (i: number, n: number) => (border === 'nearest' ? Math.min(n - 1, Math.max(0, i)) : i);
-  const rows = new Float64Array(h * w);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let j = -r; j <= r; j++) {
-        const xx = at(x + j, w);
-        if (xx >= 0 && xx < w) s += k[j + r]! * data[y * w + xx]!;
+  // One 1-D pass along rows (step 1) or columns (step w); the 2-D Gaussian is separable.
+  const pass = (source: ArrayLike<number>, along: 'rows' | 'columns'): Float64Array => {
+    const out = new Float64Array(h * w);
+    const length = along === 'rows' ? w : h;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const position = along === 'rows' ? x : y;
+        let s = 0;
+        for (let j = -r; j <= r; j++) {
+          let p = position + j;
+          if (border === 'nearest') p = Math.min(length - 1, Math.max(0, p));
+          else if (p < 0 || p >= length) continue;
+          s += k[j + r]! * source[along === 'rows' ? y * w + p : p * w + x]!;
+        }
+        out[y * w + x] = s;
       }
-      rows[y * w + x] = s;
     }
-  }
-  const out = new Float32Array(h * w);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let j = -r; j <= r; j++) {
-        const yy = at(y + j, h);
-        if (yy >= 0 && yy < h) s += k[j + r]! * rows[yy * w + x]!;
-      }
-      out[y * w + x] = s;
-    }
-  }
-  return out;
+    return out;
+  };
+  return Float32Array.from(pass(pass(data, 'rows'), 'columns'));
 }
 
 /** Inverse affine map [[a1, a2, a3], [b1, b2, b3]] from output (col, row) to input (col, row). */

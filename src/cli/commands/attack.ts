@@ -18,7 +18,7 @@ import { parseNorm } from '../../attacks/threat-model.js';
 import { openRunFolder } from '../../runs/run-folder.js';
 import { renderLinePlot } from '../../runs/svg-plot.js';
 import { liveTensorCount, useBackend } from '../../tensor/index.js';
-import { loadModelSource, numberList, positiveInteger } from './model-source.js';
+import { defaultRunFolder, loadModelSource, numberList, positiveInteger } from './model-source.js';
 
 export interface AttackOptions {
   readonly threat?: string;
@@ -43,10 +43,6 @@ export interface AttackOptions {
   readonly seed?: number;
   readonly dataDir?: string;
   readonly quiet?: boolean;
-}
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
 }
 
 export async function attackCommand(specOrRun: string, options: AttackOptions): Promise<void> {
@@ -80,7 +76,7 @@ export async function attackCommand(specOrRun: string, options: AttackOptions): 
   const count = Math.min(examples, test.count);
   const { x, y } = toTensors(subset(test, 0, count), { layout: 'flat' });
   const attackerSteps = options.attackerSteps !== undefined ? positiveInteger(options.attackerSteps, '--attacker-steps', 1) : undefined;
-  const folder = openRunFolder(options.out ?? path.join('runs', `attack-${spec.name}-${timestamp()}`));
+  const folder = openRunFolder(options.out ?? defaultRunFolder(`attack-${spec.name}`));
   try {
     const settings = {
       model: specOrRun,

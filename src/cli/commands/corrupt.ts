@@ -14,7 +14,7 @@ import { classifierFor } from '../../attacks/models/index.js';
 import { openRunFolder } from '../../runs/run-folder.js';
 import { renderLinePlot } from '../../runs/svg-plot.js';
 import { liveTensorCount, useBackend } from '../../tensor/index.js';
-import { loadModelSource, positiveInteger } from './model-source.js';
+import { defaultRunFolder, loadModelSource, positiveInteger } from './model-source.js';
 
 export interface CorruptOptions {
   readonly corruptions?: string;
@@ -25,10 +25,6 @@ export interface CorruptOptions {
   readonly seed?: number;
   readonly dataDir?: string;
   readonly quiet?: boolean;
-}
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
 }
 
 export async function corruptCommand(specOrRun: string, options: CorruptOptions): Promise<void> {
@@ -42,7 +38,7 @@ export async function corruptCommand(specOrRun: string, options: CorruptOptions)
   const before = liveTensorCount();
   const classifier = classifierFor(source);
   const data = subset(source.data.test, 0, Math.min(examples, source.data.test.count));
-  const folder = openRunFolder(options.out ?? path.join('runs', `corrupt-${spec.name}-${timestamp()}`));
+  const folder = openRunFolder(options.out ?? defaultRunFolder(`corrupt-${spec.name}`));
   const began = performance.now();
   try {
     folder.writeJson('corrupt.json', { model: specOrRun, classifier: classifier.name, relaxation: classifier.relaxation ?? null, corruptions: corruptions.map((c) => c.name), examples: data.count, backend, seed });

@@ -58,3 +58,8 @@ export function positiveInteger(text: string | number | undefined, option: strin
   if (!(Number.isInteger(n) && n >= 1)) throw new SpecError(option, `must be a positive integer, got ${JSON.stringify(text)}`);
   return n;
 }
+
+/** The default run folder: runs/<prefix>-<UTC time>. */
+export function defaultRunFolder(prefix: string): string {
+  return path.join('runs', `${prefix}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`);
+}
