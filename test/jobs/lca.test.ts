@@ -29,8 +29,8 @@ describe('lca-dictionary job', () => {
     });
     const { summary } = await executeRun(spec, { ...quiet, out });
     const m = summary.metrics as Record<string, number>;
-    expect(m.energy_final).toBeLessThan(m.energy_final_initial_dictionary);
-    expect(m.recon_error_rel).toBeLessThan(m.recon_error_rel_initial_dictionary);
+    expect(m.energy_final).toBeLessThan(m.energy_final_initial_dictionary!);
+    expect(m.recon_error_rel).toBeLessThan(m.recon_error_rel_initial_dictionary!);
     expect(m.fraction_active).toBeGreaterThan(0);
     expect(m.fraction_active).toBeLessThan(1);
     for (const f of ['atoms.png', 'reconstructions.png', 'energy-trajectory.svg', 'metrics.jsonl']) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
