@@ -100,6 +100,8 @@ export interface DiagnosticsReport {
 
 export interface ProtocolReport {
   readonly description: string;
+  /** Signs of gradient masking (Athalye, Carlini & Wagner 2018; AutoAttack's checks), one sentence each. */
+  readonly maskingWarnings: readonly string[];
   readonly robustness: RobustnessReport;
   readonly minimalPerturbations?: Float32Array;
   readonly medianMinimalPerturbation?: number;
@@ -163,8 +165,11 @@ export function runProtocol(request: ProtocolRequest): ProtocolReport {
   }
   let diagnostics: DiagnosticsReport | undefined;
   if (request.diagnostics) diagnostics = runDiagnostics(request, model, robustness, stored, k);
+  const maskingWarnings = gradientMaskingSigns(robustness, attacks, diagnostics);
+  for (const w of maskingWarnings) say(`warning: ${w}`);
   return {
     description: `${model.description}; ${formatGradientMode(request.gradient.gradient)}`,
+    maskingWarnings,
     robustness,
     ...(minimalPerturbations ? { minimalPerturbations, medianMinimalPerturbation: median(minimalPerturbations) } : {}),
     ...(diagnostics ? { diagnostics } : {}),
@@ -221,4 +226,39 @@ function runDiagnostics(request: ProtocolRequest, model: AttackModel, robustness
   } finally {
     tf.dispose([xs, ys, xa]);
   }
+}
+
+/**
+ * The warning signs of obfuscated gradients (Athalye, Carlini & Wagner 2018, §3.1; Carlini et al. 2019
+ * checklist; AutoAttack's flags): a gradient-free or transfer attack beats the white-box ones; a one-step
+ * attack beats the iterative ones; accuracy does not fall to about 0 at the largest ε; the input gradient
+ * through the defender's own relaxation is (nearly) zero.
+ */
+export function gradientMaskingSigns(robustness: RobustnessReport, attacks: readonly Attack[], diagnostics?: DiagnosticsReport): string[] {
+  const out: string[] = [];
+  const n = robustness.examples;
+  const noise = Math.max(0.002, 1 / n);
+  for (const p of robustness.perEpsilon) {
+    const white = attacks.filter((a) => a.access === 'white-box');
+    const iterative = white.filter((a) => a.name !== 'fgsm');
+    const others = attacks.filter((a) => a.access !== 'white-box');
+    const acc = (a: Attack) => p.attacks[a.name]!.accuracy;
+    if (white.length && others.length) {
+      const bestWhite = Math.min(...white.map(acc));
+      for (const a of others) {
+        if (acc(a) < bestWhite - noise) out.push(`ε = ${p.epsilon}: ${a.name} (${a.access}) leaves ${(100 * acc(a)).toFixed(1)}% against ${(100 * bestWhite).toFixed(1)}% for the best white-box attack`);
+      }
+    }
+    const fgsm = white.find((a) => a.name === 'fgsm');
+    if (fgsm && iterative.length && acc(fgsm) < Math.min(...iterative.map(acc)) - noise) {
+      out.push(`ε = ${p.epsilon}: one-step FGSM (${(100 * acc(fgsm)).toFixed(1)}%) beats the iterative attacks (${(100 * Math.min(...iterative.map(acc))).toFixed(1)}%)`);
+    }
+  }
+  const last = robustness.perEpsilon[robustness.perEpsilon.length - 1];
+  if (last && last.robustAccuracy > 0.1) out.push(`accuracy does not reach about 0 at the largest ε = ${last.epsilon} (${(100 * last.robustAccuracy).toFixed(1)}%): raise ε until it does, or the attacks are not reaching the model`);
+  const atT = diagnostics?.gradientNormByHorizon[diagnostics.gradientNormByHorizon.length - 1];
+  if (atT && (atT.zero > 0 || atT.median < 1e-8 || atT.nonFinite > 0)) {
+    out.push(`the input gradient through the defender's ${atT.steps} steps vanishes or explodes (median norm ${atT.median.toExponential(1)}, ${(100 * atT.zero).toFixed(0)}% exactly zero, ${(100 * atT.nonFinite).toFixed(0)}% NaN/Inf): gradient attacks through the full relaxation are unreliable`);
+  }
+  return out;
 }

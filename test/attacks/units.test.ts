@@ -111,3 +111,29 @@ describe('schedules', () => {
     expect(median([1, 2, 3, 4])).toBe(2.5);
   });
 });
+
+describe('gradient-masking signs', () => {
+  it('flag a gradient-free attack that beats the white-box ones, a one-step attack that beats iterative ones, no fall to 0, and a vanishing gradient', async () => {
+    const { gradientMaskingSigns } = await import('../../src/attacks/protocol.js');
+    const attack = (name: string, access: 'white-box' | 'gradient-free') => ({ name, access, run: () => { throw new Error('not run'); } });
+    const attacks = [attack('fgsm', 'white-box'), attack('pgd', 'white-box'), attack('square', 'gradient-free')];
+    const outcome = (accuracy: number) => ({ accuracy, newlyBroken: 0, seconds: 0 });
+    const report = {
+      examples: 100,
+      cleanCorrect: new Uint8Array(100),
+      cleanAccuracy: 0.9,
+      perEpsilon: [
+        { epsilon: 0.1, robust: new Uint8Array(100), robustAccuracy: 0.2, interval: [0, 1] as const, brokenBy: {}, attacks: { fgsm: outcome(0.3), pgd: outcome(0.5), square: outcome(0.2) } },
+      ],
+    };
+    const horizon = [{ steps: 20, median: 0, zero: 1, nonFinite: 0 }];
+    const warnings = gradientMaskingSigns(report, attacks, { gradientNormByHorizon: horizon } as never);
+    expect(warnings).toHaveLength(4);
+    expect(warnings[0]).toMatch(/square \(gradient-free\) leaves 20.0% against 30.0%/);
+    expect(warnings[1]).toMatch(/one-step FGSM \(30.0%\) beats the iterative attacks \(50.0%\)/);
+    expect(warnings[2]).toMatch(/does not reach about 0/);
+    expect(warnings[3]).toMatch(/vanishes or explodes/);
+    const clean = { ...report, perEpsilon: [{ ...report.perEpsilon[0]!, robustAccuracy: 0, attacks: { fgsm: outcome(0.1), pgd: outcome(0), square: outcome(0) } }] };
+    expect(gradientMaskingSigns(clean, attacks)).toEqual([]);
+  });
+});

@@ -142,6 +142,7 @@ function summaryMetrics(report: ProtocolReport, norm: string) {
     accuracy_per_attack: byEps((p) => Object.fromEntries(Object.entries(p.attacks).map(([n, a]) => [n, a.accuracy]))),
     seconds_per_attack: byEps((p) => Object.fromEntries(Object.entries(p.attacks).map(([n, a]) => [n, Number(a.seconds.toFixed(3))]))),
     median_min_perturbation: finite(report.medianMinimalPerturbation),
+    gradient_masking_warnings: report.maskingWarnings,
     threat: norm,
     examples: robustness.examples,
     model: report.description,
