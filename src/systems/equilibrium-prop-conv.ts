@@ -16,8 +16,10 @@
  *
  * where P'(z) ⊙ s routes each pooled unit's s to the position of its window's maximum (the gradient of the
  * max-pool) and convᵀ is the transposed convolution (the gradient of the convolution with respect to its
- * input). Both are written with ordinary differentiable ops (strided slices, a first-maximum mask that is
- * constant to the tape, stacking), so BPTT can run through this step too. With `output: 'softmax-ce'` the output layer leaves
+ * input). The first is tfjs's MaxPoolGrad kernel with its own gradient (`routeToMaxima`); the second
+ * and the convolutions run in the GEMM form (im2col/col2im, src/tensor/patches.ts) where the backend has
+ * those kernels, since tfjs-wasm's transposed convolution is a plain loop (about 1 GFLOP/s). All of it is
+ * differentiable, so BPTT can run through this step too. With `output: 'softmax-ce'` the output layer leaves
  * the dynamics as in the fully connected network (equilibrium-prop.ts): the readout is
  * softmax(flat(s_L) W_{L+1} + b_{L+1}) and its cross-entropy nudges s_L.
  *
@@ -27,7 +29,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SpecError } from '../core/errors.js';
 import { uniformArray, type Rng } from '../core/rng.js';
 import type { StepCounts } from '../core/system.js';
-import { withTapePaused } from '../tensor/engine.js';
+import { col2im, im2col, patchKernelsAvailable, type PatchGeometry } from '../tensor/patches.js';
 import { activation, type ActivationName } from './equilibrium-prop-activations.js';
 import type { EpInit, EpOutput, EpParams, EquilibriumNetwork } from './equilibrium-prop.js';
 
@@ -60,6 +62,30 @@ export interface EquilibriumPropConvSystem extends EquilibriumNetwork<EpConvStat
 }
 
 const POOL = 2;
+
+const maxPoolGradient = (dy: tf.Tensor, input: tf.Tensor, output: tf.Tensor) =>
+  tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, { filterSize: POOL, strides: POOL, pad: 'valid' }) as tf.Tensor;
+
+/**
+ * ∂/∂z [s · P(z)] for the 2×2 max-pool P: each pooled unit's s goes to the first maximum of its window in
+ * row-major order, the position tfjs's (and PyTorch's) max-pool gradient picks, so the step stays ∂Φ/∂s
+ * even where a window is flat (saturated units make whole windows equal). It is the MaxPoolGrad kernel
+ * with s as the incoming gradient; its own gradient (for BPTT through the step) is linear in s: gather
+ * the incoming values at those positions, 4·avgPool(dy ⊙ mask), and zero with respect to z, on which the
+ * routing depends only piecewise-constantly. (A nearest-neighbour upsampling would do the routing too,
+ * but tfjs-backend-cpu 4.22's ResizeNearestNeighborGrad is wrong for more than one channel or example.)
+ */
+const routeToMaxima = tf.customGrad(((s: tf.Tensor, z: tf.Tensor, pooled: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([z, pooled]);
+  return {
+    value: maxPoolGradient(s, z, pooled),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [zSaved, pooledSaved] = saved as [tf.Tensor, tf.Tensor];
+      const mask = maxPoolGradient(tf.onesLike(pooledSaved), zSaved, pooledSaved);
+      return [tf.mul(tf.avgPool(tf.mul(dy, mask) as tf.Tensor4D, POOL, POOL, 'valid'), POOL * POOL), tf.zerosLike(zSaved), tf.zerosLike(pooledSaved)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (s: tf.Tensor, z: tf.Tensor, pooled: tf.Tensor) => tf.Tensor;
 
 export function equilibriumPropConv(options: EquilibriumPropConvOptions): EquilibriumPropConvSystem {
   const o: Required<EquilibriumPropConvOptions> = Object.freeze({
@@ -94,36 +120,32 @@ export function equilibriumPropConv(options: EquilibriumPropConvOptions): Equili
   const b = (p: EpParams, n: number) => p[`b${n}`]!;
   const nudging = (input: EpConvInput) => input.beta !== undefined && input.target !== undefined;
 
-  const preactivation = (below: tf.Tensor, p: EpParams, n: number) => tf.add(tf.conv2d(below as tf.Tensor4D, W(p, n) as tf.Tensor4D, 1, 'valid'), b(p, n));
-  const pool = (z: tf.Tensor) => tf.maxPool(z as tf.Tensor4D, POOL, POOL, 'valid');
-  /**
-   * ∂/∂z [s · P(z)]: each pooled unit's s goes to the first maximum of its 2×2 window in row-major order,
-   * the position tfjs's (and PyTorch's) max-pool gradient picks, so the step stays ∂Φ/∂s even where a
-   * window is flat (saturated units make whole windows equal). Which position wins is piecewise constant
-   * in z, so the choice is made with the tape paused; the routing of s stays differentiable.
-   */
-  const poolGradient = (z: tf.Tensor, s: tf.Tensor) => {
-    const [batch, height, width, depth] = z.shape as [number, number, number, number];
-    const corners = [
-      [0, 0],
-      [0, 1],
-      [1, 0],
-      [1, 1],
-    ].map(([i, j]) => tf.stridedSlice(z, [0, i!, j!, 0], [batch, height, width, depth], [1, POOL, POOL, 1]));
-    const winners = withTapePaused(() => {
-      const max = tf.maximum(tf.maximum(corners[0]!, corners[1]!), tf.maximum(corners[2]!, corners[3]!));
-      let unclaimed: tf.Tensor = tf.onesLike(max);
-      return corners.map((c) => {
-        const wins = tf.mul(tf.cast(tf.equal(c, max), 'float32'), unclaimed);
-        unclaimed = tf.sub(unclaimed, wins);
-        return wins;
-      });
-    });
-    const routed = winners.map((w) => tf.mul(w, s));
-    // Interleave the four corners back into the [batch, height, width, depth] grid.
-    const row = (a: tf.Tensor, b2: tf.Tensor) => tf.reshape(tf.stack([a, b2], 3), [batch, height / POOL, width, depth]);
-    return tf.reshape(tf.stack([row(routed[0]!, routed[1]!), row(routed[2]!, routed[3]!)], 2), [batch, height, width, depth]);
+  const inChannels = (n: number) => (n === 1 ? o.inputChannels : o.channels[n - 2]!);
+  const inSize = (n: number) => (n === 1 ? o.inputSize : spatial[n - 2]!);
+  const geometry = (n: number): PatchGeometry => {
+    const size = inSize(n);
+    return { height: size, width: size, channels: inChannels(n), kernelSize: o.kernelSize, stride: 1, padTop: 0, padLeft: 0, outHeight: size - o.kernelSize + 1, outWidth: size - o.kernelSize + 1 };
   };
+  const patchSize = (n: number) => o.kernelSize * o.kernelSize * inChannels(n);
+  /** conv(below, W_n) + b_n; in the GEMM form im2col(below) · W_n where the backend has the patch kernels. */
+  const preactivation = (below: tf.Tensor, p: EpParams, n: number) => {
+    if (!patchKernelsAvailable()) return tf.add(tf.conv2d(below as tf.Tensor4D, W(p, n) as tf.Tensor4D, 1, 'valid'), b(p, n));
+    const g = geometry(n);
+    const columns = tf.reshape(im2col(below as tf.Tensor4D, g), [-1, patchSize(n)]);
+    const product = tf.matMul(columns, tf.reshape(W(p, n), [patchSize(n), o.channels[n - 1]!]));
+    return tf.reshape(tf.add(product, b(p, n)), [below.shape[0]!, g.outHeight, g.outWidth, o.channels[n - 1]!]);
+  };
+  /** convᵀ(dz, W_n), the gradient of conv(·, W_n) with respect to its input: col2im(dz · W_nᵀ) in the GEMM form. */
+  const transposedConvolution = (dz: tf.Tensor, p: EpParams, n: number, like: tf.Tensor) => {
+    if (!patchKernelsAvailable()) return tf.conv2dTranspose(dz as tf.Tensor4D, W(p, n) as tf.Tensor4D, like.shape as [number, number, number, number], 1, 'valid');
+    const g = geometry(n);
+    // W_nᵀ materialised: a product with transposeB set takes a slower path on wasm.
+    const weightsT = tf.transpose(tf.reshape(W(p, n), [patchSize(n), o.channels[n - 1]!]));
+    const columns = tf.matMul(tf.reshape(dz, [-1, o.channels[n - 1]!]), weightsT);
+    return col2im(tf.reshape(columns, [dz.shape[0]!, g.outHeight, g.outWidth, patchSize(n)]), g);
+  };
+  const pool = (z: tf.Tensor) => tf.maxPool(z as tf.Tensor4D, POOL, POOL, 'valid');
+  const poolGradient = (z: tf.Tensor, pooled: tf.Tensor, s: tf.Tensor) => routeToMaxima(s, z, pooled);
   const drive = (x: tf.Tensor, p: EpParams) => pool(preactivation(x, p, 1));
   const logitsOf = (s: readonly tf.Tensor[], p: EpParams) => tf.add(tf.matMul(tf.reshape(s[L - 1]!, [-1, flat]), W(p, L + 1) as tf.Tensor2D), b(p, L + 1));
 
@@ -140,8 +162,8 @@ export function equilibriumPropConv(options: EquilibriumPropConvOptions): Equili
     for (let n = 1; n <= L; n++) {
       let f = pooled[n - 1]!;
       if (n < L) {
-        const dz = poolGradient(z[n + 1]!, s[n]!);
-        f = tf.add(f, tf.conv2dTranspose(dz as tf.Tensor4D, W(p, n + 1) as tf.Tensor4D, s[n - 1]!.shape as [number, number, number, number], 1, 'valid'));
+        const dz = poolGradient(z[n + 1]!, pooled[n]!, s[n]!);
+        f = tf.add(f, transposedConvolution(dz, p, n + 1, s[n - 1]!));
       } else {
         let top: tf.Tensor | undefined;
         if (o.output === 'mse') top = tf.matMul(s[L]! as tf.Tensor2D, W(p, L + 1) as tf.Tensor2D, false, true);
@@ -177,7 +199,6 @@ export function equilibriumPropConv(options: EquilibriumPropConvOptions): Equili
     return (nudging(input) ? tf.sub(phi, tf.mul(cost(state, input, p), input.beta!)) : phi) as tf.Tensor1D;
   }
 
-  const inChannels = (n: number) => (n === 1 ? o.inputChannels : o.channels[n - 2]!);
   return Object.freeze({
     kind: 'equilibrium-prop-conv',
     time: 'discrete',
