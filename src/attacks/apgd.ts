@@ -12,9 +12,12 @@
  * keeping x_max, the point of highest loss f_max. At the checkpoints w_j = ⌈p_j N⌉ with p₀ = 0, p₁ = 0.22,
  * p_{j+1} = p_j + max(p_j − p_{j−1} − 0.03, 0.06), the step size is halved and the iterate restarts from
  * x_max (with its gradient, and no momentum) for every example where
- *   1. the loss increased in fewer than ρ = 75% of the steps since the last checkpoint, or
+ *   1. the loss increased in at most ρ = 75% of the steps since the last checkpoint, or
  *   2. the step was not halved at the last checkpoint and f_max has not risen since then.
- * Everything is per example. The reported point is the best iterate (first misclassified, else highest
+ * As in AutoAttack's code (autopgd_base.py), condition 1 counts with ≤, and condition 2 is off at the first
+ * checkpoint (there is no earlier one to compare with). After a restart from x_max the momentum term starts
+ * from zero (AutoAttack keeps the step from the last iterate; the paper does not say). Everything is per
+ * example. The reported point is the best iterate (first misclassified, else highest
  * loss). Examples that are misclassified leave the batch; restarts run only on the remaining ones.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -115,7 +118,7 @@ function runApgd(
   let lossPrevious = new Float32Array(n);
   let increases = new Float32Array(n);
   let fMaxAtCheck = new Float32Array(n);
-  let halvedAtCheck = new Uint8Array(n);
+  let halvedAtCheck = new Uint8Array(n).fill(1);
   const evaluate = () => {
     const { gradient, logits } = model.gradient(t.current!, t.labels as tf.Tensor1D, lossKind);
     const values = attackLoss(lossKind, logits, t.labels as tf.Tensor1D);
@@ -185,7 +188,7 @@ function runApgd(
         const height = checkpoints[nextCheck]! - lastCheck;
         const halve = new Uint8Array(n);
         for (let i = 0; i < n; i++) {
-          const oscillating = increases[i]! < RHO * height;
+          const oscillating = increases[i]! <= RHO * height;
           const stalled = !halvedAtCheck[i] && fMaxAtCheck[i]! >= fMax[i]!;
           if (oscillating || stalled) {
             halve[i] = 1;

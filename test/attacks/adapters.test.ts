@@ -3,7 +3,7 @@
  * attacker's gradient through it matches finite differences.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeRng, randomUniform } from '../../src/core/rng.js';
 import { simulate } from '../../src/core/simulate.js';
 import { loadDataset } from '../../src/data/index.js';
@@ -12,6 +12,9 @@ import { attackLoss } from '../../src/attacks/losses.js';
 import { classifierFor, type ModelSource } from '../../src/attacks/models/index.js';
 import { equilibriumProp } from '../../src/systems/equilibrium-prop.js';
 import { useBackend } from '../../src/tensor/index.js';
+
+// Seconds normally; minutes when the machine is shared and loaded.
+vi.setConfig({ testTimeout: 120_000 });
 
 beforeAll(async () => {
   await useBackend('cpu');

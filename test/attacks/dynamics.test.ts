@@ -5,7 +5,7 @@
  * minimal-perturbation search on a linear model with an analytic answer, and no tensor leaks over long runs.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeRng, randomNormal, type Rng } from '../../src/core/rng.js';
 import type { GradientMode } from '../../src/core/gradient-mode.js';
 import { hopfield, storePatterns } from '../../src/systems/hopfield.js';
@@ -22,6 +22,9 @@ import { square } from '../../src/attacks/square.js';
 import { transfer } from '../../src/attacks/transfer.js';
 import { insideThreat } from '../../src/attacks/threat-model.js';
 import { useBackend } from '../../src/tensor/index.js';
+
+// Seconds normally; minutes when the machine is shared and loaded.
+vi.setConfig({ testTimeout: 120_000 });
 
 beforeAll(async () => {
   await useBackend('cpu');
