@@ -32,15 +32,17 @@ describe('lca: an input equal to one atom gives exactly one nonzero coefficient 
     const dictionary = randomDictionary([300, 10], makeRng(1));
     for (const lambda of LAMBDAS) {
       const system = lca({ inputSize: 300, features: 10, lambda, normalizeInput: false });
-      for (const atom of [0, 7]) {
-        const x = tf.tidy(() => tf.transpose(tf.slice(dictionary, [0, atom], [300, 1])));
-        const { a } = relax(system, { dictionary }, x, 1000);
-        const nonzero = a[0]!.map((v, i) => [v, i] as const).filter(([v]) => v !== 0);
+      // Two examples at once: atoms 0 and 7.
+      const atoms = [0, 7];
+      const x = tf.tidy(() => tf.transpose(tf.gather(dictionary, atoms, 1)));
+      const { a } = relax(system, { dictionary }, x, 1000);
+      atoms.forEach((atom, b) => {
+        const nonzero = a[b]!.map((v, i) => [v, i] as const).filter(([v]) => v !== 0);
         expect(nonzero.map(([, i]) => i)).toEqual([atom]);
         // Fixed point u = 1 reached to (1 − 1/τ)^999 ≈ 4e-5.
         expect(nonzero[0]![0]).toBeCloseTo(1 - lambda, 3);
-        x.dispose();
-      }
+      });
+      x.dispose();
     }
     dictionary.dispose();
     expect(tf.memory().numTensors).toBe(before);
