@@ -26,7 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SpecError } from '../core/errors.js';
 import type { DiscreteSystem } from '../core/system.js';
-import { col2im, im2col, patchKernelsAvailable, type PatchGeometry } from '../tensor/patches.js';
+import { col2im, patchKernelsAvailable, type PatchGeometry } from '../tensor/patches.js';
 import { lcaCounts, lcaSystemParts, resolveDynamics, type DictionaryOperator, type LcaDynamicsOptions, type LcaInput, type LcaParams, type LcaState } from './lca-common.js';
 
 export type LcaPadding = 'same' | 'valid';
@@ -63,10 +63,10 @@ function flippedFilter(dictionary: tf.Tensor): tf.Tensor4D {
 }
 
 /**
- * Φa and Φᵀe. On wasm and cpu both run in the GEMM form (src/tensor/patches.ts): Φa = col2im(a · Φ_mᵀ),
- * Φᵀe = im2col(e) · Φ_m with Φ_m = Φ reshaped [k·k·C, K], so that all arithmetic is in one matrix product
- * each (tfjs-wasm's transposed convolution runs at about 1 GFLOP/s, its one-output-channel convolution at
- * 2–3). Other backends use their own convolutions.
+ * Φa and Φᵀe. Φᵀe is a plain convolution. Φa, the transposed convolution, runs on wasm and cpu in the GEMM
+ * form (src/tensor/patches.ts): col2im(a · Φ_mᵀ) with Φ_m = Φ reshaped [k·k·C, K], so that the arithmetic is
+ * in one matrix product (tfjs-wasm's Conv2DBackpropInput runs at about 1 GFLOP/s and its one-output-channel
+ * convolution, the flipped form, at 2–3). Other backends use their own transposed convolutions.
  */
 export function convDictionary(o: Required<LcaConvOptions>): DictionaryOperator {
   const { kernelSize: k, stride: s, padding, features, inputChannels } = o;
@@ -87,13 +87,9 @@ export function convDictionary(o: Required<LcaConvOptions>): DictionaryOperator 
       if (s === 1 && padding === 'same') return tf.conv2d(code as tf.Tensor4D, flippedFilter(dictionary), 1, pad);
       return tf.conv2dTranspose(code as tf.Tensor4D, dictionary as tf.Tensor4D, like.shape as [number, number, number, number], s, pad);
     },
-    project(error: tf.Tensor, dictionary: tf.Tensor) {
-      if (!patchKernelsAvailable()) return tf.conv2d(error as tf.Tensor4D, dictionary as tf.Tensor4D, s, pad);
-      const [batch, h, w] = error.shape as number[];
-      const g = geometry(h!, w!);
-      const columns = im2col(error as tf.Tensor4D, g);
-      return tf.reshape(tf.matMul(tf.reshape(columns, [-1, patchSize]), tf.reshape(dictionary, [patchSize, features])), [batch!, g.outHeight, g.outWidth, features]);
-    },
+    // XNNPACK's convolution with K output channels is already a good GEMM (measured on wasm: 10% faster than
+    // im2col + matMul for C = 1, stride 1, K = 64, and 2.5× faster for stride 2, K = 16).
+    project: (error: tf.Tensor, dictionary: tf.Tensor) => tf.conv2d(error as tf.Tensor4D, dictionary as tf.Tensor4D, s, pad),
     codeShape: (signalShape: readonly number[]) => [signalShape[0]!, outSize(signalShape[1]!), outSize(signalShape[2]!), features],
     atomSize: patchSize,
     lateralFanOut: overlapping * overlapping * features,
