@@ -15,7 +15,8 @@
  *    gaussian_noise corruption), for each σ in `noise`, for both networks.
  *
  * Summary: `test_accuracy` (LCANet), `baseline_test_accuracy`, `noise_accuracy` {lcanet: {σ: acc},
- * baseline: {σ: acc}}, `fraction_active` of the test codes. Models: `model/` (LCANet: `lca.dictionary` and
+ * baseline: {σ: acc}} (on the first `noiseExamples` test images, with the clean accuracy on those same
+ * images beside it when they are a subset), `fraction_active` of the test codes. Models: `model/` (LCANet: `lca.dictionary` and
  * `head.*`) and `baseline-model/` (`front.*`, `head.*`), with shapes and options in `meta`.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -52,6 +53,7 @@ export const lcanetOptions = z.strictObject({
   trainExamples: z.int().min(1).optional().describe('use only the first n training images (default all)'),
   testExamples: z.int().min(1).optional().describe('use only the first n test images (default all)'),
   noise: z.array(z.number().min(0)).default([0.1, 0.2, 0.3]).describe('standard deviations of the Gaussian pixel noise'),
+  noiseExamples: z.int().min(1).optional().describe('corrupt only the first n test images (default all used for the clean accuracy)'),
   baseline: z.boolean().default(true).describe('also train the same network with a plain convolution instead of the LCA'),
   encodeBatch: z.int().min(1).default(200).describe('images relaxed at once when encoding'),
 });
@@ -208,12 +210,20 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     baselineAccuracy = accuracyOf(baselineLogits(baselineParams), testSet, 'nhwc');
   }
 
-  // 4. Gaussian noise.
+  // 4. Gaussian noise (and the clean accuracy on the same images, when they are a subset).
+  const noiseSet = options.noiseExamples ? subset(testSet, 0, Math.min(options.noiseExamples, testSet.count)) : testSet;
+  const cleanOnNoiseSet =
+    noiseSet === testSet
+      ? undefined
+      : {
+          lcanet: testCodes ? accuracyOf(codeLogits(lcanetFinal), subset(testCodes, 0, noiseSet.count), 'flat') : accuracyOf(lcanetLogits(lcanetFinal), noiseSet, 'nhwc'),
+          ...(baselineParams ? { baseline: accuracyOf(baselineLogits(baselineParams), noiseSet, 'nhwc') } : {}),
+        };
   const noiseLcanet: Record<string, number> = {};
   const noiseBaseline: Record<string, number> = {};
   for (const sigma of options.noise) {
     const key = String(sigma);
-    const corrupted = noisy(testSet, sigma, context.rng.split(`noise-${key}`));
+    const corrupted = noisy(noiseSet, sigma, context.rng.split(`noise-${key}`));
     noiseLcanet[key] = options.fineTune ? accuracyOf(lcanetLogits(lcanetFinal), corrupted, 'nhwc') : accuracyOf(codeLogits(lcanetFinal), encode(corrupted, `σ=${key}`), 'flat');
     if (baselineParams) noiseBaseline[key] = accuracyOf(baselineLogits(baselineParams), corrupted, 'nhwc');
     folder.appendMetrics({ phase: 'noise', sigma, lcanet_accuracy: noiseLcanet[key], ...(baselineParams ? { baseline_accuracy: noiseBaseline[key] } : {}) });
@@ -236,6 +246,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     test_accuracy: testAccuracy,
     ...(baselineAccuracy !== undefined ? { baseline_test_accuracy: baselineAccuracy } : {}),
     noise_accuracy: { lcanet: noiseLcanet, ...(baselineParams ? { baseline: noiseBaseline } : {}) },
+    ...(cleanOnNoiseSet ? { clean_accuracy_on_noise_examples: cleanOnNoiseSet, noise_examples: noiseSet.count } : {}),
     ...(fractionActive !== undefined ? { fraction_active: fractionActive } : {}),
     iterations,
     train_examples: trainSet.count,
