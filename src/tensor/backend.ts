@@ -256,7 +256,7 @@ function loadWebgpu(): Promise<Probe> {
         available: false,
         reason:
           'Dawn loads, but there is no Vulkan loader (libvulkan.so.1): on Linux Dawn reaches GPUs only through Vulkan ' +
-          '(install libvulkan1 and a Vulkan driver: the GPU vendor\'s, or mesa-vulkan-drivers for a CPU one)',
+          '(install libvulkan1 and the GPU vendor\'s Vulkan driver; Debian 12\'s CPU driver, lavapipe in mesa-vulkan-drivers 22.3, lacks a feature Dawn requires)',
       };
     }
     const gpu = dawn.create([]);
