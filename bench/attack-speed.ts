@@ -5,7 +5,12 @@
  * The same computation per PGD step as WORKLOADS.md's bptt_ep_fc (gradient of CE(y_T) w.r.t. x through
  * 20 unrolled steps), so PyTorch's time for PGD-40 on 64 examples is about 40 × its bptt_ep_fc time.
  *
- *   npx vite-node bench/attack-speed.ts [--backend wasm] [--model <ep run folder>]
+ *   npx vite-node bench/attack-speed.ts [--backend wasm] [--model <ep run folder>] [--recompute-drive]
+ *
+ * By default the bottom-up drive x W₁ + b₁ is computed once per relaxation (the EP system's
+ * `prepareInput`, differentiable in x), as training and the `attack` command do; `--recompute-drive`
+ * recomputes it at every step, which is bptt_ep_fc's definition (and torch_reference.py's), for a
+ * like-for-like comparison.
  *
  * Two measurements: `full-work` uses ε = 0 and the network's own predictions as labels, so no example is
  * ever broken and all 64 examples take all 40 steps (the throughput of the inner loop); `as-run` attacks
@@ -28,6 +33,7 @@ const option = (name: string) => {
 };
 const backend = await useBackend(option('--backend') ?? 'wasm');
 const modelDir = option('--model');
+const recompute = args.includes('--recompute-drive');
 const rng = makeRng(0);
 const system = equilibriumProp({ sizes: [784, 500, 10], activation: 'hard-sigmoid', output: 'mse', dynamics: 'primitive-map' });
 const params = modelDir
@@ -42,7 +48,7 @@ const classifier = relaxationClassifier({
   imageShape: [28, 28, 1],
   relaxation: { maxSteps: 20 },
   checkEvery: 20,
-  toInput: (x) => system.prepareInput({ x: x as tf.Tensor2D }, params),
+  toInput: (x) => (recompute ? { x: x as tf.Tensor2D } : system.prepareInput({ x: x as tf.Tensor2D }, params)),
   logitsOf: (r) => r as tf.Tensor2D,
 });
 const model = attackModel(classifier, { gradient: { kind: 'unrolled' } });
@@ -67,6 +73,7 @@ const asRun = time(0.1);
 console.log(
   JSON.stringify({
     workload: 'pgd40_through_ep_fc_T20',
+    drive: recompute ? 'recomputed every step (bptt_ep_fc definition)' : 'computed once per relaxation',
     backend,
     model: modelDir ?? 'random weights (bench draws)',
     batch: 64,
