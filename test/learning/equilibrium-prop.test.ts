@@ -69,7 +69,7 @@ describe('GDU check (Ernoult et al. 2019) on 784-512-10: EP updates per nudged s
       // No path yet from a parameter to the output in the first steps: its gradient is zero.
       bptt.push((grads as (tf.Tensor | undefined)[]).map((g, i) => g ?? tf.zerosLike(xs[i]!)));
     }
-  });
+  }, 60_000);
 
   afterAll(() => {
     tf.dispose([...Object.values(params), batch.x, batch.y, target, ...fixedPoint.layers, ...bptt.flat()]);
@@ -134,7 +134,7 @@ describe('GDU check (Ernoult et al. 2019) on 784-512-10: EP updates per nudged s
     // One-sided EP is first order in β: ten times smaller β, about ten times smaller error.
     expect(results['one-sided β=0.001']!.relative).toBeLessThan(0.25 * results['one-sided β=0.01']!.relative);
     expect(tf.memory().numTensors).toBe(before);
-  });
+  }, 60_000);
 });
 
 describe('EP learning rule', () => {
@@ -165,7 +165,7 @@ describe('EP learning rule', () => {
     tf.dispose(Object.values(reference));
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([...Object.values(params), x, y]);
-  });
+  }, 30_000);
 
   it('continual EP: with a vanishing rate its summed updates are the one-sided EP update (the sum telescopes)', () => {
     const params = system.initParams(makeRng(3));
@@ -182,7 +182,7 @@ describe('EP learning rule', () => {
     }
     tf.dispose([...Object.values(plain), ...Object.values(tiny), ...Object.values(large), ...Object.values(params), x, y]);
     expect(() => equilibriumPropagation({ ...common, continual: { lr: { W1: 0.1 } } })).toThrow(/job\.continual: continual EP needs a learning rate for b1/);
-  });
+  }, 30_000);
 
   it('persistent particles: the free phase starts where the example last relaxed to', () => {
     const params = system.initParams(makeRng(4));
@@ -201,7 +201,7 @@ describe('EP learning rule', () => {
     six.dispose();
     tf.dispose([...stored.layers, ...Object.values(params), x, y]);
     expect(() => rule.directions(params, { x, y }, makeRng(0))).toThrow(/persistent particles need the example indices/);
-  });
+  }, 30_000);
 
   it('EP and BPTT both train 784-64-10: past 60% test accuracy after one epoch on 2000 embedded MNIST digits (chance: 10%)', async () => {
     const { train: trainSet, test } = loadDataset('mnist-embedded');
@@ -219,5 +219,5 @@ describe('EP learning rule', () => {
       expect(accuracyOf(result.params), rule.name).toBeGreaterThan(0.6);
       tf.dispose([...Object.values(result.params), ...Object.values(result.state.slots).flatMap((s) => Object.values(s))]);
     }
-  });
+  }, 60_000);
 });

@@ -110,7 +110,7 @@ describe('equilibrium-prop: energy never increases in the energy-descent (Euler)
           disposeAll(input);
         }
         disposeAll(params);
-      });
+      }, 30_000);
     }
   }
 });
@@ -134,7 +134,7 @@ describe('equilibrium-prop: fixed points', () => {
       sol.dispose();
       mapSol.dispose();
       disposeAll(params, input, grads);
-    });
+    }, 30_000);
   }
 });
 
@@ -202,6 +202,6 @@ describe('equilibrium-prop: cpu and wasm agree', () => {
       const wasm = await run('wasm');
       cpu.layers.forEach((l, i) => l.forEach((v, j) => expect(Math.abs(v - wasm.layers[i]![j]!)).toBeLessThan(1e-4)));
       cpu.energy.forEach((e, i) => expect(Math.abs(e - wasm.energy[i]!)).toBeLessThan(1e-3 * Math.max(1, Math.abs(e))));
-    });
+    }, 60_000);
   }
 });
