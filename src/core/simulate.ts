@@ -231,7 +231,8 @@ export function simulate<S extends TensorTree, P extends TensorTree, U extends T
       const r = recorded.get(probeName(p))!;
       if (r.steps[r.steps.length - 1] === step) continue;
       if (step % (p.every ?? 1) !== 0 && !final) continue;
-      const read = () => tf.keep(tf.tidy(() => readProbe(p, req.system, state, req.input, req.params)));
+      // A copy: a readout may return a state variable itself, which the loop frees after the next step.
+      const read = () => tf.keep(tf.tidy(() => tf.clone(readProbe(p, req.system, state, req.input, req.params))));
       r.values.push(p.differentiable ? read() : withTapePaused(read));
       r.steps.push(step);
     }

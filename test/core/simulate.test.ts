@@ -312,3 +312,23 @@ describe('differentiable probes (losses on intermediate states)', () => {
     net.dispose();
   });
 });
+
+describe('probes of a readout that is a state variable', () => {
+  it('record copies, so the trace survives the loop freeing each state', () => {
+    // x_{k+1} = x_k / 2 with readout = the state itself (as EP's output layer is).
+    const halving: DiscreteSystem<{ x: tf.Tensor }, Record<string, never>, Record<string, never>> = {
+      kind: 'halving',
+      time: 'discrete',
+      initState: () => ({ x: tf.ones([2]) }),
+      step: (s) => ({ x: tf.div(s.x, 2) }),
+      readout: (s) => s.x,
+    };
+    const before = tf.memory().numTensors;
+    for (const differentiable of [false, true]) {
+      const sol = simulate({ system: halving, params: {}, input: {}, maxSteps: 3, probes: [{ variable: 'readout', differentiable }] });
+      expect(Array.from(sol.traces.readout!.values.dataSync())).toEqual([1, 1, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125]);
+      sol.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
