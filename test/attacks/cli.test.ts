@@ -8,6 +8,10 @@ import { SpecError } from '../../src/core/errors.js';
 import { attackCommand } from '../../src/cli/commands/attack.js';
 import { corruptCommand } from '../../src/cli/commands/corrupt.js';
 import { useBackend } from '../../src/tensor/index.js';
+import { makeRng } from '../../src/core/rng.js';
+import { equilibriumProp } from '../../src/systems/equilibrium-prop.js';
+import { saveModel } from '../../src/runs/model-store.js';
+import { openRunFolder } from '../../src/runs/run-folder.js';
 
 let dir: string;
 let specFile: string;
@@ -79,4 +83,28 @@ describe('neurodyn corrupt', () => {
     for (const f of ['accuracy-vs-severity.svg', 'accuracy-per-step.svg', 'corrupt.json']) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     await expect(corruptCommand(specFile, { corruptions: 'fog', out: path.join(dir, 'never2') })).rejects.toThrow(/--corruptions: unknown corruption "fog"/);
   }, 60_000);
+});
+
+describe('neurodyn attack on a run folder with a trained model', () => {
+  it('loads the saved parameters, frees them, and reports', async () => {
+    // A run folder as a training run leaves it: spec.json and model/ (an untrained 784-20-10 EP net will do).
+    const runDir = path.join(dir, 'ep-run');
+    const system = { kind: 'equilibrium-prop', layers: [20, 10] };
+    const folder = openRunFolder(runDir);
+    folder.writeJson('spec.json', { name: 'tiny-ep', data: { name: 'mnist-embedded' }, system, run: { maxSteps: 5 }, job: { kind: 'ep-train', nudgedSteps: 2, beta: 0.5, optimizer: { kind: 'sgd', lr: [0.02, 0.01] }, batchSize: 20, epochs: 1 } });
+    const params = equilibriumProp({ sizes: [784, 20, 10], init: 'torch-default' }).initParams(makeRng(1));
+    saveModel(folder, { system, trainedBy: 'test' }, params);
+    folder.commit();
+    tf.dispose(Object.values(params));
+    const before = tf.memory().numTensors;
+    const out = path.join(dir, 'ep-attack');
+    await attackCommand(runDir, { eps: '0.1', attacks: 'pgd,transfer', steps: '3', examples: '4', out, quiet: true });
+    expect(tf.memory().numTensors).toBe(before);
+    const m = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')).metrics;
+    expect(m.model).toMatch(/equilibrium-prop 784-20-10/);
+    expect(fs.existsSync(path.join(out, 'energy-trajectories.svg'))).toBe(true);
+    const corruptOut = path.join(dir, 'ep-corrupt');
+    await corruptCommand(runDir, { corruptions: 'mnist-c/stripe', examples: '4', out: corruptOut, quiet: true });
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
 });

@@ -68,8 +68,9 @@ export async function attackCommand(specOrRun: string, options: AttackOptions): 
   const seed = options.seed ?? 0;
   const say = options.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
 
-  const { source, spec } = loadModelSource(specOrRun, options.dataDir);
+  // Counted before the model's parameters are loaded: the classifier owns and frees them.
   const before = liveTensorCount();
+  const { source, spec } = loadModelSource(specOrRun, options.dataDir);
   const classifier = classifierFor(source);
   const transferFrom = options.transferFrom ? classifierFor(loadModelSource(options.transferFrom, options.dataDir).source) : undefined;
   const test = source.data.test;

@@ -34,8 +34,9 @@ export async function corruptCommand(specOrRun: string, options: CorruptOptions)
   const backend = await useBackend(options.backend ?? 'wasm');
   const seed = options.seed ?? 0;
   const say = options.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-  const { source, spec } = loadModelSource(specOrRun, options.dataDir);
+  // Counted before the model's parameters are loaded: the classifier owns and frees them.
   const before = liveTensorCount();
+  const { source, spec } = loadModelSource(specOrRun, options.dataDir);
   const classifier = classifierFor(source);
   const data = subset(source.data.test, 0, Math.min(examples, source.data.test.count));
   const folder = openRunFolder(options.out ?? defaultRunFolder(`corrupt-${spec.name}`));
