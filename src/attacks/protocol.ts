@@ -64,8 +64,14 @@ export function buildAttacks(names: readonly string[], budget: AttackBudget, tra
 
 export interface ProtocolRequest {
   readonly classifier: DynamicsClassifier;
-  /** The model transfer attacks craft on; default: the defender's first pass (its relaxation cut to 1 step). */
+  /** The model transfer attacks craft on; default: the defender itself cut to `transferSteps` steps. */
   readonly transferFrom?: DynamicsClassifier;
+  /**
+   * Steps of the defender's own early-state surrogate when no `transferFrom` is given (default ⌈T/10⌉): a
+   * layered net needs as many synchronous steps as it has layers before the input reaches the readout (EP
+   * 784-500-10 from rest: 2), so one step can be blind to x.
+   */
+  readonly transferSteps?: number;
   readonly norm: Norm;
   readonly epsilons: readonly number[];
   readonly attacks: readonly string[];
@@ -117,7 +123,7 @@ export function runProtocol(request: ProtocolRequest): ProtocolReport {
   const transferSource = () =>
     request.transferFrom
       ? attackModel(request.transferFrom, { gradient: { kind: 'unrolled' } })
-      : attackModel(classifier, { gradient: { kind: 'unrolled' }, relaxation: { maxSteps: 1 } });
+      : attackModel(classifier, { gradient: { kind: 'unrolled' }, relaxation: { maxSteps: request.transferSteps ?? Math.max(1, Math.ceil((classifier.relaxation?.maxSteps ?? 1) / 10)) } });
   const attacks = buildAttacks(request.attacks, request.budget, transferSource);
   say(`attacking ${model.description}: ${request.x.shape[0]} examples, ${request.norm} ε ∈ {${request.epsilons.join(', ')}}, attacks ${attacks.map((a) => a.name).join(', ')}`);
   // Adversarial points of the first examples, for the diagnostics: the first successful one per example.

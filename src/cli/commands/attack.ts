@@ -36,6 +36,7 @@ export interface AttackOptions {
   readonly batchSize?: string;
   readonly order?: string;
   readonly transferFrom?: string;
+  readonly transferSteps?: string;
   readonly minPerturbation?: boolean;
   readonly diagnostics?: boolean;
   readonly out?: string;
@@ -76,6 +77,7 @@ export async function attackCommand(specOrRun: string, options: AttackOptions): 
   const test = source.data.test;
   const count = Math.min(examples, test.count);
   const { x, y } = toTensors(subset(test, 0, count), { layout: 'flat' });
+  const transferSteps = options.transferSteps !== undefined ? positiveInteger(options.transferSteps, '--transfer-steps', 1) : undefined;
   const attackerSteps = options.attackerSteps !== undefined ? positiveInteger(options.attackerSteps, '--attacker-steps', 1) : undefined;
   const folder = openRunFolder(options.out ?? defaultRunFolder(`attack-${spec.name}`));
   try {
@@ -93,7 +95,7 @@ export async function attackCommand(specOrRun: string, options: AttackOptions): 
       budget,
       examples: count,
       order,
-      transfer_from: options.transferFrom ?? 'first pass of the defender (1 step)',
+      transfer_from: options.transferFrom ?? `the defender cut to ${transferSteps ?? Math.max(1, Math.ceil((classifier.relaxation?.maxSteps ?? 1) / 10))} steps`,
       backend,
       seed,
     };
@@ -101,6 +103,7 @@ export async function attackCommand(specOrRun: string, options: AttackOptions): 
     const report = runProtocol({
       classifier,
       ...(transferFrom ? { transferFrom } : {}),
+      ...(transferSteps ? { transferSteps } : {}),
       norm,
       epsilons,
       attacks,
