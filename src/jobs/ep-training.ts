@@ -81,6 +81,7 @@ export function buildNetwork(context: JobContext<EpTrainingOptions>): Equilibriu
   if (network.classes !== data.train.classes) {
     throw new SpecError('system.layers', `the last layer has ${network.classes} units but ${data.train.name} has ${data.train.classes} classes; make the last width ${data.train.classes}`);
   }
+  if (spec.probes.length > 0) throw new SpecError('probes', 'EP training jobs record no traces (they would be one per batch and phase); remove probes, or relax a trained model with another job');
   if (spec.run.converge) throw new SpecError('run.converge', 'EP training relaxes exactly T1 = run.maxSteps steps in every phase; remove run.converge');
   if (parseGradientMode(spec.run.gradient, 'run.gradient').kind !== 'none') {
     throw new SpecError('run.gradient', "EP training chooses how it differentiates (EP: none; BPTT: unrolled); leave run.gradient at 'none'");
