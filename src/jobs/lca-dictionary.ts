@@ -186,7 +186,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     return out;
   });
   const atoms = atomTiles(system, dictionary, usage, options.atomsShown, side);
-  folder.writeBytes('atoms.png', tileGridPng(atoms.values, atoms.side, atoms.side, { columns: Math.ceil(Math.sqrt(options.atomsShown)), scale: conv ? 6 : 2, range: system.options.nonnegative ? 'tile' : 'symmetric' }));
+  folder.writeBytes('atoms.png', tileGridPng(atoms.values, atoms.side, atoms.side, { columns: Math.ceil(Math.sqrt(options.atomsShown)), scale: conv ? 6 : 2, gap: 2, gapGrey: 255, range: system.options.nonnegative ? 'tile' : 'symmetric' }));
   const per = side * side;
   const shownCount = inputs.length / per;
   const pairs = new Float32Array(2 * inputs.length);

@@ -309,7 +309,7 @@ async function trainClassifier(context: JobContext<Options>, arm: 'lcanet' | 'ba
 function writeAtoms(folder: JobContext<Options>['folder'], system: LcaConvSystem, dictionary: tf.Tensor): void {
   const k = system.options.kernelSize;
   const atoms = tf.tidy(() => tf.transpose(tf.slice(dictionary, [0, 0, 0, 0], [k, k, 1, -1]), [3, 0, 1, 2]).dataSync() as Float32Array);
-  folder.writeBytes('atoms.png', tileGridPng(atoms, k, k, { columns: Math.ceil(Math.sqrt(dictionary.shape[3]!)), scale: 8, range: 'symmetric' }));
+  folder.writeBytes('atoms.png', tileGridPng(atoms, k, k, { columns: Math.ceil(Math.sqrt(dictionary.shape[3]!)), scale: 8, gap: 2, gapGrey: 255, range: 'symmetric' }));
 }
 
 export const lcanet: JobEntry<Options> = {

@@ -59,8 +59,10 @@ export interface TileGridOptions {
   readonly columns: number;
   /** Each tile is drawn `scale` × `scale` pixels per value (default 2). */
   readonly scale?: number;
-  /** Grey pixels between tiles (default 1). */
+  /** Pixels between tiles (default 1). */
   readonly gap?: number;
+  /** Grey level of the gaps (default 128; use 255 where mid-grey means zero, as for signed atoms). */
+  readonly gapGrey?: number;
   /**
    * 'tile': each tile stretched to black…white (atoms, whose sign and scale are arbitrary); 'symmetric':
    * each tile mapped so that 0 is mid-grey and ±max|v| are black and white (signed atoms); or a fixed
@@ -83,7 +85,7 @@ export function tileGridPng(values: Float32Array, tileHeight: number, tileWidth:
   const range = options.range ?? 'tile';
   const width = columns * (tileWidth * scale + gap) + gap;
   const height = rows * (tileHeight * scale + gap) + gap;
-  const pixels = new Uint8Array(width * height).fill(128);
+  const pixels = new Uint8Array(width * height).fill(options.gapGrey ?? 128);
   for (let t = 0; t < count; t++) {
     const tile = values.subarray(t * per, (t + 1) * per);
     let low: number;
