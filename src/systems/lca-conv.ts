@@ -87,8 +87,9 @@ export function convDictionary(o: Required<LcaConvOptions>): DictionaryOperator 
       if (s === 1 && padding === 'same') return tf.conv2d(code as tf.Tensor4D, flippedFilter(dictionary), 1, pad);
       return tf.conv2dTranspose(code as tf.Tensor4D, dictionary as tf.Tensor4D, like.shape as [number, number, number, number], s, pad);
     },
-    // XNNPACK's convolution with K output channels is already a good GEMM (measured on wasm: 10% faster than
-    // im2col + matMul for C = 1, stride 1, K = 64, and 2.5× faster for stride 2, K = 16).
+    // XNNPACK's convolution with K output channels is already a good GEMM. Measured on wasm against
+    // im2col + matMul (on a loaded machine, A/B in one process): within ±15% either way for C = 1, stride 1,
+    // K = 64, and 2.5× faster for stride 2, K = 16, where the im2col copy is not amortised over many atoms.
     project: (error: tf.Tensor, dictionary: tf.Tensor) => tf.conv2d(error as tf.Tensor4D, dictionary as tf.Tensor4D, s, pad),
     codeShape: (signalShape: readonly number[]) => [signalShape[0]!, outSize(signalShape[1]!), outSize(signalShape[2]!), features],
     atomSize: patchSize,
