@@ -82,8 +82,8 @@ export async function train(req: TrainRequest): Promise<{ params: ParamMap; stat
       params = result.params;
       state = nextState;
       req.onBatch?.(seen);
-      // Let the event loop run between batches: a signal handler (Ctrl-C removing a partial run folder) or
-      // a timer is otherwise held back until the whole training returns.
+      // Let the event loop run between batches: timers, I/O and any signal handler a caller installs are
+      // otherwise held back until the whole training returns.
       await new Promise((resolve) => setImmediate(resolve));
     }
     const metrics = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, seen)]));

@@ -2,9 +2,12 @@
  * The run folder: the resolved spec, `metrics.jsonl` (one line per evaluation or epoch), `summary.json`
  * (final figures under stable keys), and whatever traces, pictures and exports the job writes.
  *
- * The folder is built under a hidden temporary name beside its destination and renamed into place only
- * when the run succeeds, so a failed or interrupted run never leaves a partial run folder behind; each file
- * inside is itself written atomically.
+ * The folder is built under a hidden temporary name beside its destination (`.<name>.partial-<pid>`) and
+ * renamed into place only when the run succeeds, so a failed or interrupted run never leaves a partial run
+ * folder behind; each file inside is itself written atomically. A failure removes the temporary folder at
+ * once. An interrupt (Ctrl-C, kill) ends the process at once, as it should even in the middle of a long
+ * synchronous relaxation, where no JavaScript signal handler could run; the hidden folder it leaves is
+ * removed by the next run in the same place, once the process that made it is gone.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,6 +42,7 @@ export function openRunFolder(destination: string): RunFolder {
     throw new SpecError('--out', `${dest} already exists and is not an empty folder; choose another --out or remove it`);
   }
   fs.mkdirSync(path.dirname(dest), { recursive: true });
+  removeAbandonedPartials(path.dirname(dest));
   const working = path.join(path.dirname(dest), `.${path.basename(dest)}.partial-${process.pid}`);
   fs.rmSync(working, { recursive: true, force: true });
   fs.mkdirSync(working, { recursive: true });
@@ -50,16 +54,6 @@ export function openRunFolder(destination: string): RunFolder {
     written.add(name);
     return file;
   };
-  const cleanupOnSignal = () => {
-    fs.rmSync(working, { recursive: true, force: true });
-    process.exit(130);
-  };
-  process.once('SIGINT', cleanupOnSignal);
-  process.once('SIGTERM', cleanupOnSignal);
-  const detach = () => {
-    process.removeListener('SIGINT', cleanupOnSignal);
-    process.removeListener('SIGTERM', cleanupOnSignal);
-  };
   return {
     destination: dest,
     workingDir: working,
@@ -69,13 +63,31 @@ export function openRunFolder(destination: string): RunFolder {
     appendMetrics: (record) => fs.appendFileSync(target('metrics.jsonl'), `${JSON.stringify(record)}\n`),
     files: () => [...written].sort(),
     commit() {
-      detach();
       if (fs.existsSync(dest)) fs.rmdirSync(dest);
       fs.renameSync(working, dest);
     },
     abort() {
-      detach();
       fs.rmSync(working, { recursive: true, force: true });
     },
   };
+}
+
+/** Whether a process with this id is running (signal 0 checks without sending anything). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes `.<name>.partial-<pid>` folders in `parent` left by processes that are no longer running. */
+export function removeAbandonedPartials(parent: string): void {
+  for (const entry of fs.readdirSync(parent, { withFileTypes: true })) {
+    const match = /^\..+\.partial-(\d+)$/.exec(entry.name);
+    if (!entry.isDirectory() || !match) continue;
+    const pid = Number(match[1]);
+    if (pid !== process.pid && !isRunning(pid)) fs.rmSync(path.join(parent, entry.name), { recursive: true, force: true });
+  }
 }

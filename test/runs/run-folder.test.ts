@@ -61,3 +61,23 @@ describe('a run folder', () => {
     expect(fs.readdirSync(out)).toEqual(['keep.txt']);
   });
 });
+
+describe('interrupted runs', () => {
+  it('the hidden folder an interrupted run leaves is removed by the next run there, but not while its process lives', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { openRunFolder } = await import('../../src/runs/run-folder.js');
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'neurodyn-partial-'));
+    const deadPid = spawnSync(process.execPath, ['-e', 'process.pid']).pid!;
+    const abandoned = path.join(parent, `.quickstart-1.partial-${deadPid}`);
+    const live = path.join(parent, `.quickstart-2.partial-${process.ppid}`);
+    for (const dir of [abandoned, live]) {
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'spec.json'), '{}');
+    }
+    const folder = openRunFolder(path.join(parent, 'next'));
+    expect(fs.existsSync(abandoned)).toBe(false);
+    expect(fs.existsSync(live)).toBe(true);
+    folder.abort();
+    expect(fs.readdirSync(parent)).toEqual([path.basename(live)]);
+  });
+});
