@@ -93,7 +93,7 @@ const fmt = (x: number | undefined, d: number): string => (x === undefined || !N
 
 export function formatTable(ref: ReferenceRun, ours: (BenchResult | Skipped)[]): string {
   const sgemm = ref.roofline?.gflops;
-  const torchImpl = ref.torch[0] ? `${ref.torch[0].impl ?? 'torch'}, ${ref.torch[0].threads ?? '?'} threads` : 'torch: not run';
+  const torchImpl = ref.torch[0] ? `${ref.torch[0].impl ?? 'torch'}, ${ref.torch[0].threads ?? '?'} threads` : 'not run';
   const oursOk = ours.find((r): r is BenchResult => !('skipped' in r));
   const oursImpl = oursOk ? `${oursOk.impl}, ${oursOk.threads} thread${oursOk.threads === 1 ? '' : 's'}` : 'ours';
   const head = ['workload', 'torch ms/step', 'ours ms/step', 'ratio', 'torch GFLOP/s', 'ours GFLOP/s', 'ours % sgemm'];
