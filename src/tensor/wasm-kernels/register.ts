@@ -1,14 +1,16 @@
 /**
  * Registers the wasm kernels this project supplies: those tfjs-backend-wasm 4.22 lacks but training needs,
  * replacements for those it gets wrong, and for BatchMatMul, whose transposed and batched products (every
- * matMul gradient) run 6-75x below its fast path. Idempotent and cheap (no tensor work); safe before or after
- * the wasm backend is initialised.
+ * matMul gradient) run 6-75x below its fast path, and Conv2DBackpropInput (every conv2d input gradient and
+ * conv2dTranspose), a plain loop at 1-2.4 GFLOP/s where XNNPACK's convolution can do its work. Idempotent
+ * and cheap (no tensor work); safe before or after the wasm backend is initialised.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // The kernels replaced or wrapped here must be registered first.
 import '@tensorflow/tfjs-backend-wasm';
 import { makeBatchMatMul } from './BatchMatMul.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+import { makeConv2DBackpropInput } from './Conv2DBackpropInput.js';
 import { conv3DBackpropFilterV2Config } from './Conv3DBackpropFilterV2.js';
 import { conv3DBackpropInputV2Config } from './Conv3DBackpropInputV2.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
@@ -72,6 +74,12 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = Object.freeze([
       if (!previous) throw new Error('neurodyn wasm kernels: tfjs-backend-wasm registered no BatchMatMul to speed up');
       return makeBatchMatMul(previous);
     },
+  } satisfies WasmKernelFix),
+  Object.freeze({
+    kernelName: tf.Conv2DBackpropInput,
+    why: 'slow',
+    how: 'composition',
+    make: makeConv2DBackpropInput,
   } satisfies WasmKernelFix),
 ]);
 
