@@ -1,8 +1,9 @@
 /**
- * Seeded random numbers for the benchmark inputs (values do not matter for speed, only reproducibility).
- * mulberry32 for uniforms, Box-Muller for normals; everything float32.
+ * Seeded tensors for the benchmark inputs (values do not matter for speed, only reproducibility), drawn
+ * from the project's own generator (src/core/rng.ts) so that there is one PRNG in the code base.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { makeRng as makeCoreRng, randomNormal, randomUniform } from '../src/core/rng.js';
 
 export interface BenchRng {
   /** A tensor of standard-normal values, times `scale`. */
@@ -16,40 +17,14 @@ export interface BenchRng {
 }
 
 export function makeRng(seed = 0): BenchRng {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+  const rng = makeCoreRng(seed);
   return {
-    next,
-    normal(shape, scale = 1) {
-      const n = size(shape);
-      const v = new Float32Array(n);
-      for (let i = 0; i < n; i += 2) {
-        const u1 = 1 - next();
-        const u2 = next();
-        const r = Math.sqrt(-2 * Math.log(u1)) * scale;
-        v[i] = r * Math.cos(2 * Math.PI * u2);
-        if (i + 1 < n) v[i + 1] = r * Math.sin(2 * Math.PI * u2);
-      }
-      return tf.tensor(v, shape, 'float32');
-    },
-    uniform(shape) {
-      const n = size(shape);
-      const v = new Float32Array(n);
-      for (let i = 0; i < n; i++) v[i] = next();
-      return tf.tensor(v, shape, 'float32');
-    },
+    next: () => rng.uniform(),
+    normal: (shape, scale = 1) => randomNormal(rng, shape, scale),
+    uniform: (shape) => randomUniform(rng, shape),
     ints(shape, n) {
-      const m = size(shape);
-      const v = new Int32Array(m);
-      for (let i = 0; i < m; i++) v[i] = Math.floor(next() * n);
-      return tf.tensor(v, shape, 'int32');
+      const values = Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.int(n));
+      return tf.tensor(values, shape, 'int32');
     },
   };
 }

@@ -100,16 +100,3 @@ export function randomNormal(rng: Rng, shape: number[], std = 1, mean = 0): tf.T
 export function randomUniform(rng: Rng, shape: number[], low = 0, high = 1): tf.Tensor {
   return tf.tensor(uniformArray(rng, shape.reduce((a, b) => a * b, 1), low, high), shape, 'float32');
 }
-
-/** A Fisher-Yates permutation of 0..n-1. */
-export function permutation(rng: Rng, n: number): Int32Array {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = p[i]!;
-    p[i] = p[j]!;
-    p[j] = t;
-  }
-  return p;
-}
