@@ -1,0 +1,171 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeRng, normalArray } from '../../src/core/rng.js';
+import { loadDataset, subset, toTensors } from '../../src/data/index.js';
+import { emulate } from '../../src/hardware/emulate.js';
+import { tfjsEngine } from '../../src/hardware/emulate-tfjs.js';
+import { familyAdapters } from '../../src/hardware/families/index.js';
+import { argmaxAccuracy, type TrainedNetwork } from '../../src/hardware/families.js';
+import { toSpikingNetwork } from '../../src/hardware/quantize.js';
+import { validateSpec } from '../../src/spec/parse.js';
+import { normalizeSamples, randomDictionary } from '../../src/systems/lca-common.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const data = loadDataset('mnist-embedded');
+const count = 40;
+const n = 784;
+
+describe('equilibrium-prop adapter', () => {
+  const hidden = 24;
+  const steps = 15;
+  const spec = validateSpec({
+    name: 'ep-adapter-test',
+    seed: 1,
+    data: { name: 'mnist-embedded' },
+    system: { kind: 'equilibrium-prop', layers: [hidden, 10], activation: 'hard-sigmoid', output: 'softmax-ce', dynamics: 'primitive-map' },
+    run: { maxSteps: steps },
+    job: { kind: 'ep-train', nudgedSteps: 4, beta: 1, epochs: 1, optimizer: { kind: 'sgd', lr: [0.05, 0.02] } },
+  });
+  const rng = makeRng(5);
+  let params: Record<string, tf.Tensor>;
+  const makeParams = () => ({
+    W1: tf.tensor2d(normalArray(rng, n * hidden, 0.08), [n, hidden]),
+    b1: tf.tensor1d(normalArray(rng, hidden, 0.1)),
+    W2: tf.tensor2d(normalArray(rng, hidden * 10, 0.5), [hidden, 10]),
+    b2: tf.tensor1d(normalArray(rng, 10, 0.1)),
+  });
+  let trained: TrainedNetwork;
+  let before = 0;
+  beforeAll(() => {
+    params = makeParams();
+    before = tf.memory().numTensors;
+    trained = familyAdapters.get('equilibrium-prop').build({ spec, data, rng: makeRng(1), count, model: { system: spec.system, trainedBy: 'test', params } });
+  });
+  afterAll(() => tf.dispose(Object.values(params)));
+
+  it('describes the free phase as the fixed point s1 = clip(x W1 + b1, 0, 1) with a readout s1 W2 + b2: iterating that form gives the relaxation’s predictions', () => {
+    // Independent oracle: Jacobi iteration of the LayeredNetwork form, in plain JS, from rest.
+    const net = trained.network;
+    expect(net.populations.map((p) => [p.name, p.activation, p.size])).toEqual([['layer1', 'hard-sigmoid', hidden], ['readout2', 'relu', 10]]);
+    const w1 = net.projections.find((p) => p.name === 'W1')!.weight;
+    const w2 = net.projections.find((p) => p.name === 'W2')!.weight;
+    const b1 = net.populations[0]!.bias!;
+    const b2 = net.populations[1]!.bias!;
+    const logits = new Float32Array(count * 10);
+    for (let e = 0; e < count; e++) {
+      const s = new Float32Array(hidden);
+      for (let j = 0; j < hidden; j++) {
+        let z = b1[j]!;
+        for (let i = 0; i < n; i++) z += trained.inputs[e * n + i]! * w1[i * hidden + j]!;
+        s[j] = Math.min(1, Math.max(0, z));
+      }
+      for (let c = 0; c < 10; c++) {
+        let z = b2[c]!;
+        for (let j = 0; j < hidden; j++) z += s[j]! * w2[j * 10 + c]!;
+        logits[e * 10 + c] = z;
+      }
+    }
+    const measured = trained.measure();
+    expect(measured.accuracy).toBe(argmaxAccuracy(logits, trained.labels, 10));
+    // Counts from the run: dense MACs are batch × steps × fan-in × width (hand computed).
+    expect(measured.activity.stepsPerInference).toBe(steps);
+    expect(measured.activity.layers.layer1!.dense_macs).toBe(count * steps * n * hidden);
+    expect(measured.activity.layers.readout2!.dense_macs).toBe(count * steps * hidden * 10);
+    const events = measured.activity.layers.layer1!.graded_events;
+    expect(events).toBeGreaterThan(0);
+    expect(events).toBeLessThanOrEqual(count * steps * hidden);
+  });
+
+  it('the spiking emulation (8-bit weights) reaches the float predictions with enough steps', () => {
+    const spiking = toSpikingNetwork(trained.network, { weightBits: 8, stateBits: 24 });
+    const engine = tfjsEngine();
+    const result = emulate(spiking, engine, trained.inputs, count, { steps: 64 });
+    engine.dispose();
+    const floatAccuracy = trained.measure().accuracy;
+    expect(Math.abs(trained.score(result.readout.get(64)!) - floatAccuracy)).toBeLessThanOrEqual(0.1);
+    expect(result.activity.layers.layer1!.spikes).toBeGreaterThan(0);
+    trained.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 20000);
+
+  it('refuses a run folder without a model, naming what is needed', () => {
+    expect(() => familyAdapters.get('equilibrium-prop').build({ spec, data, rng: makeRng(1), count })).toThrow(/ep-train/);
+  });
+});
+
+describe('lca adapter', () => {
+  const k = 30;
+  const spec = validateSpec({
+    name: 'lca-adapter-test',
+    seed: 1,
+    data: { name: 'mnist-embedded' },
+    system: { kind: 'lca', features: k, form: 'gram', lambda: 0.25, tau: 10 },
+    run: { maxSteps: 60 },
+    job: { kind: 'lca-dictionary', epochs: 1 },
+  });
+  let dictionary: tf.Tensor;
+  const makeDictionary = () => tf.tidy(() => {
+    const d = randomDictionary([n, k], makeRng(9));
+    return tf.div(d, tf.norm(d, 'euclidean', 0, true));
+  });
+  let trained: TrainedNetwork;
+  let before = 0;
+  beforeAll(() => {
+    dictionary = makeDictionary();
+    before = tf.memory().numTensors;
+    trained = familyAdapters.get('lca').build({ spec, data, rng: makeRng(1), count, model: { system: spec.system, trainedBy: 'test', params: { dictionary } } });
+  });
+  afterAll(() => dictionary.dispose());
+
+  it('hands the chip the signed signal as two [0, 1] channels whose drive is exactly sΦ', () => {
+    const net = trained.network;
+    const phiIn = net.projections.find((p) => p.name === 'Phi')!.weight;
+    expect(Math.min(...trained.inputs)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...trained.inputs)).toBeLessThanOrEqual(1);
+    const chipDrive = tf.tidy(() => tf.matMul(tf.tensor2d(trained.inputs, [count, 2 * n]), tf.tensor2d(phiIn, [2 * n, k])).dataSync());
+    const hostDrive = tf.tidy(() => {
+      const x = toTensors(subset(data.test, 0, count), { layout: 'flat' });
+      const drive = tf.matMul(normalizeSamples(x.x), dictionary).dataSync();
+      tf.dispose([x.x, x.y]);
+      return drive;
+    });
+    for (let i = 0; i < hostDrive.length; i++) expect(chipDrive[i]!).toBeCloseTo(hostDrive[i]!, 3);
+    // Lateral weights −(ΦᵀΦ − I): symmetric, zero diagonal, −⟨φ0, φ1⟩ off it.
+    const lateral = net.projections.find((p) => p.name === 'minus_G')!.weight;
+    const phi = dictionary.dataSync();
+    let g01 = 0;
+    for (let i = 0; i < n; i++) g01 += phi[i * k]! * phi[i * k + 1]!;
+    expect(lateral[0]).toBe(0);
+    expect(lateral[1]).toBeCloseTo(-g01, 5);
+    expect(lateral[k]).toBeCloseTo(lateral[1]!, 6);
+  });
+
+  it('scores the float code by reconstruction and counts k² dense MACs per example and step (gram form)', () => {
+    const measured = trained.measure();
+    expect(measured.activity.layers.lca!.dense_macs).toBe(count * 60 * k * k);
+    expect(measured.activity.layers.lca!.graded_synaptic_ops).toBe(measured.activity.layers.lca!.graded_events * k);
+    expect(measured.accuracy).toBeGreaterThan(0);
+    expect(measured.accuracy).toBeLessThan(1);
+    // A zero code reconstructs nothing: quality 0.
+    expect(trained.score(new Float32Array(count * k))).toBeCloseTo(0, 6);
+  });
+
+  it('the spiking emulation’s code approaches the float code’s reconstruction quality', () => {
+    const float = trained.measure().accuracy;
+    const engine = tfjsEngine();
+    const result = emulate(toSpikingNetwork(trained.network, {}), engine, trained.inputs, count, { steps: 128 });
+    engine.dispose();
+    expect(Math.abs(trained.score(result.readout.get(128)!) - float)).toBeLessThan(0.05);
+    trained.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 20000);
+
+  it('refuses the signed threshold, naming the option', () => {
+    const signed = validateSpec({ ...spec, system: { ...spec.system, nonnegative: false } });
+    expect(() => familyAdapters.get('lca').build({ spec: signed, data, rng: makeRng(1), count, model: { system: signed.system, trainedBy: 'test', params: { dictionary } } })).toThrow(/system\.nonnegative/);
+  });
+});
