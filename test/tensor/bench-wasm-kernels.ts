@@ -8,10 +8,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import type { KernelArgs, Shape4 } from '../../src/tensor/wasm-kernels/_shared.js';
 
 // tfjs-backend-wasm's own kernels, captured before src/tensor replaces them.
-const originals = Object.fromEntries(['MaxPoolGrad', 'BatchMatMul'].map((k) => [k, tf.getKernel(k, 'wasm')!.kernelFunc]));
+const originals = Object.fromEntries(['MaxPoolGrad', 'BatchMatMul', 'Conv2DBackpropInput'].map((k) => [k, tf.getKernel(k, 'wasm')!.kernelFunc]));
 const { useBackend } = await import('../../src/tensor/backend.js');
 const { compose, delegateToCpu } = await import('../../src/tensor/wasm-kernels/_shared.js');
 const { conv2DBackpropFilter } = await import('../../src/tensor/wasm-kernels/Conv2DBackpropFilter.js');
+const { conv2DBackpropInput } = await import('../../src/tensor/wasm-kernels/Conv2DBackpropInput.js');
 const { depthwiseConv2dNativeBackpropFilter } = await import('../../src/tensor/wasm-kernels/DepthwiseConv2dNativeBackpropFilter.js');
 const { depthwiseConv2dNativeBackpropInput } = await import('../../src/tensor/wasm-kernels/DepthwiseConv2dNativeBackpropInput.js');
 const { maxPoolGrad } = await import('../../src/tensor/wasm-kernels/MaxPoolGrad.js');
@@ -92,6 +93,30 @@ for (const c of [
   const im2col = time(runAndFree(conv2DBackpropFilterIm2col, { x, dy }, attrs));
   const fwd = time(() => tf.dispose(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad)));
   console.log(`  ${c.name}: conv trick ${gflops(flop, trick)} | im2col ${gflops(flop, im2col)} | forward ${gflops(flop, fwd)}`);
+  tf.dispose([x, w, y, dy]);
+}
+
+console.log('Conv2DBackpropInput: replacement (form it picks) and each form forced vs tfjs-backend-wasm\'s loop; forward conv2d for scale');
+for (const c of [
+  { name: 'x 64x8x8x32 <- dy 64x8x8x64, 5x5, s1 same', x: [64, 8, 8, 32], f: [5, 5, 32, 64] as Shape4, s: 1, pad: 'same' as const },
+  { name: 'x 64x16x16x32 <- dy 64x8x8x64, 5x5, s2 same', x: [64, 16, 16, 32], f: [5, 5, 32, 64] as Shape4, s: 2, pad: 'same' as const },
+  { name: 'lca transpose: x 64x28x28x1 <- dy 64x28x28x64, 7x7, s1 same', x: [64, 28, 28, 1], f: [7, 7, 1, 64] as Shape4, s: 1, pad: 'same' as const },
+  { name: 'ep_conv layer 1: x 64x28x28x1 <- dy 64x24x24x32, 5x5, s1 valid', x: [64, 28, 28, 1], f: [5, 5, 1, 32] as Shape4, s: 1, pad: 'valid' as const },
+  { name: 'ep_conv layer 2: x 64x12x12x32 <- dy 64x8x8x64, 5x5, s1 valid', x: [64, 12, 12, 32], f: [5, 5, 32, 64] as Shape4, s: 1, pad: 'valid' as const },
+  { name: 'x 64x28x28x32 <- dy 64x28x28x32, 5x5, s1 same', x: [64, 28, 28, 32], f: [5, 5, 32, 32] as Shape4, s: 1, pad: 'same' as const },
+  { name: 'x 64x28x28x32 <- dy 64x13x13x64, 3x3, s2 valid', x: [64, 28, 28, 32], f: [3, 3, 32, 64] as Shape4, s: 2, pad: 'valid' as const },
+]) {
+  const x = tf.randomNormal(c.x), w = tf.randomNormal(c.f);
+  const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
+  const dy = tf.randomNormal(y.shape);
+  const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x };
+  const flop = 2 * y.size * c.f[0] * c.f[1] * c.f[2];
+  const ours = time(runAndFree(conv2DBackpropInput, { dy, filter: w }, attrs));
+  const forms = (['columns', 'stride-phases', ...(c.s === 1 ? ['flipped-conv'] as const : [])] as const).map((form) =>
+    `${form} ${time(runAndFree((a) => conv2DBackpropInput(a, form), { dy, filter: w }, attrs)).toFixed(1)} ms`);
+  const theirs = time(runAndFree(originals.Conv2DBackpropInput as unknown as (a: KernelArgs) => tf.TensorInfo, { dy, filter: w }, attrs), 1);
+  const fwd = time(() => tf.dispose(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad)));
+  console.log(`  ${c.name}: replacement ${gflops(flop, ours)} [${forms.join(', ')}] | tfjs-wasm ${gflops(flop, theirs)} | forward ${gflops(flop, fwd)}`);
   tf.dispose([x, w, y, dy]);
 }
 

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { isNeurodynWasmKernel, useBackend, WASM_KERNEL_FIXES } from '../../src/tensor/index.js';
+import { conv2DBackpropInput, type Conv2DBackpropInputForm } from '../../src/tensor/wasm-kernels/Conv2DBackpropInput.js';
 import { expectWasmMatchesCpu, gradsOf, rand } from './_helpers.js';
 
 type Shape4 = [number, number, number, number];
@@ -119,5 +120,36 @@ describe('Conv2DBackpropInput on wasm', () => {
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(backend.numDataIds()).toBe(buffersBefore);
     tf.dispose([x, w, t]);
+  });
+});
+
+describe('Conv2DBackpropInput: each of its three forms, forced, against cpu', () => {
+  const forced = (form: Conv2DBackpropInputForm, xShape: Shape4, filterShape: Shape4, strides: number | [number, number], pad: Pad, seed: number) => {
+    const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, 1, pad);
+    const dy = rand(info.outShape, seed), filter = rand(filterShape, seed + 1);
+    if (tf.getBackend() === 'cpu') {
+      return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides, pad, dataFormat: 'NHWC', inputShape: xShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    }
+    const out = conv2DBackpropInput({ inputs: { dy, filter }, attrs: { strides, pad, dataFormat: 'NHWC', inputShape: xShape } as unknown as tf.NamedAttrMap, backend: tf.backend() }, form);
+    return tf.engine().makeTensorFromTensorInfo(out);
+  };
+  const cases: Array<[string, Shape4, Shape4, number | [number, number], Pad]> = [
+    ['3x3 s1 same', [2, 9, 8, 5], [3, 3, 5, 6], 1, 'same'],
+    ['4x4 s1 valid', [2, 7, 9, 3], [4, 4, 3, 4], 1, 'valid'],
+    ['5x5 s2 same', [2, 11, 10, 6], [5, 5, 6, 4], 2, 'same'],
+    ['3x3 s2 valid', [3, 9, 10, 8], [3, 3, 8, 5], 2, 'valid'],
+    ['4x4 s3 explicit', [2, 10, 11, 3], [4, 4, 3, 2], 3, [[0, 0], [2, 1], [0, 3], [0, 0]]],
+    ['2x2 s3 numeric (a phase with no taps)', [2, 9, 9, 2], [2, 2, 2, 3], 3, 1],
+  ];
+  for (const form of ['columns', 'stride-phases', 'flipped-conv'] as const) {
+    for (const [name, xs, ws, s, pad] of cases) {
+      if (form === 'flipped-conv' && s !== 1) continue;
+      it(`${form}: ${name}`, async () => {
+        await expectWasmMatchesCpu(() => [forced(form, xs, ws, s, pad, 81)]);
+      });
+    }
+  }
+  it('stride phases with unequal strides and a non-square filter', async () => {
+    await expectWasmMatchesCpu(() => [forced('stride-phases', [2, 9, 11, 4], [3, 5, 4, 6], [2, 3], 'same', 91)]);
   });
 });
