@@ -4,7 +4,14 @@
  *  2. a hand-built layered network (784-100-10, hard-sigmoid, trained by backprop for 3 epochs on the
  *     embedded MNIST), and the Hopfield reference network of sims/quickstart.json: float counts and, for
  *     the layered net, the spiking emulation at each profile's weight/state bits, priced on every profile;
- *  3. emulation accuracy against time steps; 4. gpu.js (webasm) against tfjs (wasm) emulation time.
+ *  3. emulation accuracy against time steps; 4. gpu.js (webasm) against tfjs (wasm) emulation time;
+ *  5. with `--ep <run-folder> --lca <run-folder>`: a trained EP network and a learned LCA dictionary, built by
+ *     their family adapters, priced on every profile (float counts from their own relaxations, and the spiking
+ *     emulation at each neuromorphic profile's bits), and the counting overhead of their relaxations.
+ *     The run folders of bench/hardware-estimates.output.txt:
+ *       node dist/src/cli/main.js run sims/ep-mnist-quick.json --out /tmp/hw/ep12
+ *       node dist/src/cli/main.js run sims/lca-dictionary-mnist.json --out /tmp/hw/lca400
+ *     then: npx vite-node bench/hardware-estimates.ts -- --ep /tmp/hw/ep12 --lca /tmp/hw/lca400
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { makeRng, normalArray } from '../src/core/rng.js';
@@ -16,15 +23,41 @@ import { normalizeCounts, type ActivityRecord } from '../src/hardware/counts.js'
 import { emulate } from '../src/hardware/emulate.js';
 import { gpuJsEngine } from '../src/hardware/emulate-gpujs.js';
 import { tfjsEngine } from '../src/hardware/emulate-tfjs.js';
-import { buildTrainedNetwork, resolveSource } from '../src/hardware/estimate.js';
+import { buildTrainedNetwork, DEFAULT_ENGINE, estimateOnProfiles, resolveSource, type ProfileEstimate } from '../src/hardware/estimate.js';
 import { argmaxAccuracy } from '../src/hardware/families.js';
 import { structureOf, type LayeredNetwork } from '../src/hardware/network.js';
 import { listProfiles } from '../src/hardware/profiles.js';
 import { toSpikingNetwork } from '../src/hardware/quantize.js';
 import { useBackend } from '../src/tensor/index.js';
 import { storePatterns, hopfield } from '../src/systems/hopfield.js';
+import type { EquilibriumPropSystem } from '../src/systems/equilibrium-prop.js';
+import type { LcaSystem } from '../src/systems/lca.js';
+import { systems } from '../src/systems/index.js';
+import { loadModel } from '../src/runs/model-store.js';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
+const argument = (flag: string) => {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
+/** Median wall time of `run(false)` and `run(true)` (interleaved, after one warm-up each). */
+function countingOverhead(label: string, run: (countEvents: boolean) => void, repeats = 5) {
+  const time = (countEvents: boolean) => {
+    const t0 = performance.now();
+    run(countEvents);
+    return performance.now() - t0;
+  };
+  time(false);
+  time(true);
+  const plain: number[] = [];
+  const counted: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    plain.push(time(false));
+    counted.push(time(true));
+  }
+  say(`counting overhead (${label}, wasm, median of ${repeats}): without ${median(plain).toFixed(0)} ms, with ${median(counted).toFixed(0)} ms, +${((100 * (median(counted) - median(plain))) / median(plain)).toFixed(1)}%`);
+}
 await useBackend('wasm');
 const profiles = listProfiles();
 
@@ -37,22 +70,7 @@ const profiles = listProfiles();
   const patterns = tf.tidy(() => tf.sign(tf.sub(tf.tensor2d(normalArray(makeRng(3), 10 * n), [10, n]), 0.01))) as tf.Tensor2D;
   const params = storePatterns(patterns, 'projection');
   const system = hopfield({ size: n, gain: 4 });
-  const run = (countEvents: boolean) => {
-    const t0 = performance.now();
-    const s = simulate({ system, params, input: { cue }, integrator: integrators.get('euler'), dt: 0.2, maxSteps: 150, countEvents });
-    s.dispose();
-    return performance.now() - t0;
-  };
-  run(false);
-  run(true);
-  const plain: number[] = [];
-  const counted: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    plain.push(run(false));
-    counted.push(run(true));
-  }
-  const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
-  say(`counting overhead (hopfield 784 units, 200 cues, 150 euler steps, wasm, median of 5): without ${median(plain).toFixed(0)} ms, with ${median(counted).toFixed(0)} ms, +${((100 * (median(counted) - median(plain))) / median(plain)).toFixed(1)}%`);
+  countingOverhead('hopfield 784 units, 200 cues, 150 euler steps', (countEvents) => simulate({ system, params, input: { cue }, integrator: integrators.get('euler'), dt: 0.2, maxSteps: 150, countEvents }).dispose());
   tf.dispose([x, cue, patterns, params.weights, params.bias]);
 }
 
@@ -169,3 +187,54 @@ for (const profile of profiles) {
 }
 hop.dispose();
 tf.dispose([W1, b1, W2, b2, test.x, test.y]);
+
+// 5. A trained EP network and a learned LCA dictionary (run folders given with --ep and --lca).
+const familyRuns = [['equilibrium-prop', argument('--ep'), 500], ['lca', argument('--lca'), 200]] as const;
+if (familyRuns.every(([, dir]) => dir === undefined)) say('\n(no --ep / --lca run folders given: the EP and LCA estimates are skipped)');
+for (const [family, dir, inferences] of familyRuns) {
+  if (dir === undefined) continue;
+  const source = resolveSource(dir);
+  const trained = await buildTrainedNetwork(source, inferences, 'wasm');
+  const spec = source.spec;
+  // Counting overhead of the family's own relaxation, on the same inputs the estimates use.
+  {
+    const model = loadModel(dir);
+    const system = systems.get(family).create(spec.system, { inputSize: 784 }) as EquilibriumPropSystem & LcaSystem;
+    const x = tf.tensor2d(family === 'lca' ? rawTestImages(trained.count) : trained.inputs, [trained.count, 784]);
+    const input = tf.tidy(() => (family === 'lca' ? system.prepare({ x }, model.params as never) : system.prepareInput({ x }, model.params)));
+    countingOverhead(`${family} ${structureOf(trained.network).populations.map((p) => p.neurons).join('-')} units, ${trained.count} inputs, ${spec.run.maxSteps} steps`, (countEvents) => simulate({ system, params: model.params as never, input, maxSteps: spec.run.maxSteps, countEvents }).dispose(), 3);
+    tf.dispose([...Object.values(input as Record<string, tf.Tensor>), ...Object.values(model.params)]);
+  }
+  const float = estimateOnProfiles(trained, profiles);
+  const spikingProfiles = profiles.filter((p) => p.energyModel !== 'dense');
+  const t0 = performance.now();
+  const spiking = estimateOnProfiles(trained, spikingProfiles, { steps: 64, engine: DEFAULT_ENGINE });
+  const quality = family === 'lca' ? 'reconstruction quality 1 − ‖s − ŝ‖/‖s‖' : 'test accuracy';
+  say(`\n${family} from ${dir} (${spec.name}): ${trained.count} test digits, ${quality} of the float model ${(100 * float.float.accuracy).toFixed(1)}%, ${float.float.activity.stepsPerInference} relaxation steps; spiking emulation (${DEFAULT_ENGINE}) on ${spikingProfiles.length} profiles in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  say(`emulation ${quality} against time steps, quantized to each profile's weight/state bits (float model ${(100 * float.float.accuracy).toFixed(1)}%):`);
+  for (const profile of spikingProfiles) {
+    const e = spiking.perProfile[profile.id]!;
+    say(`  ${profile.id} (${profile.capacity.weightBits?.si ?? 'float'}-bit weights, ${profile.capacity.stateBits?.si ?? 'float'}-bit state): ${Object.entries(e.emulation!.accuracyByStep).map(([t, a]) => `T=${t}: ${(100 * a).toFixed(1)}%`).join(', ')}`);
+  }
+  say(`\n| profile | network | counts | energy/inf (J) | dynamic | static | latency (s) | SOP/s | fits (cores, chips) | ${family === 'lca' ? 'recon. quality' : 'accuracy'} | % energy from estimates |`);
+  say('|---|---|---|---|---|---|---|---|---|---|---|');
+  const name = `${family} ${structureOf(trained.network).populations.map((p) => p.neurons).join('-')}`;
+  for (const profile of profiles) {
+    const rows: [string, ProfileEstimate][] = [[`float, ${float.float.activity.stepsPerInference} steps`, float.perProfile[profile.id]!]];
+    const s = spiking.perProfile[profile.id];
+    if (s) rows.push([`spiking T=64, ${profile.capacity.weightBits?.si ?? 'f'}b w`, s]);
+    for (const [counts, e] of rows) {
+      const c = e.cost;
+      say(`| ${profile.id} | ${name} | ${counts} | ${fmt(c.energy.totalJ)} | ${fmt(c.energy.dynamicJ)} | ${fmt(c.energy.staticJ)} | ${fmt(c.latencyS)} | ${fmt(c.synapticOpsPerSecond)} | ${c.fit.fits ? 'yes' : 'no'} (${c.fit.coresNeeded}, ${c.fit.chipsNeeded}) | ${(100 * e.accuracy).toFixed(1)}% | ${(100 * c.energy.estimateShare).toFixed(0)}% |`);
+    }
+  }
+  trained.dispose();
+}
+
+/** The first `count` embedded-MNIST test images, unnormalised (the LCA system normalises them itself). */
+function rawTestImages(count: number): Float32Array {
+  const t = toTensors(subset(loadDataset('mnist-embedded').test, 0, count), { layout: 'flat' });
+  const values = Float32Array.from(t.x.dataSync() as Float32Array);
+  tf.dispose([t.x, t.y]);
+  return values;
+}
