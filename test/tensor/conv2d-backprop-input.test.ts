@@ -121,6 +121,22 @@ describe('Conv2DBackpropInput on wasm', () => {
     expect(backend.numDataIds()).toBe(buffersBefore);
     tf.dispose([x, w, t]);
   });
+
+  it('each form frees its intermediates (wasm buffers)', async () => {
+    await useBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number; disposeData(dataId: object): void };
+    const dy = rand([2, 5, 5, 6], 65), filter = rand([3, 3, 4, 6], 66);
+    for (const [form, strides] of [['columns', 2], ['stride-phases', 2], ['flipped-conv', 1]] as const) {
+      const inputShape = strides === 2 ? [2, 10, 10, 4] : [2, 5, 5, 4];
+      const before = backend.numDataIds();
+      const out = conv2DBackpropInput({ inputs: { dy, filter }, attrs: { strides, pad: 'same', dataFormat: 'NHWC', inputShape } as unknown as tf.NamedAttrMap, backend: tf.backend() }, form);
+      expect(out.shape, form).toEqual(inputShape);
+      expect(backend.numDataIds(), form).toBe(before + 1);
+      backend.disposeData(out.dataId);
+      expect(backend.numDataIds(), form).toBe(before);
+    }
+    tf.dispose([dy, filter]);
+  });
 });
 
 describe('Conv2DBackpropInput: each of its three forms, forced, against cpu', () => {
