@@ -65,8 +65,9 @@ function flippedFilter(dictionary: tf.Tensor): tf.Tensor4D {
 /**
  * Φa and Φᵀe. Φᵀe is a plain convolution. Φa, the transposed convolution, runs on wasm and cpu in the GEMM
  * form (src/tensor/patches.ts): col2im(a · Φ_mᵀ) with Φ_m = Φ reshaped [k·k·C, K], so that the arithmetic is
- * in one matrix product (tfjs-wasm's Conv2DBackpropInput runs at about 1 GFLOP/s and its one-output-channel
- * convolution, the flipped form, at 2–3). Other backends use their own transposed convolutions.
+ * in one matrix product (tfjs-wasm 4.22's own Conv2DBackpropInput ran at about 1 GFLOP/s and its one-output-channel
+ * convolution, the flipped form, at 2–3; src/tensor/wasm-kernels/Conv2DBackpropInput.ts now picks this same
+ * GEMM form for such shapes). Other backends use their own transposed convolutions.
  */
 export function convDictionary(o: Required<LcaConvOptions>): DictionaryOperator {
   const { kernelSize: k, stride: s, padding, features, inputChannels } = o;

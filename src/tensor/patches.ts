@@ -10,8 +10,8 @@
  * order of a reshaped HWIO filter. `col2im` is its adjoint: it adds each patch back into the image. Each is
  * the other's gradient.
  *
- * Why: tfjs-wasm 4.22 runs Conv2DBackpropInput (the transposed convolution of an LCA reconstruction) as a
- * plain loop at about 1 GFLOP/s, and a convolution with one output channel (the same thing in its flipped
+ * Why: tfjs-wasm 4.22's own Conv2DBackpropInput (the transposed convolution of an LCA reconstruction) is a
+ * plain loop at about 1 GFLOP/s (replaced in wasm-kernels/Conv2DBackpropInput.ts, which uses these kernels), and a convolution with one output channel (the same thing in its flipped
  * form) at 2–3 GFLOP/s, because XNNPACK's kernels need several output channels; in the GEMM form all the
  * arithmetic is in XNNPACK's matrix product and only the data movement (k·k·C values per output position)
  * is in these loops. The kernels are plain JavaScript over the backend's own buffers: on wasm they read and
