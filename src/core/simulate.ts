@@ -248,10 +248,11 @@ export function simulate<S extends TensorTree, P extends TensorTree, U extends T
             for (const [layer, counters] of Object.entries(counts)) {
               for (const [name, scalar] of Object.entries(counters)) {
                 names.push([layer, name]);
-                scalars.push(tf.reshape(tf.cast(scalar, 'float32'), [1]));
+                scalars.push(scalar.dtype === 'float32' ? scalar : tf.cast(scalar, 'float32'));
               }
             }
-            return scalars.length > 0 ? tf.concat(scalars) : tf.zeros([0]);
+            // One stack, no per-counter cast/reshape kernels: on wasm each kernel call has a fixed cost.
+            return scalars.length > 0 ? tf.stack(scalars) : tf.zeros([0]);
           }),
         );
         const values = packed.dataSync();

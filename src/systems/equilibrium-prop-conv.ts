@@ -26,6 +26,7 @@
  * P(z_1) does not change during a relaxation: `prepareInput` precomputes it as `drive`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { countNonzero } from '../core/count-nonzero.js';
 import { SpecError } from '../core/errors.js';
 import { uniformArray, type Rng } from '../core/rng.js';
 import type { StepCounts } from '../core/system.js';
@@ -237,7 +238,7 @@ export function equilibriumPropConv(options: EquilibriumPropConvOptions): Equili
         const above = n < L ? convMacs(n + 1) : n === L && o.output === 'mse' ? fcMacs : 0;
         out[`layer${n}`] = {
           macs: tf.scalar(below + above),
-          events: tf.sum(tf.cast(tf.notEqual(next.layers[i]!, 0), 'float32')) as tf.Scalar,
+          events: countNonzero(next.layers[i]!),
           neuron_updates: tf.scalar(next.layers[i]!.size),
         };
       }

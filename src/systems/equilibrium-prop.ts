@@ -34,6 +34,7 @@
  * skips the largest product, which is what makes EP training affordable on a CPU.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { countNonzero } from '../core/count-nonzero.js';
 import { SpecError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { uniformArray } from '../core/rng.js';
@@ -148,6 +149,18 @@ export function equilibriumProp(options: EquilibriumPropOptions): EquilibriumPro
   const rates = (state: EpState) => (descent ? state.layers.map((s) => rho.apply(s)) : state.layers);
   const nudging = (input: EpInput) => input.beta !== undefined && input.target !== undefined;
 
+  // Nonzero entries of each clamped input seen by `counts` (a Variable can change in place: never cached).
+  const inputEventCache = new WeakMap<tf.Tensor, number>();
+  const inputEvents = (x: tf.Tensor): number => {
+    const cached = x instanceof tf.Variable ? undefined : inputEventCache.get(x);
+    if (cached !== undefined) return cached;
+    const count = countNonzero(x);
+    const n = count.dataSync()[0]!;
+    count.dispose();
+    if (!(x instanceof tf.Variable)) inputEventCache.set(x, n);
+    return n;
+  };
+
   const logitsOf = (u: readonly tf.Tensor[], params: EpParams) => tf.add(tf.matMul(u[free - 1]!, W(params, N)), b(params, N));
 
   /** ∂Φ^β/∂u_i for every free layer i (0-based: layers[i] = s_{i+1}). */
@@ -222,7 +235,11 @@ export function equilibriumProp(options: EquilibriumPropOptions): EquilibriumPro
       const batch = input.x.shape[0];
       const pre = [input.x as tf.Tensor, ...rates(previous)];
       const post = rates(next);
-      const active = (t: tf.Tensor) => tf.sum(tf.cast(tf.notEqual(t, 0), 'float32')) as tf.Scalar;
+      // Each tensor counted once per step (the last free layer is both the layer's events and the readout's
+      // input), and the clamped input once per relaxation: x does not change between steps, and recounting
+      // it cost as much as the whole step of a one-hidden-layer net whose drive xW₁ + b₁ is precomputed.
+      const counted = new Map<tf.Tensor, tf.Scalar>();
+      const active = (t: tf.Tensor) => counted.get(t) ?? counted.set(t, t === input.x ? tf.scalar(inputEvents(input.x)) : countNonzero(t)).get(t)!;
       const out: Record<string, Record<string, tf.Scalar>> = {};
       for (let i = 0; i < free; i++) {
         const n = i + 1;

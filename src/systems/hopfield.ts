@@ -22,6 +22,7 @@
  * the patterns are correlated, as MNIST class prototypes are.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { countNonzero } from '../core/count-nonzero.js';
 import { SpecError } from '../core/errors.js';
 import type { ContinuousSystem } from '../core/system.js';
 
@@ -85,7 +86,7 @@ export function hopfield(options: HopfieldOptions): HopfieldSystem {
       // Dense synaptic operations of W V, and the graded events (nonzero outputs) that drive them.
       // tanh(g·u) ≠ 0 exactly when u ≠ 0, so the count reads u and does not recompute the tanh (which
       // cost about a third of a step and put event counting far above its 10% budget).
-      const active = tf.sum(tf.cast(tf.notEqual(next.u, 0), 'float32')) as tf.Scalar;
+      const active = countNonzero(next.u);
       return {
         recurrent: {
           macs: tf.scalar(batch * n * n),

@@ -10,6 +10,7 @@
  * - energy per example: E = ½‖s − ŝ‖² + λ‖a‖₁, s the (normalised) input, ŝ = Φa its reconstruction.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { countNonzero } from '../core/count-nonzero.js';
 import { SpecError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 
@@ -89,7 +90,7 @@ export function fractionActive(code: tf.Tensor): tf.Tensor1D {
 
 /** Number of nonzero coefficients in the batch. */
 export function activeCount(code: tf.Tensor): tf.Scalar {
-  return tf.sum(tf.cast(tf.notEqual(code, 0), 'float32')) as tf.Scalar;
+  return countNonzero(code);
 }
 
 export type LcaState = { readonly u: tf.Tensor; readonly a: tf.Tensor };
