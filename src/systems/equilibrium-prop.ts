@@ -149,6 +149,8 @@ export function equilibriumProp(options: EquilibriumPropOptions): EquilibriumPro
   const rates = (state: EpState) => (descent ? state.layers.map((s) => rho.apply(s)) : state.layers);
   const nudging = (input: EpInput) => input.beta !== undefined && input.target !== undefined;
 
+  // Every activation but the centred one maps into [0, 1]: its rates are counted without an abs.
+  const nonnegativeRates = o.activation !== 'centered-hard-sigmoid';
   // Nonzero entries of each clamped input seen by `counts` (a Variable can change in place: never cached).
   const inputEventCache = new WeakMap<tf.Tensor, number>();
   const inputEvents = (x: tf.Tensor): number => {
@@ -239,7 +241,7 @@ export function equilibriumProp(options: EquilibriumPropOptions): EquilibriumPro
       // input), and the clamped input once per relaxation: x does not change between steps, and recounting
       // it cost as much as the whole step of a one-hidden-layer net whose drive xW₁ + b₁ is precomputed.
       const counted = new Map<tf.Tensor, tf.Scalar>();
-      const active = (t: tf.Tensor) => counted.get(t) ?? counted.set(t, t === input.x ? tf.scalar(inputEvents(input.x)) : countNonzero(t)).get(t)!;
+      const active = (t: tf.Tensor) => counted.get(t) ?? counted.set(t, t === input.x ? tf.scalar(inputEvents(input.x)) : countNonzero(t, { nonnegative: nonnegativeRates })).get(t)!;
       const out: Record<string, Record<string, tf.Scalar>> = {};
       for (let i = 0; i < free; i++) {
         const n = i + 1;

@@ -20,7 +20,11 @@ describe('countNonzero', () => {
     expect(count.dataSync()[0]).toBe(expected);
     const reference = tf.tidy(() => tf.sum(tf.cast(tf.notEqual(t, 0), 'float32')));
     expect(reference.dataSync()[0]).toBe(expected);
-    tf.dispose([t, count, reference]);
+    // On t ≥ 0 the abs can be skipped.
+    const rates = tf.relu(t);
+    const nonnegative = countNonzero(rates, { nonnegative: true });
+    expect(nonnegative.dataSync()[0]).toBe(values.reduce((n, v) => n + (v > 0 ? 1 : 0), 0));
+    tf.dispose([t, count, reference, rates, nonnegative]);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -30,7 +34,7 @@ describe('countNonzero', () => {
     const x = tf.tensor2d(normalArray(makeRng(4), 5 * 30).map((v) => Math.max(0, v)), [5, 30]);
     const input = tf.tidy(() => withInputDrive({ x }, params));
     const solution = simulate({ system, params, input, maxSteps: 6, countEvents: true });
-    const inputActive = x.dataSync().reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
+    const inputActive = Array.from(x.dataSync()).reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
     // Layer 1's effective MACs per step: (active inputs + active layer-2 units of the previous step) × 12.
     const perStep = solution.events!.perStep;
     for (let s = 1; s < perStep.length; s++) {
