@@ -202,7 +202,7 @@ for (const [family, dir, inferences] of familyRuns) {
     const system = systems.get(family).create(spec.system, { inputSize: 784 }) as EquilibriumPropSystem & LcaSystem;
     const x = tf.tensor2d(family === 'lca' ? rawTestImages(trained.count) : trained.inputs, [trained.count, 784]);
     const input = tf.tidy(() => (family === 'lca' ? system.prepare({ x }, model.params as never) : system.prepareInput({ x }, model.params)));
-    countingOverhead(`${family} ${structureOf(trained.network).populations.map((p) => p.neurons).join('-')} units, ${trained.count} inputs, ${spec.run.maxSteps} steps`, (countEvents) => simulate({ system, params: model.params as never, input, maxSteps: spec.run.maxSteps, countEvents }).dispose(), 3);
+    countingOverhead(`${family} ${structureOf(trained.network).populations.map((p) => p.neurons).join('-')} units, ${trained.count} inputs, ${spec.run.maxSteps} steps`, (countEvents) => simulate({ system, params: model.params as never, input, maxSteps: spec.run.maxSteps, countEvents }).dispose());
     tf.dispose([...Object.values(input as Record<string, tf.Tensor>), ...Object.values(model.params)]);
   }
   const float = estimateOnProfiles(trained, profiles);
