@@ -97,7 +97,9 @@ function build(request: BuildRequest): TrainedNetwork {
         }),
       );
       const seconds = (performance.now() - start) / 1000;
-      const readout = tf.tidy(() => system.readout!(solution.state, { cue }, params)).dataSync() as Float32Array;
+      const recalled = tf.tidy(() => system.readout!(solution.state, { cue }, params));
+      const readout = Float32Array.from(recalled.dataSync() as Float32Array);
+      recalled.dispose();
       const activity = { family: 'hopfield', inferences: count, stepsPerInference: solution.steps, layers: normalizeCounts(solution.events!.total, 'hopfield.counts'), origin: `float relaxation, ${solution.steps} steps (graded activity)` };
       solution.dispose();
       cue.dispose();
