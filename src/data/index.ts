@@ -35,3 +35,4 @@ export {
   type FashionMnistOptions,
 } from './fashion-mnist.js';
 export { DATASETS, datasetNames, DEFAULT_DATASET_NAME, loadDataset, type DatasetEntry, type DatasetLoadOptions } from './registry.js';
+export { binaryClassPrototypes } from './prototypes.js';

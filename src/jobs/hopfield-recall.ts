@@ -19,7 +19,7 @@ import { parseGradientMode } from '../core/gradient-mode.js';
 import { integrators } from '../core/integrators/index.js';
 import { throwIfDiverged } from '../core/solution.js';
 import { simulate } from '../core/simulate.js';
-import { classHistogram, subset, toTensors } from '../data/index.js';
+import { binaryClassPrototypes, subset, toTensors } from '../data/index.js';
 import { encodeNpy } from '../export/npy.js';
 import { renderLinePlot } from '../runs/svg-plot.js';
 import { storePatterns, type HopfieldInput, type HopfieldParams, type HopfieldState } from '../systems/hopfield.js';
@@ -34,23 +34,6 @@ export const hopfieldRecallOptions = z.strictObject({
   noise: z.array(z.number().min(0).max(1)).min(1).default([0, 0.1, 0.2, 0.3, 0.4]).describe('pixel flip probabilities'),
 });
 type Options = z.infer<typeof hopfieldRecallOptions>;
-
-/** ±1 class prototypes [classes, n] from the training split. */
-function classPrototypes(context: JobContext<Options>): tf.Tensor2D {
-  const { train } = context.data;
-  const n = train.height * train.width;
-  const sums = new Float64Array(train.classes * n);
-  const counts = classHistogram(train);
-  for (let i = 0; i < train.count; i++) {
-    const label = train.labels[i]!;
-    for (let j = 0; j < n; j++) sums[label * n + j]! += train.images[i * n + j]!;
-  }
-  const values = new Float32Array(train.classes * n);
-  for (let c = 0; c < train.classes; c++) {
-    for (let j = 0; j < n; j++) values[c * n + j] = sums[c * n + j]! / Math.max(1, counts[c]!) > context.options.prototypeThreshold ? 1 : -1;
-  }
-  return tf.tensor2d(values, [train.classes, n]);
-}
 
 interface Agreement {
   readonly accuracy: number;
@@ -99,7 +82,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const n = context.data.train.height * context.data.train.width;
   const system = context.system.create(spec.system, { inputSize: n }) as ContinuousSystem<HopfieldState, HopfieldParams, HopfieldInput>;
   const integrator = spec.run.integrator ? integrators.get(spec.run.integrator, 'run.integrator') : undefined;
-  const prototypes = classPrototypes(context);
+  const prototypes = binaryClassPrototypes(context.data.train, options.prototypeThreshold);
   const params = storePatterns(prototypes, options.rule);
   const { binary, labels } = cleanCues(context, prototypes);
   const count = labels.length;

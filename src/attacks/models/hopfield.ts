@@ -13,28 +13,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { integrators } from '../../core/integrators/index.js';
-import { classHistogram, type Dataset } from '../../data/index.js';
+import { binaryClassPrototypes } from '../../data/index.js';
 import { storePatterns } from '../../systems/hopfield.js';
 import { systems } from '../../systems/index.js';
 import type { DynamicsClassifier } from '../classifier.js';
 import { relaxationClassifier } from './relaxation-classifier.js';
 import { classifierAdapters, type ModelSource } from './source.js';
-
-/** ±1 prototypes [classes, n]: class means of `train` thresholded at `threshold`. */
-export function classPrototypes(train: Dataset, threshold: number): tf.Tensor2D {
-  const n = train.height * train.width;
-  const sums = new Float64Array(train.classes * n);
-  const counts = classHistogram(train);
-  for (let i = 0; i < train.count; i++) {
-    const label = train.labels[i]!;
-    for (let j = 0; j < n; j++) sums[label * n + j]! += train.images[i * n + j]!;
-  }
-  const values = new Float32Array(train.classes * n);
-  for (let c = 0; c < train.classes; c++) {
-    for (let j = 0; j < n; j++) values[c * n + j] = sums[c * n + j]! / Math.max(1, counts[c]!) > threshold ? 1 : -1;
-  }
-  return tf.tensor2d(values, [train.classes, n]);
-}
 
 export function hopfieldClassifier(source: ModelSource, logitScale = 10): DynamicsClassifier {
   const { train } = source.data;
@@ -44,7 +28,7 @@ export function hopfieldClassifier(source: ModelSource, logitScale = 10): Dynami
   const rule = job.rule === 'hebbian' ? 'hebbian' : 'projection';
   const { kind: _kind, ...systemOptions } = source.system;
   const system = systems.get('hopfield').create(systemOptions, { inputSize: n });
-  const prototypes = classPrototypes(train, threshold);
+  const prototypes = binaryClassPrototypes(train, threshold);
   const params = storePatterns(prototypes, rule);
   return relaxationClassifier({
     name: `hopfield ${n} units, ${train.classes} prototypes (${rule})`,
