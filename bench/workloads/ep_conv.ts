@@ -8,9 +8,10 @@
  * workload's Φ written directly, which the tests use as the reference.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { equilibriumPropConv, type EpConvState } from '../../src/systems/equilibrium-prop-conv.js';
+import { equilibriumPropConv } from '../../src/systems/equilibrium-prop-conv.js';
 import type { EpParams } from '../../src/systems/equilibrium-prop.js';
 import type { Workload } from '../types.js';
+import { systemStepper } from './system-stepper.js';
 
 /** Kernels the gradient needs; a backend without them skips the workload with this message. */
 export const EP_CONV_KERNELS = ['Conv2D', 'MaxPool', 'Conv2DBackpropInput', 'StridedSlice', 'Pack', 'BatchMatMul'];
@@ -64,17 +65,6 @@ export const epConv: Workload = {
     const system = equilibriumPropConv({ inputSize: 28, channels: [32, 64], kernelSize: 5, classes: 10, activation: 'hard-sigmoid', output: 'mse' });
     const params = epConvParams(net);
     const input = { x: net.x };
-    let state: EpConvState = system.initState(input, params);
-    return {
-      step() {
-        const next = tf.tidy(() => [...system.step(state, input, params, 0).layers]);
-        tf.dispose([...state.layers]);
-        state = { layers: next } as typeof state;
-      },
-      output: () => state.layers[2]!,
-      dispose() {
-        tf.dispose([net.x, ...Object.values(params), ...state.layers]);
-      },
-    };
+    return systemStepper(system, input, params, { output: (state) => state.layers[2]!, owned: [] });
   },
 };

@@ -7,9 +7,10 @@
  * workload defines it (training caches it: `prepareInput`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { equilibriumProp, type EpState } from '../../src/systems/equilibrium-prop.js';
+import { equilibriumProp } from '../../src/systems/equilibrium-prop.js';
 import type { Workload } from '../types.js';
-import { disposeNet, makeEpFcNet } from './ep_shared.js';
+import { makeEpFcNet } from './ep_shared.js';
+import { systemStepper } from './system-stepper.js';
 
 export const epFc: Workload = {
   id: 'ep_fc',
@@ -20,18 +21,7 @@ export const epFc: Workload = {
     const system = equilibriumProp({ sizes: [784, 500, 10], activation: 'hard-sigmoid', output: 'mse', dynamics: 'primitive-map' });
     const params = { W1: net.W1, b1: net.b1, W2: net.W2, b2: net.b2 };
     const input = { x: net.x };
-    let state: EpState = system.initState(input, params);
-    return {
-      step() {
-        const next = tf.tidy(() => [...system.step(state, input, params, 0).layers]);
-        tf.dispose([...state.layers]);
-        state = { layers: next } as typeof state;
-      },
-      output: () => state.layers[1]!,
-      dispose() {
-        disposeNet(net);
-        tf.dispose([...state.layers]);
-      },
-    };
+    // W2ᵀ is part of the shared net but not of the system's params.
+    return systemStepper(system, input, params, { output: (state) => state.layers[1]!, owned: Object.values(net) });
   },
 };

@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { lcaConv as lcaConvSystem } from '../../src/systems/lca-conv.js';
 import type { Workload } from '../types.js';
+import { systemStepper } from './system-stepper.js';
 
 export type ConvTransposeMode = 'transpose' | 'flipped';
 
@@ -66,19 +67,7 @@ export function makeLcaConv(): Workload {
       const system = lcaConvSystem({ inputChannels: 1, features: 64, kernelSize: 7, stride: 1, padding: 'same', lambda: 0.25, tau: 100, normalizeInput: false });
       const params = { dictionary };
       const input = { x };
-      let state = tf.tidy(() => system.initState(input, params));
-      let k = 0;
-      return {
-        step() {
-          const current = state;
-          state = tf.tidy(() => system.step(current, input, params, k++));
-          tf.dispose([current.u, current.a]);
-        },
-        output: () => state.u,
-        dispose() {
-          tf.dispose([x, dictionary, state.u, state.a]);
-        },
-      };
+      return systemStepper(system, input, params, { output: (state) => state.u, owned: [] });
     },
   };
 }

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { lca } from '../../src/systems/lca.js';
 import type { Workload } from '../types.js';
+import { systemStepper } from './system-stepper.js';
 
 export const lcaFc: Workload = {
   id: 'lca_fc',
@@ -19,18 +20,7 @@ export const lcaFc: Workload = {
     const dictionary = rng.normal([784, 1568]);
     const params = { dictionary };
     const input = tf.tidy(() => system.prepare({ x }, params));
-    let state = tf.tidy(() => system.initState(input, params));
-    let k = 0;
-    return {
-      step() {
-        const current = state;
-        state = tf.tidy(() => system.step(current, input, params, k++));
-        tf.dispose([current.u, current.a]);
-      },
-      output: () => state.u,
-      dispose() {
-        tf.dispose([...new Set([x, dictionary, ...Object.values(input), state.u, state.a])]);
-      },
-    };
+    // `prepare` returns the input with b and G added; x itself is freed with it.
+    return systemStepper(system, input, params, { output: (state) => state.u, owned: [x] });
   },
 };
