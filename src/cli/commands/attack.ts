@@ -17,8 +17,8 @@ import { ATTACK_NAMES, runProtocol, type ProtocolReport } from '../../attacks/pr
 import { parseNorm } from '../../attacks/threat-model.js';
 import { openRunFolder } from '../../runs/run-folder.js';
 import { renderLinePlot } from '../../runs/svg-plot.js';
-import { liveTensorCount, useBackend } from '../../tensor/index.js';
-import { defaultRunFolder, loadModelSource, numberList, positiveInteger } from './model-source.js';
+import { liveTensorCount } from '../../tensor/index.js';
+import { defaultRunFolder, loadModelSource, numberList, openModelCommand, positiveInteger } from './model-source.js';
 
 export interface AttackOptions {
   readonly threat?: string;
@@ -65,14 +65,7 @@ export async function attackCommand(specOrRun: string, options: AttackOptions): 
   };
   const eot = positiveInteger(options.eot, '--eot', 1);
   const batchSize = positiveInteger(options.batchSize, '--batch-size', 100);
-  const backend = await useBackend(options.backend ?? 'wasm');
-  const seed = options.seed ?? 0;
-  const say = options.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-
-  // Counted before the model's parameters are loaded: the classifier owns and frees them.
-  const before = liveTensorCount();
-  const { source, spec } = loadModelSource(specOrRun, options.dataDir);
-  const classifier = classifierFor(source);
+  const { backend, seed, say, tensorsBefore: before, source, spec, classifier } = await openModelCommand(specOrRun, options);
   const transferFrom = options.transferFrom ? classifierFor(loadModelSource(options.transferFrom, options.dataDir).source) : undefined;
   const test = source.data.test;
   const count = Math.min(examples, test.count);

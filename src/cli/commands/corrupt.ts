@@ -10,11 +10,10 @@ import { makeRng } from '../../core/rng.js';
 import { subset } from '../../data/index.js';
 import { selectCorruptions } from '../../data/corruptions.js';
 import { accuracyWithSteps, corruptionAccuracy } from '../../attacks/corruption-accuracy.js';
-import { classifierFor } from '../../attacks/models/index.js';
 import { openRunFolder } from '../../runs/run-folder.js';
 import { renderLinePlot } from '../../runs/svg-plot.js';
-import { liveTensorCount, useBackend } from '../../tensor/index.js';
-import { defaultRunFolder, loadModelSource, positiveInteger } from './model-source.js';
+import { liveTensorCount } from '../../tensor/index.js';
+import { defaultRunFolder, openModelCommand, positiveInteger } from './model-source.js';
 
 export interface CorruptOptions {
   readonly corruptions?: string;
@@ -31,13 +30,7 @@ export async function corruptCommand(specOrRun: string, options: CorruptOptions)
   const corruptions = selectCorruptions((options.corruptions ?? 'all').split(',').map((s) => s.trim()));
   const examples = positiveInteger(options.examples, '--examples', 1000);
   const batchSize = positiveInteger(options.batchSize, '--batch-size', 250);
-  const backend = await useBackend(options.backend ?? 'wasm');
-  const seed = options.seed ?? 0;
-  const say = options.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-  // Counted before the model's parameters are loaded: the classifier owns and frees them.
-  const before = liveTensorCount();
-  const { source, spec } = loadModelSource(specOrRun, options.dataDir);
-  const classifier = classifierFor(source);
+  const { backend, seed, say, tensorsBefore: before, source, spec, classifier } = await openModelCommand(specOrRun, options);
   const data = subset(source.data.test, 0, Math.min(examples, source.data.test.count));
   const folder = openRunFolder(options.out ?? defaultRunFolder(`corrupt-${spec.name}`));
   const began = performance.now();

@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SpecError } from '../../core/errors.js';
 import { loadDataset } from '../../data/index.js';
-import type { ModelSource } from '../../attacks/models/index.js';
+import { classifierFor, type ModelSource } from '../../attacks/models/index.js';
+import type { DynamicsClassifier } from '../../attacks/classifier.js';
+import { liveTensorCount, useBackend, type BackendName } from '../../tensor/index.js';
 import { loadModel } from '../../runs/model-store.js';
 import { loadSpecFile } from '../../spec/parse.js';
 import type { ResolvedSpec } from '../../spec/schema.js';
@@ -62,4 +64,32 @@ export function positiveInteger(text: string | number | undefined, option: strin
 /** The default run folder: runs/<prefix>-<UTC time>. */
 export function defaultRunFolder(prefix: string): string {
   return path.join('runs', `${prefix}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`);
+}
+
+export interface ModelCommandOptions {
+  readonly backend?: string;
+  readonly seed?: number;
+  readonly dataDir?: string;
+  readonly quiet?: boolean;
+}
+
+/** What `attack` and `corrupt` both start from: the backend, the seed, progress lines, and the classifier. */
+export interface ModelCommandContext {
+  readonly backend: BackendName;
+  readonly seed: number;
+  readonly say: (line: string) => void;
+  /** Live tensors before the model was loaded: the classifier owns and frees its parameters, so a run that
+   * disposes the classifier must end at this count. */
+  readonly tensorsBefore: number;
+  readonly source: ModelSource;
+  readonly spec: ResolvedSpec;
+  readonly classifier: DynamicsClassifier;
+}
+
+export async function openModelCommand(specOrRun: string, options: ModelCommandOptions): Promise<ModelCommandContext> {
+  const backend = await useBackend(options.backend ?? 'wasm');
+  const say = options.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  const tensorsBefore = liveTensorCount();
+  const { source, spec } = loadModelSource(specOrRun, options.dataDir);
+  return { backend, seed: options.seed ?? 0, say, tensorsBefore, source, spec, classifier: classifierFor(source) };
 }
