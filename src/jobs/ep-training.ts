@@ -251,7 +251,6 @@ export async function trainMethod(
   }
 
   const progress = context.progress(`${method} training`, (options.epochs - (saved?.epoch ?? 0)) * trainCount);
-  let seen = 0;
   try {
     const result = await train({
       params,
@@ -265,13 +264,11 @@ export async function trainMethod(
       startEpoch: saved?.epoch ?? 0,
       limit: trainCount,
       rng: context.rng.split('train'),
-      onBatch: (done) => {
+      onBatch: (examples) => {
         meter.sample();
-        progress.tick(done - seen);
-        seen = done;
+        progress.tick(examples);
       },
       onEpoch: (report, current, state) => {
-        seen = 0;
         const evalStart = performance.now();
         const testAccuracy = evaluateAccuracy(network, current, data.test, freeSteps, options.testLimit, network.layout === 'flat' ? 500 : 100);
         const record: EpochRecord = {

@@ -139,7 +139,6 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const batchesPerEpoch = Math.ceil(trainSet.count / options.batchSize);
   const progress = context.progress('learning the dictionary', options.epochs * trainSet.count);
   let after: Evaluation = before;
-  let ticked = 0;
   try {
     const result = await train({
       params: { dictionary },
@@ -151,10 +150,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
       epochs: options.epochs,
       rng: context.rng.split('train'),
       project: unitNormAtoms(),
-      onBatch: (done) => {
-        progress.tick(done - ticked);
-        ticked = done >= trainSet.count ? 0 : done;
-      },
+      onBatch: (examples) => progress.tick(examples),
       onEpoch: (report, params) => {
         after = evaluate(system, params.dictionary!, testImages, iterations, evalBatch);
         folder.appendMetrics({ epoch: report.epoch, seconds: report.seconds, batches: batchesPerEpoch, train: report.metrics, ...withoutTrace(after) });

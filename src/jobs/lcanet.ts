@@ -104,7 +104,6 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   } else {
     const learnOn = subset(trainSet, 0, Math.min(options.dictionaryExamples, trainSet.count));
     const progress = context.progress('learning the dictionary', options.dictionaryEpochs * learnOn.count);
-    let ticked = 0;
     try {
       const learned = await train({
         params: { dictionary: randomDictionary(system.dictionaryShape(), context.rng.split('dictionary')) },
@@ -116,10 +115,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
         epochs: options.dictionaryEpochs,
         rng: context.rng.split('dictionary-batches'),
         project: unitNormAtoms(),
-        onBatch: (done) => {
-          progress.tick(done - ticked);
-          ticked = done >= learnOn.count ? 0 : done;
-        },
+        onBatch: (examples) => progress.tick(examples),
         onEpoch: (report) => {
           folder.appendMetrics({ phase: 'dictionary', epoch: report.epoch, seconds: report.seconds, ...report.metrics });
           say(`dictionary epoch ${report.epoch + 1}: energy ${report.metrics.energy?.toFixed(2)}, recon error ${report.metrics.recon_error_rel?.toFixed(3)}, fraction active ${report.metrics.fraction_active?.toFixed(4)} (${report.seconds.toFixed(0)} s)`);
@@ -269,7 +265,6 @@ interface ClassifierTraining {
 async function trainClassifier(context: JobContext<Options>, arm: 'lcanet' | 'baseline', t: ClassifierTraining): Promise<ParamMap> {
   const { options, folder, say } = context;
   const progress = context.progress(`training the ${arm} classifier`, options.epochs * t.data.count);
-  let ticked = 0;
   try {
     const result = await train({
       params: t.params,
@@ -289,10 +284,7 @@ async function trainClassifier(context: JobContext<Options>, arm: 'lcanet' | 'ba
       epochs: options.epochs,
       rng: context.rng.split(`${arm}-batches`),
       ...(t.project ? { project: t.project } : {}),
-      onBatch: (done) => {
-        progress.tick(done - ticked);
-        ticked = done >= t.data.count ? 0 : done;
-      },
+      onBatch: (examples) => progress.tick(examples),
       onEpoch: (report, params) => {
         const accuracy = t.evaluate(params);
         folder.appendMetrics({ phase: arm, epoch: report.epoch, seconds: report.seconds, ...report.metrics, test_accuracy: accuracy });

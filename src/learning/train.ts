@@ -37,7 +37,8 @@ export interface TrainRequest {
    * dictionary atoms to unit norm; runs inside the batch's tidy scope and returns the constrained parameters.
    */
   readonly project?: (params: ParamMap) => ParamMap;
-  readonly onBatch?: (done: number) => void;
+  /** After each batch, with the number of examples in it and the number seen so far in this epoch. */
+  readonly onBatch?: (examples: number, seenInEpoch: number) => void;
   /** After each epoch, with the current parameters and optimizer state (still owned by the loop). */
   readonly onEpoch?: (report: EpochReport, params: ParamMap, state: OptimizerState) => void | Promise<void>;
 }
@@ -81,7 +82,7 @@ export async function train(req: TrainRequest): Promise<{ params: ParamMap; stat
       tf.dispose(stateTensors(state).filter((t) => !keepState.has(t)));
       params = result.params;
       state = nextState;
-      req.onBatch?.(seen);
+      req.onBatch?.(indices.length, seen);
       // Let the event loop run between batches: timers, I/O and any signal handler a caller installs are
       // otherwise held back until the whole training returns.
       await new Promise((resolve) => setImmediate(resolve));
