@@ -89,20 +89,29 @@ export function hebbianCorrelation(options: LcaDictionaryRuleOptions, dictionary
   return tf.grad((phi: tf.Tensor) => tf.sum(tf.mul(options.system.operator.project(error, phi), code)))(dictionary);
 }
 
+function checkIterations(iterations: number): void {
+  if (!(Number.isInteger(iterations) && iterations >= 1)) throw new SpecError('run.maxSteps', `must be a positive integer, got ${iterations}`);
+}
+
+function dictionaryParameter(params: ParamMap, name: string): tf.Tensor {
+  const dictionary = params[name];
+  if (!dictionary) throw new SpecError('params', `no parameter ${JSON.stringify(name)}; have: ${Object.keys(params).join(', ')}`);
+  return dictionary;
+}
+
 export function lcaHebbianRule(options: LcaHebbianOptions): LearningRule<ParamMap> {
   const name = options.parameter ?? 'dictionary';
   const eta = options.eta ?? 0.01;
   const clip = options.clip ?? Number.POSITIVE_INFINITY;
   if (!(eta > 0)) throw new SpecError('job.eta', `must be positive, got ${eta}`);
   if (!(clip > 0)) throw new SpecError('job.clip', `must be positive, got ${clip}`);
-  if (!(Number.isInteger(options.iterations) && options.iterations >= 1)) throw new SpecError('run.maxSteps', `must be a positive integer, got ${options.iterations}`);
+  checkIterations(options.iterations);
   return Object.freeze({
     name: 'lca-hebbian',
     modifies: [name],
     phases: ['free'],
     directions(params: ParamMap, batch: Batch): RuleOutput {
-      const dictionary = params[name];
-      if (!dictionary) throw new SpecError('params', `no parameter ${JSON.stringify(name)}; have: ${Object.keys(params).join(', ')}`);
+      const dictionary = dictionaryParameter(params, name);
       const { code, signal, error } = settle(options, dictionary, batch.x);
       // Nonzero coefficients of each feature (the last axis) over the batch and all positions.
       const timesActive = tf.sum(tf.reshape(tf.cast(tf.notEqual(code, 0), 'float32'), [-1, code.shape[code.rank - 1]!]), 0);
@@ -115,15 +124,14 @@ export function lcaHebbianRule(options: LcaHebbianOptions): LearningRule<ParamMa
 
 export function lcaEnergyGradientRule(options: LcaDictionaryRuleOptions): LearningRule<ParamMap> {
   const name = options.parameter ?? 'dictionary';
-  if (!(Number.isInteger(options.iterations) && options.iterations >= 1)) throw new SpecError('run.maxSteps', `must be a positive integer, got ${options.iterations}`);
+  checkIterations(options.iterations);
   const lambda = options.system.options.lambda;
   return Object.freeze({
     name: 'lca-energy-gradient',
     modifies: [name],
     phases: ['free'],
     directions(params: ParamMap, batch: Batch): RuleOutput {
-      const dictionary = params[name];
-      if (!dictionary) throw new SpecError('params', `no parameter ${JSON.stringify(name)}; have: ${Object.keys(params).join(', ')}`);
+      const dictionary = dictionaryParameter(params, name);
       const { code, signal, error } = settle(options, dictionary, batch.x);
       const energyOf = (phi: tf.Tensor) => {
         const residual = tf.sub(signal, options.system.operator.reconstruct(code, phi, signal));
