@@ -18,7 +18,7 @@
  * one warm-up.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { makeRng, randomNormal, randomUniform } from '../src/core/rng.js';
+import { makeRng, randomNormal, randomUniform } from '../src/base/rng.js';
 import { attackModel } from '../src/attacks/attack-model.js';
 import { relaxationClassifier } from '../src/attacks/models/relaxation-classifier.js';
 import { pgd } from '../src/attacks/pgd.js';

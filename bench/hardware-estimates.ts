@@ -14,7 +14,7 @@
  *     then: npx vite-node bench/hardware-estimates.ts -- --ep /tmp/hw/ep12 --lca /tmp/hw/lca400
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { makeRng, normalArray } from '../src/core/rng.js';
+import { makeRng, normalArray } from '../src/base/rng.js';
 import { simulate } from '../src/core/simulate.js';
 import { integrators } from '../src/core/integrators/index.js';
 import { loadDataset, subset, toTensors } from '../src/data/index.js';
@@ -24,7 +24,7 @@ import { emulate } from '../src/hardware/emulate.js';
 import { gpuJsEngine } from '../src/hardware/emulate-gpujs.js';
 import { tfjsEngine } from '../src/hardware/emulate-tfjs.js';
 import { buildTrainedNetwork, DEFAULT_ENGINE, estimateOnProfiles, resolveSource, type ProfileEstimate } from '../src/hardware/estimate.js';
-import { argmaxAccuracy } from '../src/hardware/families.js';
+import { argmaxAccuracy } from '../src/hardware/adapter.js';
 import { structureOf, type LayeredNetwork } from '../src/hardware/network.js';
 import { listProfiles } from '../src/hardware/profiles.js';
 import { toSpikingNetwork } from '../src/hardware/quantize.js';

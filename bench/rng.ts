@@ -1,9 +1,9 @@
 /**
  * Seeded tensors for the benchmark inputs (values do not matter for speed, only reproducibility), drawn
- * from the project's own generator (src/core/rng.ts) so that there is one PRNG in the code base.
+ * from the project's own generator (src/base/rng.ts) so that there is one PRNG in the code base.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { makeRng as makeCoreRng, randomNormal, randomUniform } from '../src/core/rng.js';
+import { makeRng as makeCoreRng, randomNormal, randomUniform } from '../src/base/rng.js';
 
 export interface BenchRng {
   /** A tensor of standard-normal values, times `scale`. */

@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BACKEND, useBackend } from '../src/tensor/index.js';
-import { NeurodynError } from '../src/core/errors.js';
+import { NeurodynError } from '../src/base/errors.js';
 import { formatTable, runReferences } from './compare.js';
 import { backendThreads, isSkipped, profileWorkload, runWorkload, type BenchResult, type Skipped } from './runner.js';
 import { WORKLOADS, workloadIds } from './workloads/index.js';

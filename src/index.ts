@@ -1,10 +1,10 @@
 /** The public API of neurodyn as a library. */
-export * from './core/errors.js';
+export * from './base/errors.js';
 export * from './core/gradient-mode.js';
 export * from './core/integrators/index.js';
 export * from './core/probes.js';
 export * from './core/registry.js';
-export * from './core/rng.js';
+export * from './base/rng.js';
 export * from './core/simulate.js';
 export * from './core/solution.js';
 export type * from './core/system.js';

@@ -21,8 +21,8 @@
  * loss). Examples that are misclassified leave the batch; restarts run only on the remaining ones.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../core/errors.js';
-import type { Rng } from '../core/rng.js';
+import { SpecError } from '../base/errors.js';
+import type { Rng } from '../base/rng.js';
 import { gatherRows, judge, unflagged, type Attack, type AttackRequest, type AttackResult, type BestIterate } from './attack.js';
 import type { AttackModel } from './attack-model.js';
 import { attackLoss, type LossKind } from './losses.js';

@@ -18,9 +18,9 @@
  * the gradient are the defender's logits at that point, so best-iterate tracking costs no extra relaxation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import { formatGradientMode, type GradientMode } from '../core/gradient-mode.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import type { DynamicsClassifier, Relaxation } from './classifier.js';
 import { attackLoss, type LossKind } from './losses.js';
 

@@ -8,7 +8,7 @@
  * reported in its place (Carlini et al. 2019: report the best iterate).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import type { AttackModel } from './attack-model.js';
 import { misclassified } from './losses.js';
 import type { ThreatModel } from './threat-model.js';

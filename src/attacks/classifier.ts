@@ -13,7 +13,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { GradientMode } from '../core/gradient-mode.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 
 /** The model's own relaxation settings (what the defender runs). */
 export interface Relaxation {

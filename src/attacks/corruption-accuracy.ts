@@ -5,7 +5,7 @@
  * mean accuracy/error over corruptions; both are given, per suite.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { corruptDataset, type Corruption } from '../data/corruptions.js';
 import { toTensors, type Dataset } from '../data/index.js';
 import type { DynamicsClassifier } from './classifier.js';

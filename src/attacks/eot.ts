@@ -6,8 +6,8 @@
  * AutoAttack's `rand` version uses K = 20. Each draw gets its own Rng stream, so a run is reproducible.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../core/errors.js';
-import type { Rng } from '../core/rng.js';
+import { SpecError } from '../base/errors.js';
+import type { Rng } from '../base/rng.js';
 import type { AttackModel } from './attack-model.js';
 
 export function expectationOverTransformation(model: AttackModel, samples: number, rng: Rng): AttackModel {

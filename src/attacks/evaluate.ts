@@ -12,7 +12,7 @@
  * Confidence intervals are Wilson score intervals at 95%.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { gatherRows, type Attack } from './attack.js';
 import type { AttackModel } from './attack-model.js';
 import { misclassified } from './losses.js';

@@ -11,7 +11,7 @@
  *             least 3 classes.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 
 export type LossKind = 'ce' | 'margin' | 'dlr';
 export const LOSS_KINDS: readonly LossKind[] = ['ce', 'margin', 'dlr'];

@@ -11,7 +11,7 @@
  * are bisected together as one batch with per-example radii.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { gatherRows, type Attack } from './attack.js';
 import type { AttackModel } from './attack-model.js';
 import { misclassified } from './losses.js';

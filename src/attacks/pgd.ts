@@ -14,7 +14,7 @@
  * restart runs only on the examples no earlier restart has broken.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import { BestIterate, gatherRows, judge, scatterRows, unflagged, type Attack, type AttackRequest, type AttackResult } from './attack.js';
 import type { AttackModel } from './attack-model.js';
 import { attackLoss, type LossKind } from './losses.js';
@@ -125,7 +125,7 @@ interface PgdRun {
   readonly relative: number;
   readonly lossKind: LossKind;
   readonly start: 'random' | 'clean';
-  readonly rng: import('../core/rng.js').Rng;
+  readonly rng: import('../base/rng.js').Rng;
 }
 
 /** One PGD run on the examples `rows0` of the batch, offering every iterate to `best`. */

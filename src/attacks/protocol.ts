@@ -7,9 +7,9 @@
  * Pure computation: the CLI writes the results into a run folder.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { UnknownNameError } from '../core/errors.js';
+import { UnknownNameError } from '../base/errors.js';
 import { formatGradientMode } from '../core/gradient-mode.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { apgd } from './apgd.js';
 import type { Attack } from './attack.js';
 import { attackModel, type AttackModel, type GradientSettings } from './attack-model.js';

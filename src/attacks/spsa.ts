@@ -7,7 +7,7 @@
  * the model, so it sees through masked gradients but is noisy; the best iterate is reported.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import { judge, type Attack, type AttackRequest, type AttackResult } from './attack.js';
 import { attackLoss } from './losses.js';
 import { checkPositiveInteger, startFromClean } from './pgd.js';

@@ -17,7 +17,7 @@
  * are broken. Images are laid out as [height, width, channels] in the flattened input.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import type { Attack, AttackRequest, AttackResult } from './attack.js';
 import { attackLoss } from './losses.js';
 import { checkPositiveInteger } from './pgd.js';

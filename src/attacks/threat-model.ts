@@ -14,8 +14,8 @@
  * Every function here works on a batch [batch, ...example shape] and reduces over all but the first axis.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../core/errors.js';
-import { normalArray, uniformArray, type Rng } from '../core/rng.js';
+import { SpecError } from '../base/errors.js';
+import { normalArray, uniformArray, type Rng } from '../base/rng.js';
 
 export type Norm = 'linf' | 'l2';
 export const NORMS: readonly Norm[] = ['linf', 'l2'];

@@ -5,7 +5,7 @@
  * NEURODYN_DEBUG=1 to see stacks of unexpected errors.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { isNeurodynError } from '../core/errors.js';
+import { isNeurodynError } from '../base/errors.js';
 import { backendsCommand } from './commands/backends.js';
 import { runCommand } from './commands/run.js';
 import { compareCommand } from './commands/compare.js';

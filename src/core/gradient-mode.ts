@@ -9,7 +9,7 @@
  *                 w = v + (∂F/∂s)ᵀ w is solved by fixed-point iteration (v = ∂L/∂s*), then
  *                 ∂L/∂θ = (∂F/∂θ)ᵀ w. Memory is constant in the number of steps; exact only at a fixed point.
  */
-import { SpecError } from './errors.js';
+import { SpecError } from '../base/errors.js';
 
 export type GradientMode =
   | { readonly kind: 'none' }

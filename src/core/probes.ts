@@ -11,7 +11,7 @@
  * records are constants (only the final state carries a gradient).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from './errors.js';
+import { SpecError } from '../base/errors.js';
 import type { DynamicalSystem } from './system.js';
 import { getLeaf, leafPaths, type TensorTree } from './tree.js';
 

@@ -3,7 +3,7 @@
  * name a spec uses. Registering a name twice is an error (not a silent override), and looking up an
  * unknown name lists the registered ones.
  */
-import { UnknownNameError } from './errors.js';
+import { UnknownNameError } from '../base/errors.js';
 
 export interface Registry<T> {
   readonly what: string;

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../tensor/gradients.js';
 import { withIsolatedTape, withTapePaused } from '../tensor/engine.js';
-import { SpecError } from './errors.js';
+import { SpecError } from '../base/errors.js';
 import { formatGradientMode, type GradientMode } from './gradient-mode.js';
 import type { Integrator } from './integrators/integrator.js';
 import { euler } from './integrators/euler.js';

@@ -3,7 +3,7 @@
  * all, and nothing else keeps a reference.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DivergenceError } from './errors.js';
+import { DivergenceError } from '../base/errors.js';
 import type { Trace } from './probes.js';
 import { disposeTree, type TensorTree } from './tree.js';
 

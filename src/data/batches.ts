@@ -3,9 +3,9 @@
  * consecutive batches; the order is a plain array so a run can record it, and shuffling takes the caller's
  * seeded generator so the same seed gives the same batches on every backend.
  */
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 
-/** The part of a seeded generator that shuffling needs (the `Rng` of `core/rng` satisfies it). */
+/** The part of a seeded generator that shuffling needs (the `Rng` of `base/rng` satisfies it). */
 export interface IntegerSource {
   /** A uniform integer in [0, n). */
   int(n: number): number;

@@ -21,7 +21,7 @@
  *
  * Every random number comes from the seeded Rng passed in.
  */
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 
 export interface Image {
   readonly data: Float32Array;

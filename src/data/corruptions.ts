@@ -24,8 +24,8 @@
  * All images in [0, 1]; results are clipped to [0, 1] as in the sources. The Rng is split per image, so
  * image i gets the same corruption whatever else is corrupted (determinism per seed).
  */
-import { SpecError, UnknownNameError } from '../core/errors.js';
-import type { Rng } from '../core/rng.js';
+import { SpecError, UnknownNameError } from '../base/errors.js';
+import type { Rng } from '../base/rng.js';
 import {
   canny,
   centredAffine,

@@ -6,7 +6,7 @@
  * needs into tensors (`toTensors`), inside its own memory scope. Labels are class indices in a `Uint8Array`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DataError, SpecError } from '../core/errors.js';
+import { DataError, SpecError } from '../base/errors.js';
 
 export interface Dataset {
   /** Registry name of the dataset and the part, e.g. `mnist-embedded/train`. */

@@ -5,7 +5,7 @@
  * (`/usr/share/datasets/fashion-mnist`, gzipped), which CI installs.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { DataError } from '../core/errors.js';
+import { DataError } from '../base/errors.js';
 import type { Split } from './dataset.js';
 import { findIdxFiles, IDX_FILE_NAMES, loadIdxFolder } from './idx-folder.js';
 

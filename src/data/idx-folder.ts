@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from '../core/errors.js';
+import { DataError } from '../base/errors.js';
 import { bytesToUnitFloats, DIGIT_CLASS_NAMES, makeDataset, type Dataset, type Split } from './dataset.js';
 import { expectIdxShape, readIdxFile } from './idx.js';
 

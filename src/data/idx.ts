@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { DataError } from '../core/errors.js';
+import { DataError } from '../base/errors.js';
 
 /** IDX element types by their type byte. */
 const IDX_TYPES = {

@@ -25,7 +25,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DataError } from '../core/errors.js';
+import { DataError } from '../base/errors.js';
 import { bytesToUnitFloats, DIGIT_CLASS_NAMES, makeDataset, type Dataset, type Split } from './dataset.js';
 
 /** Images in the package, and the counts of the fixed split. */

@@ -3,7 +3,7 @@
  * table rather than a mutable registry: the set of datasets is fixed at build time, and adding one is one
  * entry here plus its loader module.
  */
-import { SpecError, UnknownNameError } from '../core/errors.js';
+import { SpecError, UnknownNameError } from '../base/errors.js';
 import type { Split } from './dataset.js';
 import { DEBIAN_FASHION_MNIST_DIR, loadFashionMnist } from './fashion-mnist.js';
 import { loadIdxFolder } from './idx-folder.js';

@@ -18,7 +18,7 @@
  *   subtraction, and signed (ternary) neurons have no NIR primitive, so tanh populations cannot be exported.
  */
 import { createRegistry } from '../core/registry.js';
-import { NeurodynError } from '../core/errors.js';
+import { NeurodynError } from '../base/errors.js';
 import type { SpikingNetwork } from '../hardware/quantize.js';
 import { float32 } from './hdf5.js';
 import { nir, type NirGraph, type NirNode } from './nir.js';

@@ -17,7 +17,7 @@
  * Semantics are NIR's continuous-time ODEs: LIF τ dv/dt = (v_leak − v) + R·I, IF dv/dt = R·I, LI without
  * spikes, I (integrator) dv/dt = R·I; spiking neurons reset to v_reset when v > v_threshold.
  */
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import { float64, int64, openHdf5, writeArray, writeHdf5, writeString, type Hdf5Group, type NumericArray } from './hdf5.js';
 
 /** The NIR version whose layout this writes (nir/ir/* is identical from v1.0.7 to the 2026 HEAD). */

@@ -15,7 +15,7 @@
  * step (see core/system.ts), simulate() sums them, and `normalizeCounts` maps the systems' names onto
  * these (`macs` → `dense_macs`, `events` → `graded_events`, `synaptic_ops` → `graded_synaptic_ops`).
  */
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import type { NetworkStructure } from './network.js';
 
 export const COUNTERS = [

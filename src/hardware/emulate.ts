@@ -13,7 +13,7 @@
  * (nonzero weights of row j into p); neuron updates = batch·size; dense MACs = batch·fan-in·size. The
  * input's spikes are counted as spikes of the input layer (they travel on the chip) but cost no update.
  */
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import type { ActivityRecord, LayerCounts } from './counts.js';
 import { normalizeCounts } from './counts.js';
 import type { SpikingNetwork } from './quantize.js';

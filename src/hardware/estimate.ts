@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SpecError } from '../core/errors.js';
-import { makeRng } from '../core/rng.js';
+import { SpecError } from '../base/errors.js';
+import { makeRng } from '../base/rng.js';
 import { loadDataset } from '../data/index.js';
 import { loadModel } from '../runs/model-store.js';
 import { loadSpecFile } from '../spec/parse.js';
@@ -17,8 +17,8 @@ import { neuroBenchMetrics, type ActivityRecord, type NeuroBenchMetrics } from '
 import { emulate, type EngineName } from './emulate.js';
 import { gpuJsEngine } from './emulate-gpujs.js';
 import { tfjsEngine } from './emulate-tfjs.js';
-import { familyAdapters } from './families/index.js';
-import type { TrainedNetwork } from './families.js';
+import { hardwareAdapters } from './families/index.js';
+import type { TrainedNetwork } from './adapter.js';
 import { structureOf } from './network.js';
 import type { Profile } from './profile.js';
 import { toSpikingNetwork } from './quantize.js';
@@ -52,7 +52,7 @@ export function resolveSource(target: string): Source {
 export async function buildTrainedNetwork(source: Source, count: number, backend?: string): Promise<TrainedNetwork> {
   const { spec } = source;
   await useBackend(backend ?? spec.backend, backend !== undefined ? '--backend' : 'backend');
-  const adapter = familyAdapters.get(spec.system.kind, 'system.kind');
+  const adapter = hardwareAdapters.get(spec.system.kind, 'system.kind');
   const hasModel = source.runDir !== undefined && fs.existsSync(path.join(source.runDir, 'model', 'model.json'));
   if (!hasModel && !adapter.fromSpec) throw new SpecError('<run-folder|spec>', `${spec.system.kind} needs a trained model: pass a run folder written by a training run`);
   const model = hasModel ? loadModel(source.runDir!) : undefined;

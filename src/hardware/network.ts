@@ -11,7 +11,7 @@
  * feedback and lateral projections are allowed (EP's symmetric feedback, LCA's inhibition, Hopfield's W):
  * the description is of the fixed point a relaxation reaches, not of a feedforward pass.
  */
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 
 export type RateActivation = 'hard-sigmoid' | 'relu' | 'tanh';
 

@@ -17,7 +17,7 @@
  * (neurons updated only on input events) or `dense` (every synapse every step, as a MAC: CPU, GPU).
  */
 import { z } from 'zod';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import { toQuantity, type Dimension, type Quantity, type QuantityInput } from './quantity.js';
 
 const quantitySchema = z.strictObject({

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DataError, SpecError, UnknownNameError } from '../core/errors.js';
+import { DataError, SpecError, UnknownNameError } from '../base/errors.js';
 import { parseProfile, type Profile } from './profile.js';
 
 export const PROFILE_SCHEMA_FILE = 'hardware-profile.schema.json';

@@ -9,7 +9,7 @@
  * The cost report prints, next to every total, the share that rests on estimates.
  */
 import { unit as parseUnit } from 'mathjs';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 
 export type QuantityStatus = 'published' | 'derived' | 'estimate';
 

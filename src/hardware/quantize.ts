@@ -17,7 +17,7 @@
  * on integers held in float32, exact while sums stay below 2^24 (true for ≤ 9-bit weights and fan-ins
  * below about 30,000).
  */
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import { sizeOf, type LayeredNetwork, type RateActivation } from './network.js';
 
 export interface Precision {

@@ -4,7 +4,7 @@
  * receives everything already built and validated, and returns its summary metrics.
  */
 import type { z } from 'zod';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import type { SystemEntry } from '../systems/index.js';
 import type { Split } from '../data/index.js';
 import type { Progress } from '../runs/progress.js';

@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import { simulate } from '../core/simulate.js';
 import { throwIfDiverged } from '../core/solution.js';
 import { subset, toTensors, type Dataset } from '../data/index.js';

@@ -21,9 +21,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { DataError, SpecError } from '../core/errors.js';
+import { DataError, SpecError } from '../base/errors.js';
 import { parseGradientMode } from '../core/gradient-mode.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { simulate } from '../core/simulate.js';
 import { throwIfDiverged } from '../core/solution.js';
 import { makeDataset, subset, toTensors, type Dataset } from '../data/index.js';

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../tensor/gradients.js';
 import type { Batch, LearningRule, RuleOutput } from './rule.js';
 import type { ParamMap } from './optimizers.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 
 export interface BackpropOptions {
   readonly name?: string;

@@ -26,8 +26,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '../tensor/gradients.js';
-import { SpecError } from '../core/errors.js';
-import type { Rng } from '../core/rng.js';
+import { SpecError } from '../base/errors.js';
+import type { Rng } from '../base/rng.js';
 import { simulate } from '../core/simulate.js';
 import { throwIfDiverged } from '../core/solution.js';
 import { disposeTree, keepTree, type TensorTree } from '../core/tree.js';

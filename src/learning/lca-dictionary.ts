@@ -24,7 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '../tensor/gradients.js';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import { simulate } from '../core/simulate.js';
 import { normalizeAtoms, normalizeSamples, sumPerExample, type DictionaryOperator, type LcaInput, type LcaParams, type LcaState } from '../systems/lca-common.js';
 import type { DiscreteSystem } from '../core/system.js';

@@ -14,7 +14,7 @@
  * with He-normal weights (Kaiming: std √(2 / fan-in)) from the seeded Rng, zero biases.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { randomNormal, type Rng } from '../core/rng.js';
+import { randomNormal, type Rng } from '../base/rng.js';
 import type { ParamMap } from './optimizers.js';
 
 export interface HeadSpec {

@@ -9,7 +9,7 @@
  *   the bias corrections m̂ = m / (1-β₁ᵗ), v̂ = v / (1-β₂ᵗ).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 
 export type ParamMap = Readonly<Record<string, tf.Tensor>>;
 

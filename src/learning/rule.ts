@@ -9,7 +9,7 @@
  * everything but the update.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import type { TensorTree } from '../core/tree.js';
 
 export interface Batch {

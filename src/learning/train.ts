@@ -5,7 +5,7 @@
  * optimizer-state tensors it is given and returns the final ones (the caller disposes them).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { batches, shuffledOrder, toTensors, type Dataset, type ImageLayout } from '../data/index.js';
 import type { Optimizer, OptimizerState, ParamMap } from './optimizers.js';
 import type { LearningRule } from './rule.js';

@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import { decodeNpy, encodeNpy } from '../export/npy.js';
 import { writeFileAtomic } from './atomic-write.js';
 

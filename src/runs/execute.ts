@@ -4,7 +4,7 @@
  * the job succeeded, so a failure leaves nothing behind.
  */
 import path from 'node:path';
-import { makeRng } from '../core/rng.js';
+import { makeRng } from '../base/rng.js';
 import { loadDataset } from '../data/index.js';
 import { jobs } from '../jobs/index.js';
 import { validateSpec } from '../spec/parse.js';

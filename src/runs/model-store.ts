@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { DataError } from '../core/errors.js';
+import { DataError } from '../base/errors.js';
 import { decodeNpy, encodeNpy } from '../export/npy.js';
 import type { RunFolder } from './run-folder.js';
 

@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export interface RunFolder {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { z } from 'zod';
-import { SpecError, UnknownNameError } from '../core/errors.js';
+import { SpecError, UnknownNameError } from '../base/errors.js';
 import { integrators } from '../core/integrators/index.js';
 import { datasetNames } from '../data/index.js';
 import { jobs } from '../jobs/index.js';

@@ -27,8 +27,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { countNonzero } from '../core/count-nonzero.js';
-import { SpecError } from '../core/errors.js';
-import { uniformArray, type Rng } from '../core/rng.js';
+import { SpecError } from '../base/errors.js';
+import { uniformArray, type Rng } from '../base/rng.js';
 import type { StepCounts } from '../core/system.js';
 import { col2im, im2col, patchKernelsAvailable, type PatchGeometry } from '../tensor/patches.js';
 import { activation, type ActivationName } from './equilibrium-prop-activations.js';

@@ -35,9 +35,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { countNonzero } from '../core/count-nonzero.js';
-import { SpecError } from '../core/errors.js';
-import type { Rng } from '../core/rng.js';
-import { uniformArray } from '../core/rng.js';
+import { SpecError } from '../base/errors.js';
+import type { Rng } from '../base/rng.js';
+import { uniformArray } from '../base/rng.js';
 import type { DiscreteSystem, StepCounts } from '../core/system.js';
 import type { TensorTree } from '../core/tree.js';
 import { activation, type Activation, type ActivationName } from './equilibrium-prop-activations.js';

@@ -23,7 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { countNonzero } from '../core/count-nonzero.js';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import type { ContinuousSystem } from '../core/system.js';
 
 export interface HopfieldOptions {

@@ -15,7 +15,7 @@ import { lcaConv } from './lca-conv.js';
 import { ACTIVATION_NAMES } from './equilibrium-prop-activations.js';
 import { equilibriumProp, type EquilibriumPropOptions } from './equilibrium-prop.js';
 import { equilibriumPropConv, type EquilibriumPropConvOptions } from './equilibrium-prop-conv.js';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 
 export interface SystemEntry {
   readonly kind: string;

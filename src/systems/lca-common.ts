@@ -11,8 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { countNonzero } from '../core/count-nonzero.js';
-import { SpecError } from '../core/errors.js';
-import type { Rng } from '../core/rng.js';
+import { SpecError } from '../base/errors.js';
+import type { Rng } from '../base/rng.js';
 
 export type LcaThreshold = 'soft' | 'hard';
 

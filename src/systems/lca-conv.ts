@@ -24,7 +24,7 @@
  * `neuron_updates` = B·H'·W'·K.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import type { DiscreteSystem } from '../core/system.js';
 import { col2im, patchKernelsAvailable, type PatchGeometry } from '../tensor/patches.js';
 import { lcaCounts, lcaSystemParts, resolveDynamics, type DictionaryOperator, type LcaDynamicsOptions, type LcaInput, type LcaParams, type LcaState } from './lca-common.js';

@@ -26,7 +26,7 @@
  * `synaptic_ops` = events × k (the lateral form on neuromorphic hardware), `neuron_updates` = B·k.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../core/errors.js';
+import { SpecError } from '../base/errors.js';
 import type { DiscreteSystem } from '../core/system.js';
 import {
   lcaCounts,

@@ -18,7 +18,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BackendError, UnknownNameError } from '../core/errors.js';
+import { BackendError, UnknownNameError } from '../base/errors.js';
 import { registerGradients, unregisterVendoredGradients } from './gradients.js';
 import { registerWasmKernels } from './wasm-kernels/register.js';
 

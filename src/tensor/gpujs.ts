@@ -6,7 +6,7 @@
  * `gpuJsModes()` reports which answer here and why the others do not.
  */
 import { GPU } from 'gpu.js';
-import { BackendError } from '../core/errors.js';
+import { BackendError } from '../base/errors.js';
 
 export type GpuJsMode = 'webasm' | 'cpu' | 'headlessgl' | 'webgpu';
 

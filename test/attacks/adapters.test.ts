@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { makeRng, randomUniform } from '../../src/core/rng.js';
+import { makeRng, randomUniform } from '../../src/base/rng.js';
 import { simulate } from '../../src/core/simulate.js';
 import { loadDataset } from '../../src/data/index.js';
 import { attackModel } from '../../src/attacks/attack-model.js';

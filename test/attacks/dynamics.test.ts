@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { makeRng, randomNormal, type Rng } from '../../src/core/rng.js';
+import { makeRng, randomNormal, type Rng } from '../../src/base/rng.js';
 import type { GradientMode } from '../../src/core/gradient-mode.js';
 import { hopfield, storePatterns } from '../../src/systems/hopfield.js';
 import { apgd } from '../../src/attacks/apgd.js';

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRng } from '../../src/core/rng.js';
+import { makeRng } from '../../src/base/rng.js';
 import { apgd } from '../../src/attacks/apgd.js';
 import { attackModel, type AttackModel } from '../../src/attacks/attack-model.js';
 import type { DynamicsClassifier } from '../../src/attacks/classifier.js';

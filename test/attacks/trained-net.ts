@@ -3,7 +3,7 @@
  * with Adam, for the attacks' sanity checks. Trained once per test file (a few seconds on wasm).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { makeRng, randomNormal } from '../../src/core/rng.js';
+import { makeRng, randomNormal } from '../../src/base/rng.js';
 import { loadDataset, toTensors, type Split } from '../../src/data/index.js';
 import { backprop } from '../../src/learning/backprop.js';
 import { adam } from '../../src/learning/optimizers.js';

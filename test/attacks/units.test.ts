@@ -1,7 +1,7 @@
 /** Threat models, losses and schedules against hand-computed values. */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeRng } from '../../src/core/rng.js';
+import { makeRng } from '../../src/base/rng.js';
 import { apgdCheckpoints } from '../../src/attacks/apgd.js';
 import { wilsonInterval } from '../../src/attacks/evaluate.js';
 import { attackLoss, misclassified } from '../../src/attacks/losses.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countNonzero } from '../../src/core/count-nonzero.js';
-import { makeRng, normalArray } from '../../src/core/rng.js';
+import { makeRng, normalArray } from '../../src/base/rng.js';
 import { simulate } from '../../src/core/simulate.js';
 import { equilibriumProp, withInputDrive } from '../../src/systems/equilibrium-prop.js';
 

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SpecError } from '../../src/core/errors.js';
+import { SpecError } from '../../src/base/errors.js';
 import { parseGradientMode, type GradientMode } from '../../src/core/gradient-mode.js';
 import { rk4 } from '../../src/core/integrators/index.js';
-import { makeRng, randomNormal } from '../../src/core/rng.js';
+import { makeRng, randomNormal } from '../../src/base/rng.js';
 import { throwIfDiverged } from '../../src/core/solution.js';
 import { simulate } from '../../src/core/simulate.js';
 import type { DiscreteSystem } from '../../src/core/system.js';

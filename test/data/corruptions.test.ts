@@ -1,6 +1,6 @@
 /** Corruptions on hand-computed cases, their statistics, and determinism per seed. */
 import { describe, expect, it } from 'vitest';
-import { makeRng } from '../../src/core/rng.js';
+import { makeRng } from '../../src/base/rng.js';
 import { CORRUPTIONS, corruptDataset, getCorruption, selectCorruptions } from '../../src/data/corruptions.js';
 import { canny, gaussianBlur, poisson, warpInverse } from '../../src/data/corruptions-image-ops.js';
 import { loadDataset, subset } from '../../src/data/index.js';

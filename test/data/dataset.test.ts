@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DataError, SpecError } from '../../src/core/errors.js';
+import { DataError, SpecError } from '../../src/base/errors.js';
 import {
   batchCount,
   batches,

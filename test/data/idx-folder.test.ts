@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataError, SpecError, UnknownNameError } from '../../src/core/errors.js';
+import { DataError, SpecError, UnknownNameError } from '../../src/base/errors.js';
 import {
   classHistogram,
   DEBIAN_FASHION_MNIST_DIR,

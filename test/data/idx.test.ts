@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../src/core/errors.js';
+import { DataError } from '../../src/base/errors.js';
 import { expectIdxShape, isGzip, parseIdx, readIdxFile } from '../../src/data/index.js';
 
 /** Builds an IDX file: magic (0, 0, type, rank), big-endian dims, then the payload bytes as given. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeRng } from '../../src/core/rng.js';
+import { makeRng } from '../../src/base/rng.js';
 import { emulate } from '../../src/hardware/emulate.js';
 import { gpuJsEngine } from '../../src/hardware/emulate-gpujs.js';
 import { tfjsEngine } from '../../src/hardware/emulate-tfjs.js';

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRng, normalArray } from '../../src/core/rng.js';
+import { makeRng, normalArray } from '../../src/base/rng.js';
 import { loadDataset, subset, toTensors } from '../../src/data/index.js';
 import { emulate } from '../../src/hardware/emulate.js';
 import { tfjsEngine } from '../../src/hardware/emulate-tfjs.js';
-import { familyAdapters } from '../../src/hardware/families/index.js';
-import { argmaxAccuracy, type TrainedNetwork } from '../../src/hardware/families.js';
+import { hardwareAdapters } from '../../src/hardware/families/index.js';
+import { argmaxAccuracy, type TrainedNetwork } from '../../src/hardware/adapter.js';
 import { toSpikingNetwork } from '../../src/hardware/quantize.js';
 import { validateSpec } from '../../src/spec/parse.js';
 import { normalizeSamples, randomDictionary } from '../../src/systems/lca-common.js';
@@ -43,7 +43,7 @@ describe('equilibrium-prop adapter', () => {
   beforeAll(() => {
     params = makeParams();
     before = tf.memory().numTensors;
-    trained = familyAdapters.get('equilibrium-prop').build({ spec, data, rng: makeRng(1), count, model: { system: spec.system, trainedBy: 'test', params } });
+    trained = hardwareAdapters.get('equilibrium-prop').build({ spec, data, rng: makeRng(1), count, model: { system: spec.system, trainedBy: 'test', params } });
   });
   afterAll(() => tf.dispose(Object.values(params)));
 
@@ -93,7 +93,7 @@ describe('equilibrium-prop adapter', () => {
   }, 20000);
 
   it('refuses a run folder without a model, naming what is needed', () => {
-    expect(() => familyAdapters.get('equilibrium-prop').build({ spec, data, rng: makeRng(1), count })).toThrow(/ep-train/);
+    expect(() => hardwareAdapters.get('equilibrium-prop').build({ spec, data, rng: makeRng(1), count })).toThrow(/ep-train/);
   });
 });
 
@@ -117,7 +117,7 @@ describe('lca adapter', () => {
   beforeAll(() => {
     dictionary = makeDictionary();
     before = tf.memory().numTensors;
-    trained = familyAdapters.get('lca').build({ spec, data, rng: makeRng(1), count, model: { system: spec.system, trainedBy: 'test', params: { dictionary } } });
+    trained = hardwareAdapters.get('lca').build({ spec, data, rng: makeRng(1), count, model: { system: spec.system, trainedBy: 'test', params: { dictionary } } });
   });
   afterAll(() => dictionary.dispose());
 
@@ -166,6 +166,6 @@ describe('lca adapter', () => {
 
   it('refuses the signed threshold, naming the option', () => {
     const signed = validateSpec({ ...spec, system: { ...spec.system, nonnegative: false } });
-    expect(() => familyAdapters.get('lca').build({ spec: signed, data, rng: makeRng(1), count, model: { system: signed.system, trainedBy: 'test', params: { dictionary } } })).toThrow(/system\.nonnegative/);
+    expect(() => hardwareAdapters.get('lca').build({ spec: signed, data, rng: makeRng(1), count, model: { system: signed.system, trainedBy: 'test', params: { dictionary } } })).toThrow(/system\.nonnegative/);
   });
 });

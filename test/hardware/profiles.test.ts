@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SpecError } from '../../src/core/errors.js';
+import { SpecError } from '../../src/base/errors.js';
 import { parseProfile, profileJsonSchema } from '../../src/hardware/profile.js';
 import { builtinProfileDir, listProfiles, loadProfile, PROFILE_SCHEMA_FILE } from '../../src/hardware/profiles.js';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRng } from '../../src/core/rng.js';
+import { makeRng } from '../../src/base/rng.js';
 import { simulate } from '../../src/core/simulate.js';
 import { loadDataset, subset, toTensors } from '../../src/data/index.js';
 import { bpttThroughFreePhase } from '../../src/learning/equilibrium-prop-bptt.js';

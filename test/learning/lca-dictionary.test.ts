@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeRng, randomNormal } from '../../src/core/rng.js';
+import { makeRng, randomNormal } from '../../src/base/rng.js';
 import { makeDataset, subset } from '../../src/data/index.js';
 import { hebbianCorrelation, lcaEnergyGradientRule, lcaHebbianRule, settle, unitNormAtoms } from '../../src/learning/lca-dictionary.js';
 import { sgd } from '../../src/learning/optimizers.js';

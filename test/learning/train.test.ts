@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeRng } from '../../src/core/rng.js';
+import { makeRng } from '../../src/base/rng.js';
 import { loadDataset, toTensors } from '../../src/data/index.js';
 import { backprop } from '../../src/learning/backprop.js';
 import { adam, sgd, type ParamMap } from '../../src/learning/optimizers.js';

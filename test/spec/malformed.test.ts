@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DataError, SpecError } from '../../src/core/errors.js';
+import { DataError, SpecError } from '../../src/base/errors.js';
 import { executeRun } from '../../src/runs/execute.js';
 import { loadSpecFile } from '../../src/spec/parse.js';
 

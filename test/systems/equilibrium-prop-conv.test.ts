@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRng, randomUniform } from '../../src/core/rng.js';
+import { makeRng, randomUniform } from '../../src/base/rng.js';
 import { simulate } from '../../src/core/simulate.js';
 import { equilibriumPropagation } from '../../src/learning/equilibrium-prop.js';
 import { bpttThroughFreePhase } from '../../src/learning/equilibrium-prop-bptt.js';

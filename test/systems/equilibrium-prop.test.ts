@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRng, randomNormal, randomUniform } from '../../src/core/rng.js';
+import { makeRng, randomNormal, randomUniform } from '../../src/base/rng.js';
 import { simulate } from '../../src/core/simulate.js';
 import { ACTIVATION_NAMES, type ActivationName } from '../../src/systems/equilibrium-prop-activations.js';
 import { equilibriumProp, nudged, oneHotTargets, withInputDrive, type EpInput, type EpOutput, type EpParams, type EpState } from '../../src/systems/equilibrium-prop.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { euler, rk4 } from '../../src/core/integrators/index.js';
-import { makeRng, randomNormal } from '../../src/core/rng.js';
+import { makeRng, randomNormal } from '../../src/base/rng.js';
 import { simulate } from '../../src/core/simulate.js';
 import { hopfield, storePatterns } from '../../src/systems/hopfield.js';
 import { useBackend } from '../../src/tensor/index.js';

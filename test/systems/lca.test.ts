@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpecError } from '../../src/core/errors.js';
-import { makeRng, randomNormal } from '../../src/core/rng.js';
+import { SpecError } from '../../src/base/errors.js';
+import { makeRng, randomNormal } from '../../src/base/rng.js';
 import { simulate } from '../../src/core/simulate.js';
 import { lca } from '../../src/systems/lca.js';
 import { lcaConv, type LcaConvOptions } from '../../src/systems/lca-conv.js';

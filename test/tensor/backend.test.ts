@@ -1,7 +1,7 @@
 /** Backend selection and listing. */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { BackendError, UnknownNameError } from '../../src/core/errors.js';
+import { BackendError, UnknownNameError } from '../../src/base/errors.js';
 import { BACKEND_NAMES, DEFAULT_BACKEND, explainDawnLoadError, listBackends, useBackend } from '../../src/tensor/index.js';
 
 describe('backends', () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeRng, randomNormal } from '../../src/core/rng.js';
+import { makeRng, randomNormal } from '../../src/base/rng.js';
 import { col2im, im2col, type PatchGeometry } from '../../src/tensor/patches.js';
 import { useBackend } from '../../src/tensor/index.js';
 

@@ -12,7 +12,7 @@
  * of numbers in [0, 1] is nearly flat); the margin and DLR losses do not depend on that scale.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DataError } from '../../core/errors.js';
+import { DataError } from '../../base/errors.js';
 import { systems } from '../../systems/index.js';
 import type { EquilibriumNetwork } from '../../systems/equilibrium-prop.js';
 import type { DynamicsClassifier } from '../classifier.js';

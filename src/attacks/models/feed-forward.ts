@@ -6,7 +6,7 @@
  * for transfer attacks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../../core/errors.js';
+import { SpecError } from '../../base/errors.js';
 import type { ClassifierRun, ClassifierRunRequest, DynamicsClassifier } from '../classifier.js';
 
 export interface DenseLayer {

@@ -9,7 +9,7 @@
  * and transfer attacks are there to show whether that masks the gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DataError } from '../../core/errors.js';
+import { DataError } from '../../base/errors.js';
 import { headLogits, type HeadSpec } from '../../learning/lcanet-classifier.js';
 import { systems } from '../../systems/index.js';
 import type { DynamicsClassifier } from '../classifier.js';

@@ -12,7 +12,7 @@ import type { Integrator } from '../../core/integrators/integrator.js';
 import { euler } from '../../core/integrators/euler.js';
 import { map } from '../../core/integrators/map.js';
 import type { Probe } from '../../core/probes.js';
-import type { Rng } from '../../core/rng.js';
+import type { Rng } from '../../base/rng.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { simulate } from '../../core/simulate.js';
 import type { DynamicalSystem } from '../../core/system.js';

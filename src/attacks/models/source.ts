@@ -4,7 +4,7 @@
  * folder; the family adapters in this folder turn it into a DynamicsClassifier.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../../core/errors.js';
+import { SpecError } from '../../base/errors.js';
 import { createRegistry } from '../../core/registry.js';
 import type { Split } from '../../data/index.js';
 import type { DynamicsClassifier } from '../classifier.js';

@@ -7,9 +7,9 @@
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../../core/errors.js';
+import { SpecError } from '../../base/errors.js';
 import { formatGradientMode, parseGradientMode } from '../../core/gradient-mode.js';
-import { makeRng } from '../../core/rng.js';
+import { makeRng } from '../../base/rng.js';
 import { subset, toTensors } from '../../data/index.js';
 import { STEP_WEIGHTINGS, type StepWeighting } from '../../attacks/attack-model.js';
 import { classifierFor } from '../../attacks/models/index.js';

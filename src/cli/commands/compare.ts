@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { SpecError } from '../../core/errors.js';
+import { SpecError } from '../../base/errors.js';
 import { executeRun } from '../../runs/execute.js';
 import { loadSpecFile } from '../../spec/parse.js';
 

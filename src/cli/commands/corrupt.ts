@@ -6,7 +6,7 @@
  * pictures (accuracy against severity; accuracy along the relaxation).
  */
 import path from 'node:path';
-import { makeRng } from '../../core/rng.js';
+import { makeRng } from '../../base/rng.js';
 import { subset } from '../../data/index.js';
 import { selectCorruptions } from '../../data/corruptions.js';
 import { accuracyWithSteps, corruptionAccuracy } from '../../attacks/corruption-accuracy.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SpecError } from '../../core/errors.js';
+import { SpecError } from '../../base/errors.js';
 import { writeFileAtomic } from '../../runs/atomic-write.js';
 import { buildTrainedNetwork, DEFAULT_ENGINE, estimateOnProfiles, resolveSource } from '../../hardware/estimate.js';
 import { listProfiles, loadProfile } from '../../hardware/profiles.js';

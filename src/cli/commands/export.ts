@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SpecError } from '../../core/errors.js';
+import { SpecError } from '../../base/errors.js';
 import { decodeNpy, type NpyData } from '../../export/npy.js';
 import { encodeNpz, type NpzMember } from '../../export/npz.js';
 import { nirMappers, spikingNetworkToNir } from '../../export/nir-mapping.js';

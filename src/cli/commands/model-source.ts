@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SpecError } from '../../core/errors.js';
+import { SpecError } from '../../base/errors.js';
 import { loadDataset } from '../../data/index.js';
 import { classifierFor, type ModelSource } from '../../attacks/models/index.js';
 import type { DynamicsClassifier } from '../../attacks/classifier.js';

@@ -1,4 +1,4 @@
-import { SpecError } from '../../core/errors.js';
+import { SpecError } from '../../base/errors.js';
 import { loadSpecFile } from '../../spec/parse.js';
 
 /** Validates every file given; reports each; fails if any is invalid. */

@@ -1,4 +1,4 @@
-import { SpecError } from '../errors.js';
+import { SpecError } from '../../base/errors.js';
 import type { ContinuousSystem, DynamicalSystem } from '../system.js';
 import type { TensorTree } from '../tree.js';
 

@@ -5,7 +5,7 @@
  * integrator) use it. The system declares λ per state variable through `decay(params)`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../errors.js';
+import { SpecError } from '../../base/errors.js';
 import { zipTree } from '../tree.js';
 import { continuousOnly } from './continuous.js';
 import type { Integrator } from './integrator.js';

@@ -1,5 +1,5 @@
 /** The discrete map s_{k+1} = F(s_k): the system's own step (LCA, EP's synchronous updates, Predify). */
-import { SpecError } from '../errors.js';
+import { SpecError } from '../../base/errors.js';
 import type { Integrator } from './integrator.js';
 
 export const map: Integrator = Object.freeze({

@@ -20,14 +20,14 @@
  * refused with an error naming the option.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../../core/errors.js';
+import { SpecError } from '../../base/errors.js';
 import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { toTensors, subset } from '../../data/index.js';
 import type { EpParams, EquilibriumPropSystem } from '../../systems/equilibrium-prop.js';
 import { systems } from '../../systems/index.js';
 import { normalizeCounts } from '../counts.js';
-import { argmaxAccuracy, familyAdapters, type BuildRequest, type TrainedNetwork } from '../families.js';
+import { argmaxAccuracy, hardwareAdapters, type BuildRequest, type TrainedNetwork } from '../adapter.js';
 import { checkNetwork, type Population, type Projection } from '../network.js';
 
 /** Wᵀ of a row-major [rows, cols] matrix. */
@@ -114,4 +114,4 @@ function build(request: BuildRequest): TrainedNetwork {
   };
 }
 
-familyAdapters.register('equilibrium-prop', { kind: 'equilibrium-prop', fromSpec: false, build });
+hardwareAdapters.register('equilibrium-prop', { kind: 'equilibrium-prop', fromSpec: false, build });

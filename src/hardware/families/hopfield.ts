@@ -15,7 +15,7 @@ import { throwIfDiverged } from '../../core/solution.js';
 import { storePatterns, type HopfieldSystem } from '../../systems/hopfield.js';
 import { systems } from '../../systems/index.js';
 import { normalizeCounts } from '../counts.js';
-import { familyAdapters, type BuildRequest, type TrainedNetwork } from '../families.js';
+import { hardwareAdapters, type BuildRequest, type TrainedNetwork } from '../adapter.js';
 import { checkNetwork, type LayeredNetwork } from '../network.js';
 
 const FLIP_PROBABILITY = 0.2;
@@ -118,4 +118,4 @@ function diagonal(n: number, value: number): Float32Array {
   return w;
 }
 
-familyAdapters.register('hopfield', { kind: 'hopfield', fromSpec: true, build });
+hardwareAdapters.register('hopfield', { kind: 'hopfield', fromSpec: true, build });

@@ -3,4 +3,4 @@ import './hopfield.js';
 import './equilibrium-prop.js';
 import './lca.js';
 
-export { familyAdapters } from '../families.js';
+export { hardwareAdapters } from '../adapter.js';

@@ -28,7 +28,7 @@
  * (1 for a perfect code), reported in the `accuracy` column of the estimates.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../../core/errors.js';
+import { SpecError } from '../../base/errors.js';
 import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { toTensors, subset } from '../../data/index.js';
@@ -36,7 +36,7 @@ import { normalizeSamples } from '../../systems/lca-common.js';
 import type { LcaSystem } from '../../systems/lca.js';
 import { systems } from '../../systems/index.js';
 import { normalizeCounts } from '../counts.js';
-import { familyAdapters, type BuildRequest, type TrainedNetwork } from '../families.js';
+import { hardwareAdapters, type BuildRequest, type TrainedNetwork } from '../adapter.js';
 import { checkNetwork } from '../network.js';
 
 /** 1 − mean over examples of ‖s − aΦᵀ‖ / ‖s‖; `code` [count, k], `signal` [count, n], `phi` [n, k]. */
@@ -154,4 +154,4 @@ function build(request: BuildRequest): TrainedNetwork {
   };
 }
 
-familyAdapters.register('lca', { kind: 'lca', fromSpec: false, build });
+hardwareAdapters.register('lca', { kind: 'lca', fromSpec: false, build });

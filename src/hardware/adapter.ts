@@ -6,7 +6,7 @@
  * measures the float model's activity with the system's own `counts`, and scores readouts.
  */
 import { createRegistry } from '../core/registry.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import type { Split } from '../data/index.js';
 import type { ModelRecord } from '../runs/model-store.js';
 import type { ResolvedSpec } from '../spec/schema.js';
@@ -38,14 +38,14 @@ export interface BuildRequest {
   readonly model?: ModelRecord & { params: Record<string, tf.Tensor> };
 }
 
-export interface FamilyAdapter {
+export interface HardwareAdapter {
   readonly kind: string;
   /** True if the network can be built from a spec alone (no trained model needed). */
   readonly fromSpec: boolean;
   build(request: BuildRequest): TrainedNetwork;
 }
 
-export const familyAdapters = createRegistry<FamilyAdapter>('hardware family adapter');
+export const hardwareAdapters = createRegistry<HardwareAdapter>('hardware adapter (system kind)');
 
 /** argmax of each row against the labels. */
 export function argmaxAccuracy(readout: Float32Array, labels: Int32Array, width: number): number {
