@@ -25,6 +25,7 @@
  *   with the same rates η (no momentum) ends at the same weights.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchAccuracy } from '../../data/index.js';
 import '../../tensor/gradients.js';
 import { SpecError } from '../../base/errors.js';
 import type { Rng } from '../../base/rng.js';
@@ -125,7 +126,7 @@ export function equilibriumPropagation(options: EquilibriumPropRuleOptions): Lea
       const beta = sign * options.beta;
       const metrics = {
         cost: tf.mean(system.cost(free.state, { ...input, target }, params)) as tf.Scalar,
-        accuracy: tf.mean(tf.cast(tf.equal(tf.argMax(system.readout!(free.state, input, params), 1), batch.y), 'float32')) as tf.Scalar,
+        accuracy: batchAccuracy(system.readout!(free.state, input, params), batch.y),
       };
       let directions: tf.Tensor[];
       if (options.continual) directions = continualNudgedPhase(options, names, params, input, target, beta, free.state);

@@ -16,7 +16,7 @@ import { SpecError } from '../../base/errors.js';
 import { parseGradientMode } from '../../core/gradient-mode.js';
 import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
-import { toTensors, type Dataset } from '../../data/index.js';
+import { datasetAccuracy, type Dataset } from '../../data/index.js';
 import { bpttThroughFreePhase } from './bptt-rule.js';
 import { createParticleStore, type ParticleStore } from './particles.js';
 import { equilibriumPropagation } from './rule.js';
@@ -159,21 +159,14 @@ export function buildRule(
 
 /** Accuracy of the free-phase prediction (T1 steps from zeros) on the first `limit` examples. */
 export function evaluateAccuracy(network: EquilibriumNetwork<any, any>, params: EpParams, data: Dataset, freeSteps: number, limit?: number, batchSize = 500): number {
-  const count = Math.min(limit ?? data.count, data.count);
-  let correct = 0;
-  for (let start = 0; start < count; start += batchSize) {
-    const n = Math.min(batchSize, count - start);
-    const { x, y } = toTensors(data, { start, count: n, layout: network.layout });
-    correct += tf.tidy(() => {
-      const input = network.prepare({ x }, params);
-      const solution = throwIfDiverged(simulate({ system: network, params, input, maxSteps: freeSteps, checkEvery: freeSteps }));
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(network.readout!(solution.state, input, params), 1), y), 'float32')).dataSync()[0]!;
-      solution.dispose();
-      return hits;
-    });
-    tf.dispose([x, y]);
-  }
-  return correct / count;
+  const logitsOf = (x: tf.Tensor) => {
+    const input = network.prepare({ x }, params);
+    const solution = throwIfDiverged(simulate({ system: network, params, input, maxSteps: freeSteps, checkEvery: freeSteps }));
+    const logits = tf.clone(network.readout!(solution.state, input, params));
+    solution.dispose();
+    return logits;
+  };
+  return datasetAccuracy(logitsOf, data, { layout: network.layout, batchSize, ...(limit !== undefined ? { limit } : {}) });
 }
 
 export type EpochRecord = {
