@@ -107,6 +107,7 @@ export const similarityRegularizedOptions = z.strictObject({
   kernel1: z.int().min(1).default(5),
   optimizer: z.enum(['adam', 'sgd']).default('adam'),
   lr: z.number().positive().default(0.001),
+  gammaLr: z.number().positive().optional().describe('learning rate of the γ logits (default lr); a short run needs a larger one for γ to move'),
   momentum: z.number().min(0).max(1).default(0.9).describe('sgd only'),
   epochs: z.int().min(1).default(3),
   batchSize: z.int().min(1).default(64),
@@ -118,9 +119,9 @@ export const similarityRegularizedOptions = z.strictObject({
   corruptionExamples: z.int().min(0).default(500).describe('first n test images for MNIST-C (0: skip)'),
   minimalExamples: z.int().min(0).default(100).describe('first n test images for the minimal perturbation (0: skip)'),
   minimalSteps: z.int().min(1).default(20).describe('PGD steps per bisection probe'),
-  bisections: z.int().min(1).default(6),
-  maxLinf: z.number().positive().default(0.2),
-  maxL2: z.number().positive().default(4),
+  bisections: z.int().min(1).default(7).describe('PGD finds L∞ points on the sphere, so the L∞ resolution is maxLinf / 2^bisections'),
+  maxLinf: z.number().positive().default(0.1),
+  maxL2: z.number().positive().default(3),
   robustEpsilons: z.array(z.number().positive()).default([0.02, 0.05, 0.1]).describe('L∞ radii of the robust accuracy'),
   attacks: z.array(z.string()).default(['pgd', 'apgd-ce']).describe('attacks of the robust accuracy (names of `neurodyn attack`)'),
   attackSteps: z.int().min(1).default(20),
@@ -230,6 +231,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
       const measureRegularizer = regularizer ?? similarityRegularizer({ alpha: 0, centring: 'stimulus-mean' });
       const init = { ...initSmallCnn(cnn, context.rng.split('init')), ...(regularizer ? { [GAMMA_PARAM]: regularizer.initGamma(layerCount) } : {}) };
       const modifies = Object.keys(init).filter((k) => k !== GAMMA_PARAM || o.learnGamma);
+      const rates = Object.fromEntries(Object.keys(init).map((k) => [k, k === GAMMA_PARAM ? (o.gammaLr ?? o.lr) : o.lr]));
       const gammaTrajectory: number[][] = [];
       const correlationTrajectory: Record<string, number>[] = [];
       /** Model similarity on the eval stimuli (stimulus-mean centring: a fixed set, no running state), mixed and per layer. */
@@ -264,7 +266,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
           features,
           ...(regularizer ? { regularizer, target: { stimuli: arm.target!.stimuli, matrix: arm.target!.matrix } } : {}),
           stimuliPerStep: o.stimuliPerStep,
-          optimizer: o.optimizer === 'adam' ? adam({ lr: o.lr }) : sgd({ lr: o.lr, momentum: o.momentum }),
+          optimizer: o.optimizer === 'adam' ? adam({ lr: rates }) : sgd({ lr: rates, momentum: o.momentum }),
           data: trainSet,
           layout: 'nhwc',
           batchSize: o.batchSize,
