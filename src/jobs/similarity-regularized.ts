@@ -45,7 +45,7 @@ import { selectCorruptions } from '../data/corruptions.js';
 import { makeDataset, subset, toTensors, type Dataset } from '../data/index.js';
 import { linspace, NOISE_KINDS, noisyDataset } from '../data/noise-grid.js';
 import { crossEntropy } from '../learning/lcanet-classifier.js';
-import { adam, sgd, type ParamMap } from '../learning/optimizers.js';
+import { adam, sgd, type OptimizerState, type ParamMap } from '../learning/optimizers.js';
 import { GAMMA_PARAM, similarityRegularizer, type LayerFeatures, type SimilarityRegularizer } from '../learning/similarity/regularizer.js';
 import { similarityCorrelation } from '../learning/similarity/similarity.js';
 import { frozenModelTarget, pixelTarget, responseFileTarget, shuffledTarget, syntheticV1Target, type SimilarityTarget } from '../learning/similarity/targets/index.js';
@@ -254,7 +254,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
         return out;
       };
       const progress = context.progress(`training ${arm.name}`, o.epochs * trainSet.count);
-      let trained: { params: ParamMap };
+      let trained: { params: ParamMap; state: OptimizerState };
       try {
         trained = await trainRegularized({
           params: init,
@@ -289,6 +289,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
         progress.done();
       }
       const params = trained.params;
+      tf.dispose(Object.values(trained.state.slots).flatMap((slot) => Object.values(slot)));
       try {
         finalSimilarity[arm.name] = measure(params).mixed;
         const logits = (x: tf.Tensor) => smallCnnLogits(cnn, params, x);
