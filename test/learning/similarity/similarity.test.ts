@@ -86,7 +86,7 @@ describe('representational similarity', () => {
     const n = 6;
     const rng = makeRng(7);
     const x = randomNormal(rng.split('x'), [n, 5]);
-    const params = { w1: randomNormal(rng.split('w1'), [5, 4]), w2: randomNormal(rng.split('w2'), [4, 3]), [GAMMA_PARAM]: tf.tensor1d([0.3, -0.2]) };
+    const params: Record<string, tf.Tensor> = { w1: randomNormal(rng.split('w1'), [5, 4]), w2: randomNormal(rng.split('w2'), [4, 3]), [GAMMA_PARAM]: tf.tensor1d([0.3, -0.2]) };
     const features: LayerFeatures = (p, input) => {
       const h1 = tf.tanh(tf.matMul(input as tf.Tensor2D, p.w1 as tf.Tensor2D));
       return [h1, tf.tanh(tf.matMul(h1, p.w2 as tf.Tensor2D))];
