@@ -150,7 +150,7 @@ function accuracy(logits: (x: tf.Tensor) => tf.Tensor2D, data: Dataset, batch: n
   return correct / data.count;
 }
 
-async function buildTarget(spec: TargetSpec, stimuli: Dataset, rng: Rng, seed: number): Promise<SimilarityTarget> {
+async function buildTarget(spec: TargetSpec, stimuli: Dataset, rng: Rng): Promise<SimilarityTarget> {
   switch (spec.kind) {
     case 'synthetic-v1': {
       const population = {
@@ -159,7 +159,7 @@ async function buildTarget(spec: TargetSpec, stimuli: Dataset, rng: Rng, seed: n
         ...(spec.peakRange ? { peakRange: spec.peakRange } : {}),
         ...(spec.halfSaturation ? { halfSaturation: spec.halfSaturation } : {}),
       };
-      const r = spec.seed !== undefined ? makeRng(spec.seed) : rng.split(`target-${spec.name}-${seed}`);
+      const r = spec.seed !== undefined ? makeRng(spec.seed) : rng.split(`target-${spec.name}`);
       return syntheticV1Target(spec.name, stimuli, population, spec.repeats, { centre: spec.centre, ...(spec.snr !== undefined ? { snr: spec.snr } : {}) }, r);
     }
     case 'responses':
@@ -205,7 +205,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const targets: SimilarityTarget[] = [];
   for (const spec of o.targets) {
     const began = performance.now();
-    const target = await buildTarget(spec, stimuli, context.rng, context.spec.seed);
+    const target = await buildTarget(spec, stimuli, context.rng);
     const control = shuffledTarget(target, o.shuffle, context.rng.split(`shuffle-${spec.name}`));
     targets.push(target);
     arms.push({ name: target.name, kind: 'regularized', target }, { name: control.name, kind: 'shuffled', target: control, reference: target });
