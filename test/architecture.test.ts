@@ -79,7 +79,9 @@ describe('architecture', () => {
   });
 
   it('every family folder is registered with one registerFamily line', () => {
-    const folders = fs.readdirSync(path.join(SRC, 'families'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const folders = fs.readdirSync(path.join(SRC, 'families'), { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== 'jobs')
+      .map((e) => e.name);
     const index = fs.readFileSync(path.join(SRC, 'families', 'index.ts'), 'utf8');
     for (const folder of folders) expect(index, folder).toContain(`from './${folder}/index.js'`);
     expect((index.match(/^registerFamily\(/gm) ?? []).length).toBe(folders.length);

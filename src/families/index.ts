@@ -1,15 +1,20 @@
 /**
  * Every family, registered once. Adding a family: a folder `src/families/<name>/` whose index.ts exports a
- * `Family`, and one line below (CONTRIBUTING.md has the whole checklist).
+ * `Family`, and one line below (CONTRIBUTING.md has the whole checklist). Jobs that drive the systems of
+ * several families live in src/families/jobs/ and are registered after them with registerJob.
  */
-import { registerFamily } from './registry.js';
+import { registerFamily, registerJob } from './registry.js';
 import { equilibriumPropFamily } from './equilibrium-prop/index.js';
 import { hopfieldFamily } from './hopfield/index.js';
 import { lcaFamily } from './lca/index.js';
+import { similarityRegularized } from './jobs/similarity-regularized.js';
 
 registerFamily(hopfieldFamily);
 registerFamily(equilibriumPropFamily);
 registerFamily(lcaFamily);
 
-export { families, jobs, systems, registerFamily, familyProblems, supportTable, type SupportTableRow } from './registry.js';
+// Jobs that drive the systems of several families (src/families/jobs/).
+registerJob(similarityRegularized);
+
+export { families, jobs, systems, registerFamily, registerJob, familyProblems, supportTable, type SupportTableRow } from './registry.js';
 export { CAPABILITIES, type Capability, type Family, type JobContext, type JobEntry, type Metrics, type ResolvedSpec, type Support, type SupportRow, type SystemEntry } from './family.js';

@@ -72,6 +72,17 @@ export function registerFamily(family: Family): void {
   for (const [kind, mapper] of Object.entries(family.nir ?? {})) nirMappers.register(kind, mapper);
 }
 
+/**
+ * A job that belongs to no single family (it drives systems of several, as the similarity regularizer
+ * trains any backprop model toward a target another family computes). It lives in src/families/jobs/ and
+ * is registered after the families whose systems it names.
+ */
+export function registerJob(job: JobEntry): void {
+  const unknown = job.systems.filter((kind) => !systems.has(kind));
+  if (unknown.length > 0) throw new Error(`job ${job.kind} cannot be registered: it drives ${unknown.join(', ')}, which no registered family provides`);
+  jobs.register(job.kind, { ...job, family: '(several)' });
+}
+
 export interface SupportTableRow {
   readonly family: string;
   readonly system: string;

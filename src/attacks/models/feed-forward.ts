@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SpecError } from '../../base/errors.js';
-import type { ClassifierRun, ClassifierRunRequest, DynamicsClassifier } from '../classifier.js';
+import type { DynamicsClassifier } from '../classifier.js';
+import { functionClassifier } from './function-classifier.js';
 
 export interface DenseLayer {
   readonly weights: tf.Tensor2D;
@@ -41,30 +42,14 @@ export function feedForwardClassifier(options: FeedForwardOptions): DynamicsClas
   if (inputSize !== imageShape[0] * imageShape[1] * imageShape[2]) {
     throw new SpecError('imageShape', `[${imageShape.join(', ')}] has ${imageShape[0] * imageShape[1] * imageShape[2]} values but the first layer takes ${inputSize}`);
   }
-  const classifier: DynamicsClassifier = {
+  return functionClassifier({
     name: options.name ?? `feed-forward ${[inputSize, ...layers.map((l) => l.weights.shape[1])].join('-')}`,
-    family: 'feed-forward',
     classes: layers[layers.length - 1]!.weights.shape[1],
-    inputShape: [inputSize],
     imageShape,
     bounds: options.bounds ?? [0, 1],
-    stochastic: false,
-    hasEnergy: false,
-    run(x: tf.Tensor, request: ClassifierRunRequest = {}): ClassifierRun {
-      const logits = feedForwardLogits(layers, x);
-      const stepLogits = request.stepLogits ? { values: tf.expandDims(logits, 0) as tf.Tensor3D, steps: [0] } : undefined;
-      return {
-        logits,
-        ...(stepLogits ? { stepLogits } : {}),
-        ...(request.residual ? { residual: new Float32Array(x.shape[0]!) } : {}),
-        steps: 0,
-        stopped: 'feed-forward',
-        dispose: () => tf.dispose([logits, ...(stepLogits ? [stepLogits.values] : [])]),
-      };
-    },
-    dispose() {
+    logits: (x) => feedForwardLogits(layers, x),
+    dispose: () => {
       if (options.ownsParams ?? true) tf.dispose(layers.flatMap((l) => [l.weights, l.bias]));
     },
-  };
-  return Object.freeze(classifier);
+  });
 }
