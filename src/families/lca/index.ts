@@ -4,7 +4,7 @@
  * backprop).
  */
 import type { Family } from '../family.js';
-import { lcanetClassifierAdapter } from './classifier.js';
+import { lcanetClassifierAdapters } from './classifier.js';
 import { lcaDictionary } from './dictionary-job.js';
 import { lcaHardware } from './hardware.js';
 import { lcanet } from './lcanet-job.js';
@@ -16,7 +16,7 @@ export const lcaFamily: Family = {
   description: 'locally competitive algorithm: sparse coding by lateral inhibition (Rozell 2008; lcapt; LCANets)',
   systems: [lcaEntry, lcaConvEntry],
   jobs: [lcaDictionary, lcanet],
-  classifiers: { 'lca-conv': lcanetClassifierAdapter },
+  classifiers: lcanetClassifierAdapters,
   hardware: { lca: lcaHardware },
   nir: { lca: lcaNir, 'lca-conv': lcaConvNir },
   support: {
@@ -24,9 +24,9 @@ export const lcaFamily: Family = {
       simulate: 'yes',
       energy: 'yes',
       'train-local': 'yes',
-      'train-bptt': 'no: the dictionary is learned by the Hebbian or energy-gradient rule; backprop through the relaxation is offered by the LCANet job (lca-conv)',
-      attack: 'no: a fully connected LCA has no classifier head yet (the lcanet job trains heads on lca-conv only)',
-      corrupt: 'no: a fully connected LCA has no classifier head yet (the lcanet job trains heads on lca-conv only)',
+      'train-bptt': 'yes',
+      attack: 'yes',
+      corrupt: 'yes',
       hardware: 'yes',
       spiking: 'yes',
       nir: 'yes',
