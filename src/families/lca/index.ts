@@ -7,6 +7,7 @@ import type { Family } from '../family.js';
 import { lcanetClassifierAdapters } from './classifier.js';
 import { lcaDictionary } from './dictionary-job.js';
 import { lcaHardware } from './hardware.js';
+import { lcaConvHardware } from './hardware-conv.js';
 import { lcanet } from './lcanet-job.js';
 import { lcaConvNir, lcaNir } from './nir.js';
 import { lcaConvEntry, lcaEntry } from './options.js';
@@ -17,7 +18,7 @@ export const lcaFamily: Family = {
   systems: [lcaEntry, lcaConvEntry],
   jobs: [lcaDictionary, lcanet],
   classifiers: lcanetClassifierAdapters,
-  hardware: { lca: lcaHardware },
+  hardware: { lca: lcaHardware, 'lca-conv': lcaConvHardware },
   nir: { lca: lcaNir, 'lca-conv': lcaConvNir },
   support: {
     lca: {
@@ -39,8 +40,8 @@ export const lcaFamily: Family = {
       'train-bptt': 'yes',
       attack: 'yes',
       corrupt: 'yes',
-      hardware: 'no: the convolutional LCANet has no layered hardware network yet',
-      spiking: 'no: the convolutional LCANet has no spiking emulation yet',
+      hardware: 'yes',
+      spiking: "no: the default cnn head's 2×2 max-pool has no integrate-and-fire form (the emulation sums weighted spikes); an mlp-head LCANet builds a rate network the emulation runs, but no test checks it against the float model yet",
       nir: 'no: the soft threshold has no NIR primitive and there is no spiking emulation of the convolutional form to export',
       traces: 'no: the lca-dictionary and lcanet jobs do not record the spec’s probes yet',
     },
