@@ -30,7 +30,8 @@ function checkAgainstFiniteDifferences(model: ReturnType<typeof attackModel>, x:
   const lossAt = (values: Float32Array) => {
     const t = tf.tensor(values, x.shape);
     const l = model.logits(t);
-    const v = tf.sum(attackLoss(loss, l, labels)).dataSync()[0]!;
+    // In a tidy: the loss and its sum are intermediates (a leak check follows some of these calls).
+    const v = tf.tidy(() => tf.sum(attackLoss(loss, l, labels)).dataSync()[0]!);
     tf.dispose([t, l]);
     return v;
   };

@@ -31,7 +31,7 @@ export const lcaFamily: Family = {
       hardware: 'yes',
       spiking: 'yes',
       nir: 'yes',
-      traces: 'no: the lca-dictionary job does not record the spec’s probes yet',
+      traces: 'no: the lca-dictionary and lcanet jobs do not record the spec’s probes yet',
     },
     'lca-conv': {
       simulate: 'yes',
