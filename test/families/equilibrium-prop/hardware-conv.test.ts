@@ -101,6 +101,27 @@ describe('equilibrium-prop-conv hardware adapter (P_CNN)', () => {
     tf.dispose(Object.values(params));
   });
 
+  it('effective MACs of one step equal hand counts: nonzero units read × their fan-out', () => {
+    const system = equilibriumPropConv({ ...options, inputSize: 28 });
+    const params = system.initParams(makeRng(3)) as Record<string, tf.Tensor>;
+    const before = tf.memory().numTensors;
+    const withOnes = (shape: number[], ones: number) => {
+      const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      for (let i = 0; i < ones; i++) values[(i * 7919) % values.length] = 0.5;
+      return tf.tensor(values, shape);
+    };
+    const counts = tf.tidy(() => {
+      const x = withOnes([1, 28, 28, 1], 100) as tf.Tensor4D;
+      const previous = { layers: [withOnes([1, 12, 12, 2], 7), withOnes([1, 4, 4, 4], 3), withOnes([1, 10], 2)] };
+      const next = system.step(previous, { x }, params, 0);
+      const c = system.counts!(previous, next, { x }, params);
+      return Object.fromEntries(Object.entries(c).map(([layer, v]) => [layer, v.effective_macs!.dataSync()[0]!]));
+    });
+    expect(counts).toEqual({ layer1: 100 * 25 * 2 + 3 * 25 * 2, layer2: 7 * 25 * 4 + 2 * 64, layer3: 3 * 10 });
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(Object.values(params));
+  });
+
   it('refuses an untrained spec and a P_CNN too large to expand, naming the size', () => {
     const model: ModelSource = { origin: 'test', system: { kind: 'equilibrium-prop-conv', ...options }, run: { maxSteps: steps }, data };
     expect(() => hardwareAdapters.get('equilibrium-prop-conv').build({ source: model, rng: makeRng(1), count })).toThrow(/ep-train/);
