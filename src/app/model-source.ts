@@ -56,9 +56,12 @@ export function loadModelSource(specOrRun: string, dataDir?: string, argument = 
  * trained parameters are freed once the network is built (it copies what it needs).
  */
 export async function loadTrainedNetwork(target: string, count: number, backend?: string): Promise<{ trained: TrainedNetwork; spec: ResolvedSpec; runDir?: string }> {
+  // The backend before the model: loading the parameters makes tensors (a missing spec is reported by loadModelSource).
+  const specFile = fs.existsSync(target) && fs.statSync(target).isDirectory() ? path.join(target, 'spec.json') : target;
+  const specBackend = fs.existsSync(specFile) ? loadSpecFile(specFile).backend : 'wasm';
+  await useBackend(backend ?? specBackend, backend !== undefined ? '--backend' : 'backend');
   const loaded = loadModelSource(target, undefined, '<run-folder|spec>');
   try {
-    await useBackend(backend ?? loaded.spec.backend, backend !== undefined ? '--backend' : 'backend');
     const trained = buildTrainedNetwork(loaded.source, makeRng(loaded.spec.seed), count);
     return { trained, spec: loaded.spec, ...(loaded.runDir ? { runDir: loaded.runDir } : {}) };
   } finally {

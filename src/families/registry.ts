@@ -43,7 +43,9 @@ export function familyProblems(family: Family): string[] {
       if (!part) continue;
       const has = family[part]?.[kind] !== undefined;
       if (value === 'yes' && !has) problems.push(`${kind}: '${capability}' is declared yes but the family supplies no ${part}.${kind}`);
-      if (value !== 'yes' && value !== undefined && has) problems.push(`${kind}: the family supplies ${part}.${kind} but declares '${capability}' ${JSON.stringify(value)}`);
+      // A hardware network may be priced from the float model's counts without a spiking form (max-pool, routed feedback).
+      const partialAllowed = capability === 'spiking';
+      if (value !== 'yes' && value !== undefined && has && !partialAllowed) problems.push(`${kind}: the family supplies ${part}.${kind} but declares '${capability}' ${JSON.stringify(value)}`);
     }
     for (const extra of Object.keys(row)) if (!(CAPABILITIES as readonly string[]).includes(extra)) problems.push(`${kind}: unknown capability '${extra}'; known: ${CAPABILITIES.join(', ')}`);
   }

@@ -7,13 +7,22 @@
  *   a_p = f_p( Σ_{q → p} a_q W_qp + b_p )
  *
  * where W_qp is stored [size_q, size_p] row-major (a row vector times W, the convention of the systems),
- * and f_p is `hard-sigmoid` clip(z, 0, 1), `relu` max(0, z), or `tanh` tanh(gain · z). Recurrent,
- * feedback and lateral projections are allowed (EP's symmetric feedback, LCA's inhibition, Hopfield's W):
- * the description is of the fixed point a relaxation reaches, not of a feedforward pass.
+ * and f_p is `hard-sigmoid` clip(z, 0, 1), `relu` max(0, z), `tanh` tanh(gain · z), or `linear` z. A
+ * `max-pool` population takes no sum: a_p[j] = max over its sources i with W_qp[i, j] ≠ 0 of a_q[i] W_qp[i, j]
+ * (weights 1 mark each pooling window). Recurrent, feedback and lateral projections are allowed (EP's
+ * symmetric feedback, LCA's inhibition, Hopfield's W): the description is of the fixed point a relaxation
+ * reaches, not of a feedforward pass.
+ *
+ * Convolutions are expanded into dense projections (hardware/dense-conv.ts): what a chip without weight
+ * sharing stores and what fan-in and fan-out it must route. `storedWeights` says how many distinct
+ * parameters a projection really has (a k×k×C×K kernel, or none for a fixed pooling window), for the
+ * footprint. A network whose dynamics these semantics do not capture (EP's feedback routed to each
+ * pooling window's maximum, a state-dependent gate) says so in `structureOnly`: it is then a description of
+ * neurons and synapses for the fit and the cost, and the spiking emulation refuses it with that reason.
  */
 import { SpecError } from '../base/errors.js';
 
-export type RateActivation = 'hard-sigmoid' | 'relu' | 'tanh';
+export type RateActivation = 'hard-sigmoid' | 'relu' | 'tanh' | 'linear' | 'max-pool';
 
 export interface Population {
   readonly name: string;
@@ -43,6 +52,8 @@ export interface Projection {
   readonly weight: Float32Array;
   /** Informative: how the family uses it. */
   readonly role: 'feedforward' | 'feedback' | 'lateral' | 'recurrent' | 'input';
+  /** Distinct parameters behind `weight` (a shared convolution kernel; 0 for a fixed pooling window); default its length. */
+  readonly storedWeights?: number;
 }
 
 export interface LayeredNetwork {
@@ -52,6 +63,8 @@ export interface LayeredNetwork {
   readonly projections: readonly Projection[];
   /** The population whose activity is the prediction (argmax) or the recalled pattern. */
   readonly readout: string;
+  /** Why the rate semantics above do not capture this network's dynamics, if they do not (see the file's comment). */
+  readonly structureOnly?: string;
 }
 
 /** Size of a population or of the input, by name. */
@@ -113,7 +126,7 @@ export interface NetworkStructure {
   /** Largest number of nonzero outgoing weights of one neuron (input included). */
   readonly maxFanOut: number;
   readonly recurrent: boolean;
-  /** NeuroBench footprint: bytes of parameters (weights and biases, zeros included) at float32. */
+  /** NeuroBench footprint: bytes of parameters (stored weights and biases, zeros included) at float32. */
   readonly footprintBytes: number;
 }
 
@@ -138,8 +151,9 @@ export function structureOf(network: LayeredNetwork): NetworkStructure {
         }
       }
       synapses += j.weight.length;
+      parameters += j.storedWeights ?? j.weight.length;
     }
-    parameters += synapses + (p.bias?.length ?? 0);
+    parameters += p.bias?.length ?? 0;
     return { name: p.name, neurons: p.size, synapses, zeroSynapses: zeros, maxFanIn: fanIn.reduce((a, b) => Math.max(a, b), 0) };
   });
   let maxFanOut = 0;

@@ -65,6 +65,11 @@ function checkBits(bits: number | undefined, what: string): void {
 export function toSpikingNetwork(network: LayeredNetwork, precision: Precision = {}): SpikingNetwork {
   checkBits(precision.weightBits, 'precision.weightBits');
   checkBits(precision.stateBits, 'precision.stateBits');
+  if (network.structureOnly) throw new SpecError(`network.${network.family}`, `has no spiking form: ${network.structureOnly}`);
+  for (const p of network.populations) {
+    if (p.activation === 'max-pool') throw new SpecError(`network.populations.${p.name}`, 'is a max-pool: an integrate-and-fire neuron sums its weighted input spikes, so the emulation cannot take the maximum of a window');
+    if (p.activation === 'linear') throw new SpecError(`network.populations.${p.name}`, 'is linear (unbounded and signed): the rate code represents only clipped activities');
+  }
   const spikeValue = new Map<string, number>([[network.input.name, 1]]);
   for (const p of network.populations) {
     const a = p.maxActivity ?? 1;

@@ -30,7 +30,8 @@ function checkAgainstFiniteDifferences(model: ReturnType<typeof attackModel>, x:
   const lossAt = (values: Float32Array) => {
     const t = tf.tensor(values, x.shape);
     const l = model.logits(t);
-    const v = tf.sum(attackLoss(loss, l, labels)).dataSync()[0]!;
+    // In a tidy: the loss and its sum are intermediates (a leak check follows some of these calls).
+    const v = tf.tidy(() => tf.sum(attackLoss(loss, l, labels)).dataSync()[0]!);
     tf.dispose([t, l]);
     return v;
   };
@@ -112,3 +113,42 @@ describe('LCANet adapter', () => {
     classifier.dispose();
   });
 });
+
+describe('LCANet adapter, fully connected front end', () => {
+  it('scores are the head applied to the gram-form code after the spec’s steps; the unrolled gradient through prepare matches finite differences', async () => {
+    const { lca } = await import('../../src/families/lca/system.js');
+    const { headLogits, initHead } = await import('../../src/families/lca/lcanet-head.js');
+    const { randomDictionary } = await import('../../src/families/lca/system-common.js');
+    const data = loadDataset('mnist-embedded');
+    const options = { features: 24, form: 'gram', lambda: 0.1, tau: 5, threshold: 'soft', nonnegative: true, normalizeInput: true } as const;
+    const system = lca({ ...options, inputSize: 784 });
+    const dictionary = randomDictionary([784, 24], makeRng(1));
+    const head = { kind: 'mlp' as const, inputShape: [1, 1, 24] as [number, number, number], classes: 10, hidden: 16 };
+    const headParams = initHead(head, makeRng(2)) as Record<string, tf.Tensor>;
+    const before = tf.memory().numTensors;
+    const params = { 'lca.dictionary': dictionary.clone(), ...Object.fromEntries(Object.entries(headParams).map(([k, v]) => [k, v.clone()])) };
+    const source: ModelSource = { origin: 'test', system: { kind: 'lca', ...options }, run: { dt: 1, maxSteps: 10 }, data, trained: { params, trainedBy: 'test', meta: { head } } };
+    const classifier = classifierFor(source);
+    const x = randomUniform(makeRng(4), [2, 784]);
+    const run = classifier.run(x);
+    // The model's own relaxation, in the error form (equal to the gram form the classifier runs).
+    const own = simulate({ system: lca({ ...options, form: 'error', inputSize: 784 }), params: { dictionary }, input: { x }, maxSteps: 10 });
+    const expected = tf.tidy(() => headLogits(head, headParams, (own.state as { a: tf.Tensor }).a));
+    const got = run.logits.dataSync();
+    expected.dataSync().forEach((v, i) => expect(got[i]!).toBeCloseTo(v, 4));
+    expect(run.steps).toBe(10);
+    tf.dispose(expected);
+    own.dispose();
+    run.dispose();
+    const labels = tf.tensor1d([3, 7], 'int32');
+    const model = attackModel(classifier, { gradient: { kind: 'unrolled' } });
+    const largest = (g: Float32Array) => Array.from(g.keys()).sort((a, b) => Math.abs(g[b]!) - Math.abs(g[a]!)).slice(0, 4);
+    checkAgainstFiniteDifferences(model, x, labels, 'ce', largest, 5e-2);
+    tf.dispose([x, labels]);
+    classifier.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([dictionary, ...Object.values(headParams)]);
+    void system;
+  });
+});
+

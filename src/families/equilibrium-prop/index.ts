@@ -6,6 +6,7 @@
 import type { Family } from '../family.js';
 import { equilibriumPropClassifierAdapters } from './classifier.js';
 import { equilibriumPropHardware } from './hardware.js';
+import { equilibriumPropConvHardware, ROUTED_FEEDBACK } from './hardware-conv.js';
 import { equilibriumPropConvNir, equilibriumPropNir } from './nir.js';
 import { equilibriumPropConvEntry, equilibriumPropEntry } from './options.js';
 import { epTrain } from './train-job.js';
@@ -19,7 +20,7 @@ export const equilibriumPropFamily: Family = {
   systems: [equilibriumPropEntry, equilibriumPropConvEntry],
   jobs: [epTrain, epVsBptt],
   classifiers: equilibriumPropClassifierAdapters,
-  hardware: { 'equilibrium-prop': equilibriumPropHardware },
+  hardware: { 'equilibrium-prop': equilibriumPropHardware, 'equilibrium-prop-conv': equilibriumPropConvHardware },
   nir: { 'equilibrium-prop': equilibriumPropNir, 'equilibrium-prop-conv': equilibriumPropConvNir },
   support: {
     'equilibrium-prop': {
@@ -41,8 +42,8 @@ export const equilibriumPropFamily: Family = {
       'train-bptt': 'yes',
       attack: 'yes',
       corrupt: 'yes',
-      hardware: 'no: the convolutional P_CNN has no layered hardware network yet',
-      spiking: 'no: the convolutional P_CNN has no spiking emulation yet',
+      hardware: 'yes',
+      spiking: `no: ${ROUTED_FEEDBACK}`,
       nir: 'no: the hard sigmoid and max-pool routing have no NIR primitive, and there is no spiking emulation of the P_CNN to export',
       traces: noTraces,
     },

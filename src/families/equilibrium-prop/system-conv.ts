@@ -24,6 +24,12 @@
  * softmax(flat(s_L) W_{L+1} + b_{L+1}) and its cross-entropy nudges s_L.
  *
  * P(z_1) does not change during a relaxation: `prepare` precomputes it as `drive`.
+ *
+ * Counts per step, per free layer n: `macs` = the dense MACs of the convolution (or fc product) into it
+ * from below and of the transposed product from above; `effective_macs` = the nonzero units the step read
+ * below and above, each times its fan-out into layer n (k²·C_n through a convolution, an upper bound at the
+ * border; the width through the fc weights), the graded synaptic operations an event-driven chip does;
+ * `events` = nonzero units of the new state; `neuron_updates` = its size.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { countNonzero } from '../../core/count-nonzero.js';
@@ -231,18 +237,25 @@ export function equilibriumPropConv(options: EquilibriumPropConvOptions): Equili
       const convMacs = (n: number) => batch * (spatial[n - 1]! * POOL) ** 2 * o.channels[n - 1]! * o.kernelSize ** 2 * inChannels(n);
       const fcMacs = batch * flat * o.classes;
       const out: Record<string, Record<string, tf.Scalar>> = {};
+      const counted = new Map<tf.Tensor, tf.Scalar>();
+      const active = (t: tf.Tensor) => counted.get(t) ?? counted.set(t, countNonzero(t)).get(t)!;
       for (let i = 0; i < free; i++) {
         const n = i + 1;
         // Into layer n: its own convolution (or the fc product) from below, and the transposed product from above.
         const below = n <= L ? convMacs(n) : fcMacs;
         const above = n < L ? convMacs(n + 1) : n === L && o.output === 'mse' ? fcMacs : 0;
+        // Effective MACs: each nonzero unit the step read, times its nonzero fan-out into layer n (k²·C_n
+        // through a convolution, an upper bound at the border; the layer's width through the fc weights).
+        const source = n === 1 ? input.x : previous.layers[n - 2]!;
+        const fromBelow = tf.mul(active(source), n <= L ? o.kernelSize ** 2 * o.channels[n - 1]! : o.classes);
+        const fromAbove = n < L ? tf.mul(active(previous.layers[n]!), o.kernelSize ** 2 * o.channels[n - 1]!) : n === L && o.output === 'mse' ? tf.mul(active(previous.layers[L]!), flat) : undefined;
         out[`layer${n}`] = {
           macs: tf.scalar(below + above),
+          effective_macs: (fromAbove ? tf.add(fromBelow, fromAbove) : fromBelow) as tf.Scalar,
           events: countNonzero(next.layers[i]!),
           neuron_updates: tf.scalar(next.layers[i]!.size),
         };
       }
-      void previous;
       return out;
     },
     initParams(rng: Rng): EpParams {

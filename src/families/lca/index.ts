@@ -4,9 +4,10 @@
  * backprop).
  */
 import type { Family } from '../family.js';
-import { lcanetClassifierAdapter } from './classifier.js';
+import { lcanetClassifierAdapters } from './classifier.js';
 import { lcaDictionary } from './dictionary-job.js';
 import { lcaHardware } from './hardware.js';
+import { lcaConvHardware } from './hardware-conv.js';
 import { lcanet } from './lcanet-job.js';
 import { lcaConvNir, lcaNir } from './nir.js';
 import { lcaConvEntry, lcaEntry } from './options.js';
@@ -16,21 +17,21 @@ export const lcaFamily: Family = {
   description: 'locally competitive algorithm: sparse coding by lateral inhibition (Rozell 2008; lcapt; LCANets)',
   systems: [lcaEntry, lcaConvEntry],
   jobs: [lcaDictionary, lcanet],
-  classifiers: { 'lca-conv': lcanetClassifierAdapter },
-  hardware: { lca: lcaHardware },
+  classifiers: lcanetClassifierAdapters,
+  hardware: { lca: lcaHardware, 'lca-conv': lcaConvHardware },
   nir: { lca: lcaNir, 'lca-conv': lcaConvNir },
   support: {
     lca: {
       simulate: 'yes',
       energy: 'yes',
       'train-local': 'yes',
-      'train-bptt': 'no: the dictionary is learned by the Hebbian or energy-gradient rule; backprop through the relaxation is offered by the LCANet job (lca-conv)',
-      attack: 'no: a fully connected LCA has no classifier head yet (the lcanet job trains heads on lca-conv only)',
-      corrupt: 'no: a fully connected LCA has no classifier head yet (the lcanet job trains heads on lca-conv only)',
+      'train-bptt': 'yes',
+      attack: 'yes',
+      corrupt: 'yes',
       hardware: 'yes',
       spiking: 'yes',
       nir: 'yes',
-      traces: 'no: the lca-dictionary job does not record the spec’s probes yet',
+      traces: 'no: the lca-dictionary and lcanet jobs do not record the spec’s probes yet',
     },
     'lca-conv': {
       simulate: 'yes',
@@ -39,8 +40,8 @@ export const lcaFamily: Family = {
       'train-bptt': 'yes',
       attack: 'yes',
       corrupt: 'yes',
-      hardware: 'no: the convolutional LCANet has no layered hardware network yet',
-      spiking: 'no: the convolutional LCANet has no spiking emulation yet',
+      hardware: 'yes',
+      spiking: "no: the default cnn head's 2×2 max-pool has no integrate-and-fire form (the emulation sums weighted spikes); an mlp-head LCANet builds a rate network the emulation runs, but no test checks it against the float model yet",
       nir: 'no: the soft threshold has no NIR primitive and there is no spiking emulation of the convolutional form to export',
       traces: 'no: the lca-dictionary and lcanet jobs do not record the spec’s probes yet',
     },

@@ -6,7 +6,8 @@
  * - LCANet front end: the sparse code of a convolutional LCA (src/systems/lca-conv.ts) with a learned
  *   dictionary; the code is non-negative, like a ReLU layer's output.
  * - Baseline front end: the ordinary layer LCANets replace, a learned convolution of the same geometry
- *   (K filters of k×k, same stride and padding) followed by ReLU.
+ *   (K filters of k×k, same stride and padding) followed by ReLU; for the fully connected LCA, a learned
+ *   dense layer of k units (as many as atoms) followed by ReLU.
  * - Head ('cnn'): conv 3×3 (`channels` filters, 'same') → ReLU → 2×2 max-pool → dense → class scores;
  *   ('mlp'): dense (`hidden` units) → ReLU → dense → class scores.
  *
@@ -34,6 +35,11 @@ export interface ConvFrontEndSpec {
   readonly kernelSize: number;
   readonly stride: number;
   readonly padding: 'same' | 'valid';
+}
+
+export interface DenseFrontEndSpec {
+  readonly inputSize: number;
+  readonly features: number;
 }
 
 function heNormal(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
@@ -89,6 +95,15 @@ export function convFrontEnd(spec: ConvFrontEndSpec, params: ParamMap, x: tf.Ten
   const half = (spec.kernelSize - 1) / 2;
   const pad = spec.padding === 'same' ? ([[0, 0], [half, half], [half, half], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]) : 'valid';
   return tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, params['front.weights'] as tf.Tensor4D, spec.stride, pad), params['front.bias']!));
+}
+
+export function initDenseFrontEnd(spec: DenseFrontEndSpec, rng: Rng): ParamMap {
+  return { 'front.weights': heNormal(rng, [spec.inputSize, spec.features], spec.inputSize), 'front.bias': tf.zeros([spec.features]) };
+}
+
+/** relu(x W + b) on flat images [B, n] → [B, k]. */
+export function denseFrontEnd(_spec: DenseFrontEndSpec, params: ParamMap, x: tf.Tensor): tf.Tensor {
+  return tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, params['front.weights'] as tf.Tensor2D), params['front.bias']!));
 }
 
 /** Mean softmax cross-entropy of integer labels. */

@@ -1,8 +1,11 @@
 /**
- * LCANet (Teti et al., ICML 2022; reference/peers.md §3b): a convolutional LCA front end with a learned
- * dictionary, followed by a small CNN/MLP head trained by backprop, compared with the same network whose
- * front end is an ordinary learned convolution of the same geometry (+ ReLU), trained the same way
- * (src/learning/lcanet-classifier.ts). Both see per-sample normalised images.
+ * LCANet (Teti et al., ICML 2022; reference/peers.md §3b): an LCA front end with a learned dictionary,
+ * followed by a small CNN/MLP head trained by backprop, compared with the same network whose front end is
+ * the ordinary layer the LCA replaces (+ ReLU), trained the same way. Both see per-sample normalised images.
+ *
+ * Front ends: the convolutional `lca-conv` (baseline: a learned convolution of the same geometry; 'cnn' or
+ * 'mlp' head), or the fully connected `lca` (baseline: a learned dense layer of as many units as atoms; its
+ * code has no spatial layout, so only the 'mlp' head, which reads the code as a [1, 1, k] map).
  *
  * 1. Dictionary: loaded from a `lca-dictionary` run folder (`dictionaryFrom`), or learned here with lcapt's
  *    Hebbian rule on the first `dictionaryExamples` training images for `dictionaryEpochs`.
@@ -29,13 +32,14 @@ import { batchAccuracy, datasetAccuracy, makeDataset, subset, toTensors, type Da
 import { withGaussianNoise } from '../../data/corruptions.js';
 import { backprop } from '../../learning/backprop.js';
 import { lcaHebbianRule, unitNormAtoms } from './dictionary-rules.js';
-import { convFrontEnd, crossEntropy, headLogits, initConvFrontEnd, initHead, type ConvFrontEndSpec, type HeadSpec } from './lcanet-head.js';
+import { convFrontEnd, crossEntropy, denseFrontEnd, headLogits, initConvFrontEnd, initDenseFrontEnd, initHead, type ConvFrontEndSpec, type DenseFrontEndSpec, type HeadSpec } from './lcanet-head.js';
 import { adam, sgd, type ParamMap } from '../../learning/optimizers.js';
 import { train } from '../../learning/train.js';
 import { loadModel, saveModel } from '../../runs/model-store.js';
 import { tileGridPng } from '../../runs/png.js';
 import { normalizeSamples, randomDictionary, type LcaState } from './system-common.js';
 import type { LcaConvSystem } from './system-conv.js';
+import type { LcaSystem } from './system.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 
 export const lcanetOptions = z.strictObject({
@@ -69,8 +73,15 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const full = context.data;
   const trainSet = options.trainExamples ? subset(full.train, 0, Math.min(options.trainExamples, full.train.count)) : full.train;
   const testSet = options.testExamples ? subset(full.test, 0, Math.min(options.testExamples, full.test.count)) : full.test;
-  const system = context.system.create(spec.system, { inputSize: trainSet.height * trainSet.width }) as LcaConvSystem;
-  if (system.options.inputChannels !== 1) throw new SpecError('system.inputChannels', `the datasets are greyscale: use 1, got ${system.options.inputChannels}`);
+  const inputSize = trainSet.height * trainSet.width;
+  const system = context.system.create(spec.system, { inputSize }) as LcaConvSystem | LcaSystem;
+  const conv = isConvolutional(system);
+  const layout = conv ? 'nhwc' : 'flat';
+  if (isConvolutional(system) && system.options.inputChannels !== 1) throw new SpecError('system.inputChannels', `the datasets are greyscale: use 1, got ${system.options.inputChannels}`);
+  if (!conv && options.head === 'cnn') throw new SpecError('job.head', "a fully connected LCA's code has no spatial layout for the 'cnn' head's convolution: use 'mlp'");
+  const dictionaryShape = isConvolutional(system) ? system.dictionaryShape() : [inputSize, system.options.features];
+  /** The system's input for images in its layout; the gram form's b and G come from `prepare` (differentiable). */
+  const inputOf = (x: tf.Tensor, dictionary: tf.Tensor) => (isConvolutional(system) ? { x } : system.prepare({ x }, { dictionary }));
   const iterations = spec.run.maxSteps;
   const gradient = parseGradientMode(spec.run.gradient, 'run.gradient');
   if (options.fineTune && gradient.kind === 'none') throw new SpecError('run.gradient', "fineTune needs a gradient through the relaxation: set run.gradient to 'unrolled', 'truncated(K)' or 'implicit'");
@@ -80,10 +91,10 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   if (options.dictionaryFrom) {
     const model = loadModel(options.dictionaryFrom);
     const loaded = model.params.dictionary ?? model.params['lca.dictionary'];
-    const expected = system.dictionaryShape();
+    const expected = dictionaryShape;
     if (!loaded || loaded.shape.join() !== expected.join()) {
       tf.dispose(Object.values(model.params));
-      throw new DataError(`job.dictionaryFrom: ${options.dictionaryFrom} holds no dictionary of shape [${expected.join(', ')}] (this system's [k, k, C, K]); found ${loaded ? `[${loaded.shape.join(', ')}]` : 'none'}`);
+      throw new DataError(`job.dictionaryFrom: ${options.dictionaryFrom} holds no dictionary of shape [${expected.join(', ')}] (this system's ${conv ? '[k, k, C, K]' : '[n, k]'}); found ${loaded ? `[${loaded.shape.join(', ')}]` : 'none'}`);
     }
     dictionary = loaded;
     tf.dispose(Object.values(model.params).filter((t) => t !== loaded));
@@ -93,11 +104,11 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     const progress = context.progress('learning the dictionary', options.dictionaryEpochs * learnOn.count);
     try {
       const learned = await train({
-        params: { dictionary: randomDictionary(system.dictionaryShape(), context.rng.split('dictionary')) },
+        params: { dictionary: randomDictionary(dictionaryShape, context.rng.split('dictionary')) },
         rule: withSpecPath('job', () => lcaHebbianRule({ system, iterations, eta: options.eta })),
         optimizer: sgd({ lr: 1 }),
         data: learnOn,
-        layout: 'nhwc',
+        layout,
         batchSize: options.batchSize,
         epochs: options.dictionaryEpochs,
         rng: context.rng.split('dictionary-batches'),
@@ -113,9 +124,9 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
       progress.done();
     }
   }
-  writeAtoms(folder, system, dictionary);
+  writeAtoms(folder, system, dictionary, trainSet.height);
 
-  const [codeH, codeW, features] = system.operator.codeShape([1, trainSet.height, trainSet.width, 1]).slice(1) as [number, number, number];
+  const [codeH, codeW, features] = isConvolutional(system) ? (system.operator.codeShape([1, trainSet.height, trainSet.width, 1]).slice(1) as [number, number, number]) : [1, 1, system.options.features];
   const headSpec: HeadSpec = { kind: options.head, inputShape: [codeH, codeW, features], classes: trainSet.classes, channels: options.channels, hidden: options.hidden };
   const headNames = (() => {
     const probe = initHead(headSpec, context.rng.split('names'));
@@ -133,8 +144,9 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     try {
       for (let start = 0; start < dataset.count; start += options.encodeBatch) {
         const size = Math.min(options.encodeBatch, dataset.count - start);
-        const { x, y } = toTensors(dataset, { start, count: size, layout: 'nhwc' });
-        const sol = throwIfDiverged(simulate({ system, params: { dictionary }, input: { x }, maxSteps: iterations }));
+        const { x, y } = toTensors(dataset, { start, count: size, layout });
+        const input = tf.tidy(() => inputOf(x, dictionary));
+        const sol = throwIfDiverged(simulate({ system: system as LcaSystem, params: { dictionary }, input, maxSteps: iterations }));
         const code = (sol.state as LcaState).a;
         codes.set(code.dataSync() as Float32Array, start * per);
         if (label === 'test') {
@@ -142,7 +154,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
           activeCount += code.size;
         }
         sol.dispose();
-        tf.dispose([x, y]);
+        tf.dispose([...new Set([x, y, ...Object.values(input)])]);
         progress.tick(size);
       }
     } finally {
@@ -152,7 +164,8 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   };
   const codeLogits = (params: ParamMap) => (flat: tf.Tensor) => headLogits(headSpec, params, tf.reshape(flat, [flat.shape[0]!, codeH, codeW, features]));
   const lcanetLogits = (params: ParamMap) => (images: tf.Tensor) => {
-    const sol = simulate({ system, params: { dictionary: params['lca.dictionary']! }, input: { x: images }, maxSteps: iterations, gradient });
+    const dictionaryParam = params['lca.dictionary']!;
+    const sol = simulate({ system: system as LcaSystem, params: { dictionary: dictionaryParam }, input: inputOf(images, dictionaryParam), maxSteps: iterations, gradient });
     const logits = headLogits(headSpec, params, (sol.state as LcaState).a.clone());
     sol.dispose();
     return logits;
@@ -165,32 +178,36 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     params: { ...initHead(headSpec, context.rng.split('lcanet-head')), ...(options.fineTune ? { 'lca.dictionary': dictionary } : {}) },
     modifies: options.fineTune ? [...headNames, 'lca.dictionary'] : headNames,
     data: trainCodes ?? trainSet,
-    layout: options.fineTune ? 'nhwc' : 'flat',
+    layout: options.fineTune ? layout : 'flat',
     logits: options.fineTune ? lcanetLogits : codeLogits,
-    evaluate: (params) => (testCodes ? accuracyOf(codeLogits(params), testCodes, 'flat') : accuracyOf(lcanetLogits(params), testSet, 'nhwc')),
+    evaluate: (params) => (testCodes ? accuracyOf(codeLogits(params), testCodes, 'flat') : accuracyOf(lcanetLogits(params), testSet, layout)),
     ...(options.fineTune ? { project: unitNormAtoms('lca.dictionary') } : {}),
   });
   if (options.fineTune) dictionary = lcanetParams['lca.dictionary']!;
   const lcanetFinal = { ...lcanetParams, 'lca.dictionary': dictionary };
-  const testAccuracy = testCodes ? accuracyOf(codeLogits(lcanetFinal), testCodes, 'flat') : accuracyOf(lcanetLogits(lcanetFinal), testSet, 'nhwc');
+  const testAccuracy = testCodes ? accuracyOf(codeLogits(lcanetFinal), testCodes, 'flat') : accuracyOf(lcanetLogits(lcanetFinal), testSet, layout);
   const fractionActive = activeCount > 0 ? activeSum / activeCount : undefined;
 
-  // 3. The baseline: the same head behind a learned convolution of the LCA's geometry.
-  const frontSpec: ConvFrontEndSpec = { inputChannels: 1, features, kernelSize: system.options.kernelSize, stride: system.options.stride, padding: system.options.padding };
-  const baselineLogits = (params: ParamMap) => (images: tf.Tensor) => headLogits(headSpec, params, convFrontEnd(frontSpec, params, normalizeSamples(images)));
+  // 3. The baseline: the same head behind the layer the LCA replaces (a learned convolution of its geometry, or a dense layer of as many units as atoms).
+  const frontSpec: ConvFrontEndSpec | DenseFrontEndSpec = isConvolutional(system)
+    ? { inputChannels: 1, features, kernelSize: system.options.kernelSize, stride: system.options.stride, padding: system.options.padding }
+    : { inputSize, features };
+  const front = (params: ParamMap, x: tf.Tensor) => ('kernelSize' in frontSpec ? convFrontEnd(frontSpec, params, x) : tf.reshape(denseFrontEnd(frontSpec, params, x), [x.shape[0]!, 1, 1, features]));
+  const baselineLogits = (params: ParamMap) => (images: tf.Tensor) => headLogits(headSpec, params, front(params, normalizeSamples(images)));
   let baselineParams: ParamMap | undefined;
   let baselineAccuracy: number | undefined;
   if (options.baseline) {
-    const init = { ...initConvFrontEnd(frontSpec, context.rng.split('baseline-front')), ...initHead(headSpec, context.rng.split('baseline-head')) };
+    const frontInit = 'kernelSize' in frontSpec ? initConvFrontEnd(frontSpec, context.rng.split('baseline-front')) : initDenseFrontEnd(frontSpec, context.rng.split('baseline-front'));
+    const init = { ...frontInit, ...initHead(headSpec, context.rng.split('baseline-head')) };
     baselineParams = await trainClassifier(context, 'baseline', {
       params: init,
       modifies: Object.keys(init),
       data: trainSet,
-      layout: 'nhwc',
+      layout,
       logits: baselineLogits,
-      evaluate: (params) => accuracyOf(baselineLogits(params), testSet, 'nhwc'),
+      evaluate: (params) => accuracyOf(baselineLogits(params), testSet, layout),
     });
-    baselineAccuracy = accuracyOf(baselineLogits(baselineParams), testSet, 'nhwc');
+    baselineAccuracy = accuracyOf(baselineLogits(baselineParams), testSet, layout);
   }
 
   // 4. Gaussian noise (and the clean accuracy on the same images, when they are a subset).
@@ -199,31 +216,31 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     noiseSet === testSet
       ? undefined
       : {
-          lcanet: testCodes ? accuracyOf(codeLogits(lcanetFinal), subset(testCodes, 0, noiseSet.count), 'flat') : accuracyOf(lcanetLogits(lcanetFinal), noiseSet, 'nhwc'),
-          ...(baselineParams ? { baseline: accuracyOf(baselineLogits(baselineParams), noiseSet, 'nhwc') } : {}),
+          lcanet: testCodes ? accuracyOf(codeLogits(lcanetFinal), subset(testCodes, 0, noiseSet.count), 'flat') : accuracyOf(lcanetLogits(lcanetFinal), noiseSet, layout),
+          ...(baselineParams ? { baseline: accuracyOf(baselineLogits(baselineParams), noiseSet, layout) } : {}),
         };
   const noiseLcanet: Record<string, number> = {};
   const noiseBaseline: Record<string, number> = {};
   for (const sigma of options.noise) {
     const key = String(sigma);
     const corrupted = withGaussianNoise(noiseSet, sigma, context.rng.split(`noise-${key}`));
-    noiseLcanet[key] = options.fineTune ? accuracyOf(lcanetLogits(lcanetFinal), corrupted, 'nhwc') : accuracyOf(codeLogits(lcanetFinal), encode(corrupted, `σ=${key}`), 'flat');
-    if (baselineParams) noiseBaseline[key] = accuracyOf(baselineLogits(baselineParams), corrupted, 'nhwc');
+    noiseLcanet[key] = options.fineTune ? accuracyOf(lcanetLogits(lcanetFinal), corrupted, layout) : accuracyOf(codeLogits(lcanetFinal), encode(corrupted, `σ=${key}`), 'flat');
+    if (baselineParams) noiseBaseline[key] = accuracyOf(baselineLogits(baselineParams), corrupted, layout);
     folder.appendMetrics({ phase: 'noise', sigma, lcanet_accuracy: noiseLcanet[key], ...(baselineParams ? { baseline_accuracy: noiseBaseline[key] } : {}) });
     say(`Gaussian noise σ=${key}: LCANet ${(100 * noiseLcanet[key]!).toFixed(2)}%${baselineParams ? `, baseline CNN ${(100 * noiseBaseline[key]!).toFixed(2)}%` : ''}`);
   }
 
   const meta = {
-    inputShape: [trainSet.height, trainSet.width, 1],
+    inputShape: conv ? [trainSet.height, trainSet.width, 1] : [inputSize],
     codeShape: [codeH, codeW, features],
     head: headSpec,
     iterations,
     normalizeInput: system.options.normalizeInput,
-    frontEnd: options.fineTune ? 'lca, fine-tuned by backprop' : 'lca, frozen (Hebbian dictionary)',
+    frontEnd: `${system.kind}, ${options.fineTune ? 'fine-tuned by backprop' : 'frozen (Hebbian dictionary)'}`,
     dataset: trainSet.name,
   };
   saveModel(folder, { system: spec.system, trainedBy: options.fineTune ? 'lca-hebbian+backprop-through-lca' : 'lca-hebbian+backprop-head', meta }, lcanetFinal);
-  if (baselineParams) saveModel(folder, { system: { kind: 'conv-relu', ...frontSpec }, trainedBy: 'backprop', meta: { ...meta, frontEnd: 'learned convolution + ReLU', front: frontSpec } }, baselineParams, 'baseline-model');
+  if (baselineParams) saveModel(folder, { system: { kind: conv ? 'conv-relu' : 'dense-relu', ...frontSpec }, trainedBy: 'backprop', meta: { ...meta, frontEnd: conv ? 'learned convolution + ReLU' : 'learned dense layer + ReLU', front: frontSpec } }, baselineParams, 'baseline-model');
   tf.dispose([...new Set([...Object.values(lcanetFinal), ...Object.values(baselineParams ?? {})])]);
   return {
     test_accuracy: testAccuracy,
@@ -236,6 +253,10 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     test_examples: testSet.count,
     front_end: meta.frontEnd,
   };
+}
+
+function isConvolutional(system: LcaConvSystem | LcaSystem): system is LcaConvSystem {
+  return system.kind === 'lca-conv';
 }
 
 interface ClassifierTraining {
@@ -285,16 +306,19 @@ async function trainClassifier(context: JobContext<Options>, arm: 'lcanet' | 'ba
   }
 }
 
-function writeAtoms(folder: JobContext<Options>['folder'], system: LcaConvSystem, dictionary: tf.Tensor): void {
-  const k = system.options.kernelSize;
-  const atoms = tf.tidy(() => tf.transpose(tf.slice(dictionary, [0, 0, 0, 0], [k, k, 1, -1]), [3, 0, 1, 2]).dataSync() as Float32Array);
-  folder.writeBytes('atoms.png', tileGridPng(atoms, k, k, { columns: Math.ceil(Math.sqrt(dictionary.shape[3]!)), scale: 8, gap: 2, gapGrey: 255, range: 'symmetric' }));
+/** The atoms as tiles: k×k (first channel) for the convolutional dictionary, whole images for the fully connected one. */
+function writeAtoms(folder: JobContext<Options>['folder'], system: LcaConvSystem | LcaSystem, dictionary: tf.Tensor, imageSide: number): void {
+  const count = dictionary.shape[dictionary.rank - 1]!;
+  const conv = isConvolutional(system);
+  const side = conv ? system.options.kernelSize : imageSide;
+  const atoms = tf.tidy(() => (conv ? tf.transpose(tf.slice(dictionary, [0, 0, 0, 0], [side, side, 1, -1]), [3, 0, 1, 2]) : tf.transpose(dictionary)).dataSync() as Float32Array);
+  folder.writeBytes('atoms.png', tileGridPng(atoms, side, side, { columns: Math.ceil(Math.sqrt(count)), scale: conv ? 8 : 2, gap: 2, gapGrey: 255, range: 'symmetric' }));
 }
 
 export const lcanet: JobEntry<Options> = {
   kind: 'lcanet',
-  description: 'LCANet: convolutional LCA front end + CNN/MLP head by backprop, against the same net with a plain conv front end; clean and Gaussian-noise accuracy',
+  description: 'LCANet: LCA front end (convolutional or fully connected) + CNN/MLP head by backprop, against the same net with a plain conv/dense front end; clean and Gaussian-noise accuracy',
   options: lcanetOptions,
-  systems: ['lca-conv'],
+  systems: ['lca', 'lca-conv'],
   run,
 };
