@@ -8,6 +8,7 @@ import { lcaDictionary } from './lca-dictionary.js';
 import { lcanet } from './lcanet.js';
 import { epTrain } from './ep-train.js';
 import { epVsBptt } from './ep-vs-bptt.js';
+import { epAttractorDemo } from './ep-attractor-demo.js';
 import type { JobEntry } from './job.js';
 
 export type { JobContext, JobEntry, Metrics } from './job.js';
@@ -17,3 +18,4 @@ jobs.register(lcaDictionary.kind, lcaDictionary);
 jobs.register(lcanet.kind, lcanet);
 jobs.register(epTrain.kind, epTrain);
 jobs.register(epVsBptt.kind, epVsBptt);
+jobs.register(epAttractorDemo.kind, epAttractorDemo);
