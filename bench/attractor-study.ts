@@ -283,25 +283,35 @@ function stageModes(): void {
     const cleanWrong = cleanWrongOf(c.defender, x, y);
     const judged = attackModel(c.defender, { gradient: { kind: 'none' } });
     const rows: Outcome[] = [];
-    for (const m of c.modes) {
+    const horizons: Outcome[] = [];
+    const transfers: Outcome[] = [];
+    // Written after every attack: a stopped session keeps what finished.
+    const save = () => {
+      report[c.name] = { clean_accuracy: 1 - cleanWrong.reduce((s, v) => s + v, 0) / cleanWrong.length, modes: rows, horizons, transfers };
+      writeJson('modes.json', report);
+    };
+    const wanted = option('--modes', c.modes.map((m) => m.label).join(',')).split(',');
+    for (const m of c.modes.filter((mode) => wanted.includes(mode.label) || c.name === 'FF')) {
       const model = attackModel(m.classifier, m.settings);
       rows.push(attackOnce(m.label, model, pgd({ steps: pgdSteps, loss: 'margin' }), x, y, cleanWrong, epsilon, 'modes'));
+      save();
     }
-    const horizons: Outcome[] = [];
-    for (const T of c.horizons) {
-      for (const [label, classifier] of [['exact', c.defender], ['BPDA', c.modes.find((m) => m.label === 'unrolled+BPDA')!.classifier]] as const) {
-        // The attacker unrolls T steps from rest; the defender's own relaxation judges the points.
-        const model = attackModel(classifier, { gradient: { kind: 'unrolled' }, relaxation: { maxSteps: T } });
-        horizons.push(attackOnce(`horizon ${T} (${label})`, model, pgd({ steps: pgdSteps, loss: 'margin' }), x, y, cleanWrong, epsilon, 'modes'));
-      }
-    }
-    const transfers: Outcome[] = [];
     if (c.cut) {
       const source = attackModel(c.cut, { gradient: { kind: 'unrolled' } });
       transfers.push(attackOnce(`transfer from the net cut to ${cutSteps} steps`, judged, transfer(source, pgd({ steps: pgdSteps, loss: 'margin' })), x, y, cleanWrong, epsilon, 'modes'));
+      save();
     }
-    report[c.name] = { clean_accuracy: 1 - cleanWrong.reduce((s, v) => s + v, 0) / cleanWrong.length, modes: rows, horizons, transfers };
-    writeJson('modes.json', report);
+    const variants = option('--horizon-variants', 'exact,BPDA').split(',');
+    for (const T of c.horizons) {
+      for (const [label, classifier] of [['exact', c.defender], ['BPDA', c.modes.find((m) => m.label === 'unrolled+BPDA')?.classifier]] as const) {
+        if (!classifier || !variants.includes(label)) continue;
+        // The attacker unrolls T steps from rest; the defender's own relaxation judges the points.
+        const model = attackModel(classifier, { gradient: { kind: 'unrolled' }, relaxation: { maxSteps: T } });
+        horizons.push(attackOnce(`horizon ${T} (${label})`, model, pgd({ steps: pgdSteps, loss: 'margin' }), x, y, cleanWrong, epsilon, 'modes'));
+        save();
+      }
+    }
+    save();
   }
   tf.dispose([x, y]);
 }

@@ -11,7 +11,7 @@
  *
  * Outputs: model/, metrics.jsonl (one line per epoch), energy-per-step.svg, readout-per-step.svg,
  * distance-per-step.svg, traces/*.npy ([records, examples] energy, class, distance to s*(x); clean and
- * adversarial), hardware.json; summary metrics clean/adversarial accuracy, steps, mean fixed-point energy,
+ * adversarial), hardware.json; summary metrics clean/adversarial accuracy, steps and why they stopped, mean final energy,
  * basin returns and the profile's energy and latency per inference.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -142,8 +142,8 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     clean_stopped: clean.stopped,
     adversarial_steps: adversarial.steps,
     adversarial_stopped: adversarial.stopped,
-    clean_energy_at_fixed_point: meanOver(last(clean.energy), all),
-    adversarial_energy_at_fixed_point: meanOver(last(adversarial.energy), all),
+    clean_final_energy: meanOver(last(clean.energy), all),
+    adversarial_final_energy: meanOver(last(adversarial.energy), all),
     fooled_returning_to_clean_fixed_point: `${fooledReturning}/${fooled.length}`,
     attack_seconds: Number(attackSeconds.toFixed(2)),
     [`${profile.id}_energy_per_inference_J`]: cost.energy.totalJ,
@@ -151,9 +151,9 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   };
   say(`clean accuracy ${(100 * metrics.clean_accuracy).toFixed(1)}% → ${(100 * metrics.adversarial_accuracy).toFixed(1)}% under PGD-${options.attackSteps} (L∞ ε = ${options.epsilon}) through the relaxation (${all.length} test images)`);
   const stop = (t: RelaxationTrace) => `${t.steps} steps (${t.stopped === 'converged' ? `converged to ${options.tolerance}` : `step limit; last largest move ${last(t.change).reduce((m, v) => Math.max(m, v), 0).toExponential(1)}`})`;
-  say(`relaxation, clean: ${stop(clean)}, mean energy ${energyPerStep(clean).slice(0, 4).map((e) => e.toFixed(2)).join(' → ')} … ${metrics.clean_energy_at_fixed_point.toFixed(3)}`);
-  say(`relaxation, adversarial: ${stop(adversarial)}, mean energy ${energyPerStep(adversarial).slice(0, 4).map((e) => e.toFixed(2)).join(' → ')} … ${metrics.adversarial_energy_at_fixed_point.toFixed(3)}, mean distance to the clean fixed point ${meanOver(last(adversarial.distance!), all).toFixed(2)}`);
-  say(`basins: relaxed under the clean image from its adversarial fixed point, ${fooledReturning} of the ${fooled.length} fooled images return to the clean fixed point (returning: the attack moved the attractor with the input; not returning: it reached another attractor of the clean image's landscape)`);
+  say(`relaxation, clean: ${stop(clean)}, mean energy ${energyPerStep(clean).slice(0, 4).map((e) => e.toFixed(2)).join(' → ')} … ${metrics.clean_final_energy.toFixed(3)}`);
+  say(`relaxation, adversarial: ${stop(adversarial)}, mean energy ${energyPerStep(adversarial).slice(0, 4).map((e) => e.toFixed(2)).join(' → ')} … ${metrics.adversarial_final_energy.toFixed(3)}, mean distance to the clean fixed point ${meanOver(last(adversarial.distance!), all).toFixed(2)}`);
+  say(`basins: relaxed under the clean image from where its adversarial relaxation ended, ${fooledReturning} of the ${fooled.length} fooled images return to the clean final state (returning: the attack moved the attractor with the input; not returning: it reached another attractor of the clean image's landscape)`);
   say(`${profile.id}: ${(cost.energy.totalJ * 1e6).toPrecision(3)} µJ and ${cost.latencyS === null ? `no latency (${cost.latencyNote})` : `${(cost.latencyS * 1e6).toPrecision(3)} µs`} per inference of T1 = ${estimate.float.activity.stepsPerInference} steps (hardware.json has every term)`);
   return metrics;
 }
