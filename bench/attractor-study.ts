@@ -320,18 +320,19 @@ function stageCurve(): void {
   const { x, y } = testBatch(examples);
   const grid = numbers(option('--grid', '0.01,0.02,0.03,0.05,0.075,0.1,0.15,0.2,0.3'));
   const strongest = option('--strongest', 'unrolled+BPDA');
-  const report: Record<string, unknown> = { grid, examples, strongest, attacks: `worst case per example over PGD-${pgdSteps} margin (gradient ${strongest}), PGD-${pgdSteps} CE (same gradient) and transfer from the net cut to ${cutSteps} steps; cascaded over ε` };
+  const report: Record<string, unknown> = { grid, examples, strongest, attacks: `worst case per example over ${option('--curve-attacks', 'pgd-margin,pgd-ce,transfer')} (PGD-${pgdSteps}; white-box gradient ${strongest} where the model has dynamics; transfer from the net cut to ${cutSteps} steps); cascaded over ε` };
   for (const c of contenders()) {
     log(`${c.name}: robust accuracy against ε`);
     const cleanWrong = cleanWrongOf(c.defender, x, y);
     const mode = c.modes.find((m) => m.label === strongest) ?? c.modes[0]!;
     const model = attackModel(mode.classifier, mode.settings);
     const judged = attackModel(c.defender, { gradient: { kind: 'none' } });
-    const attacks: [string, AttackModel, Attack][] = [
+    const chosen = option('--curve-attacks', 'pgd-margin,pgd-ce,transfer').split(',');
+    const attacks = ([
       ['pgd-margin', model, pgd({ steps: pgdSteps, loss: 'margin' })],
       ['pgd-ce', model, pgd({ steps: pgdSteps, loss: 'ce' })],
       ...(c.cut ? [['transfer', judged, transfer(attackModel(c.cut, { gradient: { kind: 'unrolled' } }), pgd({ steps: pgdSteps, loss: 'margin' }))] as [string, AttackModel, Attack]] : []),
-    ];
+    ] as [string, AttackModel, Attack][]).filter(([name]) => chosen.includes(name));
     const n = x.shape[0]!;
     const minimal = Float32Array.from(cleanWrong, (w) => (w ? 0 : Number.POSITIVE_INFINITY));
     const perEpsilon: Record<string, unknown>[] = [];

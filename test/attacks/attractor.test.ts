@@ -264,7 +264,9 @@ describe('attractor diagnostics', () => {
     const last = again.distance![again.distance!.length - 1]!;
     for (const d of last) expect(d).toBeLessThan(1e-4);
     // The energy trace agrees with the system's energy at the final state.
-    const e = tf.tidy(() => system.energy({ layers: clean.state as tf.Tensor2D[] }, system.prepareInput({ x }, params), params).dataSync());
+    const eTensor = tf.tidy(() => system.energy!({ layers: clean.state as tf.Tensor2D[] }, system.prepareInput({ x }, params), params));
+    const e = eTensor.dataSync();
+    eTensor.dispose();
     const final = clean.energy[clean.energy.length - 1]!;
     Array.from(e).forEach((v, i) => expect(final[i]!).toBeCloseTo(v, 4));
     const basin = returnsToClean(net, x, clean.state, clean.state, 1e-3);
