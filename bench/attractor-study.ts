@@ -52,8 +52,8 @@ import { train } from '../src/learning/train.js';
 import { loadModel, saveModel } from '../src/runs/model-store.js';
 import { openRunFolder } from '../src/runs/run-folder.js';
 import { renderLinePlot } from '../src/runs/svg-plot.js';
-import { equilibriumProp, type EpInput, type EpParams, type EpState, type EquilibriumPropSystem } from '../src/systems/equilibrium-prop.js';
-import type { SurrogateGradient } from '../src/systems/straight-through.js';
+import { equilibriumProp, type EpInput, type EpParams, type EpState, type EquilibriumPropSystem } from '../src/families/equilibrium-prop/system.js';
+import type { SurrogateGradient } from '../src/families/equilibrium-prop/system-straight-through.js';
 import { useBackend } from '../src/tensor/index.js';
 
 const args = process.argv.slice(2);
@@ -101,7 +101,7 @@ function epVariant(model: EpModel, surrogateGradient: SurrogateGradient): Equili
 }
 
 /** The defender: relaxes from rest until the largest change per step is below the tolerance. */
-function epClassifier(model: EpModel, surrogate: SurrogateGradient = 'exact', relaxation: { maxSteps: number; tolerance?: number } = { maxSteps, tolerance }): DynamicsClassifier {
+function epClassifier(model: EpModel, surrogate: SurrogateGradient = 'exact', relaxation: { maxSteps: number; converge?: { tolerance: number } } = { maxSteps, converge: { tolerance } }): DynamicsClassifier {
   const system = epVariant(model, surrogate);
   const owned = relaxationClassifier({
     name: `${model.name} ${system.options.sizes.join('-')}${surrogate === 'straight-through' ? ' (BPDA: straight-through clips)' : ''}`,
@@ -111,7 +111,7 @@ function epClassifier(model: EpModel, surrogate: SurrogateGradient = 'exact', re
     classes: system.classes,
     imageShape: [28, 28, 1],
     relaxation,
-    toInput: (x) => system.prepareInput({ x: x as tf.Tensor2D }, model.params),
+    toInput: (x) => system.prepare({ x: x as tf.Tensor2D }, model.params),
     logitsOf: (r) => r as tf.Tensor2D,
   });
   // The parameters belong to the model, not to each view of it.
@@ -120,7 +120,7 @@ function epClassifier(model: EpModel, surrogate: SurrogateGradient = 'exact', re
 
 function energyNet(model: EpModel): EnergyRelaxation<EpState, EpParams, EpInput> {
   const { system, params } = model;
-  return { system: system as never, params, toInput: (x) => system.prepareInput({ x: x as tf.Tensor2D }, params), maxSteps, tolerance };
+  return { system: system as never, params, toInput: (x) => system.prepare({ x: x as tf.Tensor2D }, params), maxSteps, tolerance };
 }
 
 function testBatch(count: number, start = 0): { x: tf.Tensor2D; y: tf.Tensor1D; labels: Int32Array } {

@@ -16,9 +16,9 @@ import { insideThreat, type ThreatModel } from '../../src/attacks/threat-model.j
 import { transfer } from '../../src/attacks/transfer.js';
 import type { GradientMode } from '../../src/core/gradient-mode.js';
 import { simulate } from '../../src/core/simulate.js';
-import { activation } from '../../src/systems/equilibrium-prop-activations.js';
-import { equilibriumProp, type EpInput, type EpOutput, type EpParams, type EpState, type EquilibriumPropSystem } from '../../src/systems/equilibrium-prop.js';
-import { straightThrough } from '../../src/systems/straight-through.js';
+import { activation } from '../../src/families/equilibrium-prop/system-activations.js';
+import { equilibriumProp, type EpInput, type EpOutput, type EpParams, type EpState, type EquilibriumPropSystem } from '../../src/families/equilibrium-prop/system.js';
+import { straightThrough } from '../../src/families/equilibrium-prop/system-straight-through.js';
 import { liveTensorCount, useBackend } from '../../src/tensor/index.js';
 
 beforeAll(async () => {
@@ -60,7 +60,7 @@ function twoStateEnergy(system: EquilibriumPropSystem, params: EpParams, input: 
 }
 
 function relax(system: EquilibriumPropSystem, params: EpParams, x: tf.Tensor2D, steps: number) {
-  const input = system.prepareInput({ x }, params);
+  const input = system.prepare({ x }, params);
   const probes = [{ variable: 'energy' }, ...system.options.sizes.slice(1, system.options.output === 'mse' ? undefined : -1).map((_, i) => ({ variable: `layers.${i}` }))];
   const solution = simulate({ system, params, input, maxSteps: steps, converge: { tolerance: 1e-6 }, probes });
   const energy = solution.traces.energy!.values.arraySync() as number[][];
@@ -116,7 +116,7 @@ describe('a deep EP net relaxes: its free phase is a real fixed-point iteration'
       const bound = 1 + ['W2', 'W3'].reduce((s, k) => s + Math.sqrt(tf.tidy(() => tf.sum(tf.square(params[k]!)).dataSync()[0]!)), 0);
       const system = equilibriumProp({ ...map.options, dynamics: 'energy-descent', stepSize: 1 / bound });
       const x = images(seed, 8);
-      const input = system.prepareInput({ x }, params);
+      const input = system.prepare({ x }, params);
       const solution = simulate({ system, params, input, maxSteps: 200, probes: [{ variable: 'energy' }] });
       const energy = solution.traces.energy!.values.arraySync() as number[][];
       for (let t = 1; t < energy.length; t++) energy[t]!.forEach((v, i) => expect(v).toBeLessThanOrEqual(energy[t - 1]![i]! + 1e-5 * Math.max(1, Math.abs(v))));
@@ -136,7 +136,7 @@ describe('a deep EP net relaxes: its free phase is a real fixed-point iteration'
   });
 });
 
-function classifierOf(system: EquilibriumPropSystem, params: EpParams, relaxation: { maxSteps: number; tolerance?: number }) {
+function classifierOf(system: EquilibriumPropSystem, params: EpParams, relaxation: { maxSteps: number; converge?: { tolerance: number } }) {
   return relaxationClassifier({
     name: 'deep EP',
     family: 'equilibrium-prop',
@@ -145,13 +145,13 @@ function classifierOf(system: EquilibriumPropSystem, params: EpParams, relaxatio
     classes: system.classes,
     imageShape: [1, DEEP[0]!, 1],
     relaxation,
-    toInput: (x) => system.prepareInput({ x: x as tf.Tensor2D }, params),
+    toInput: (x) => system.prepare({ x: x as tf.Tensor2D }, params),
     logitsOf: (r) => r as tf.Tensor2D,
   });
 }
 
 function inputGradient(system: EquilibriumPropSystem, params: EpParams, x: tf.Tensor2D, labels: tf.Tensor1D, gradient: GradientMode): Float32Array {
-  const model = attackModel(classifierOf(system, params, { maxSteps: 400, tolerance: 1e-7 }), { gradient });
+  const model = attackModel(classifierOf(system, params, { maxSteps: 400, converge: { tolerance: 1e-7 } }), { gradient });
   const { gradient: g, logits } = model.gradient(x, labels, 'margin');
   const out = Float32Array.from(g.dataSync());
   tf.dispose([g, logits]);
@@ -195,8 +195,8 @@ describe('gradients through the deep relaxation', () => {
     const st = equilibriumProp({ ...system.options, surrogateGradient: 'straight-through' });
     const x = images(1, 4);
     const labels = tf.tensor1d([0, 1, 2, 3], 'int32');
-    const a = classifierOf(system, params, { maxSteps: 200, tolerance: 1e-6 }).run(x);
-    const b = classifierOf(st, params, { maxSteps: 200, tolerance: 1e-6 }).run(x);
+    const a = classifierOf(system, params, { maxSteps: 200, converge: { tolerance: 1e-6 } }).run(x);
+    const b = classifierOf(st, params, { maxSteps: 200, converge: { tolerance: 1e-6 } }).run(x);
     expect(Array.from(b.logits.dataSync())).toEqual(Array.from(a.logits.dataSync()));
     a.dispose();
     b.dispose();
@@ -225,8 +225,8 @@ describe('attacks through the deep relaxation stay inside their threat model', (
     const x = images(2, 8);
     const labels = tf.tensor1d([0, 1, 2, 3, 4, 5, 0, 1], 'int32');
     const threat: ThreatModel = { norm: 'linf', epsilon: 0.1, bounds: [0, 1] };
-    const defender = classifierOf(system, params, { maxSteps: 200, tolerance: 1e-5 });
-    const bpda = classifierOf(st, params, { maxSteps: 200, tolerance: 1e-5 });
+    const defender = classifierOf(system, params, { maxSteps: 200, converge: { tolerance: 1e-5 } });
+    const bpda = classifierOf(st, params, { maxSteps: 200, converge: { tolerance: 1e-5 } });
     const cut = classifierOf(system, params, { maxSteps: 3 });
     const before = liveTensorCount();
     const settings = [
@@ -256,7 +256,7 @@ describe('attacks through the deep relaxation stay inside their threat model', (
 describe('attractor diagnostics', () => {
   it('clean relaxation ends at distance 0 from itself, returns there from its own fixed point and from random starts; the path at t = 0 is the clean fixed point; no tensor left', () => {
     const { system, params } = deepNet(3);
-    const net: EnergyRelaxation<EpState, EpParams, EpInput> = { system: system as never, params, toInput: (x) => system.prepareInput({ x: x as tf.Tensor2D }, params), maxSteps: 300, tolerance: 1e-6 };
+    const net: EnergyRelaxation<EpState, EpParams, EpInput> = { system: system as never, params, toInput: (x) => system.prepare({ x: x as tf.Tensor2D }, params), maxSteps: 300, tolerance: 1e-6 };
     const x = images(3, 6);
     const before = liveTensorCount();
     const clean = relaxationTrace(net, x);
@@ -264,7 +264,7 @@ describe('attractor diagnostics', () => {
     const last = again.distance![again.distance!.length - 1]!;
     for (const d of last) expect(d).toBeLessThan(1e-4);
     // The energy trace agrees with the system's energy at the final state.
-    const eTensor = tf.tidy(() => system.energy!({ layers: clean.state as tf.Tensor2D[] }, system.prepareInput({ x }, params), params));
+    const eTensor = tf.tidy(() => system.energy!({ layers: clean.state as tf.Tensor2D[] }, system.prepare({ x }, params), params));
     const e = eTensor.dataSync();
     eTensor.dispose();
     const final = clean.energy[clean.energy.length - 1]!;
