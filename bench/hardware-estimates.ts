@@ -2,7 +2,7 @@
  * Hardware estimates for the issue-7 report (run: npx vite-node bench/hardware-estimates.ts > out.txt):
  *  1. the cost of event counting in simulate() (quickstart Hopfield relaxation, with and without counts);
  *  2. a hand-built layered network (784-100-10, hard-sigmoid, trained by backprop for 3 epochs on the
- *     embedded MNIST), and the Hopfield reference network of sims/quickstart.json: float counts and, for
+ *     embedded MNIST), and the Hopfield reference network of sims/hopfield-recall.json: float counts and, for
  *     the layered net, the spiking emulation at each profile's weight/state bits, priced on every profile;
  *  3. emulation accuracy against time steps; 4. gpu.js (webasm) against tfjs (wasm) emulation time;
  *  5. with `--ep <run-folder> --lca <run-folder>`: a trained EP network and a learned LCA dictionary, built by
@@ -161,7 +161,7 @@ for (const precision of [{}, { weightBits: 8, stateBits: 24 }, { weightBits: 4, 
 
 // Estimates on every profile.
 const layeredStructure = structureOf(layered);
-const { trained: hop } = await loadTrainedNetwork('sims/quickstart.json', 100);
+const { trained: hop } = await loadTrainedNetwork('sims/hopfield-recall.json', 100);
 const hopMeasured = hop.measure();
 const hopStructure = structureOf(hop.network);
 say(`\nhopfield reference (quickstart, 100 cues with 20% flips): recall ${(100 * hopMeasured.accuracy).toFixed(1)}%, ${hopMeasured.activity.stepsPerInference} steps`);

@@ -8,8 +8,8 @@ import { loadSpecFile } from '../../src/spec/parse.js';
 import { validateSpec } from '../../src/spec/parse.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'neurodyn-runs-'));
-const quickstart = loadSpecFile(path.join(path.dirname(new URL(import.meta.url).pathname), '../../sims/quickstart.json'));
-/** The quickstart, shrunk to seconds. */
+const quickstart = loadSpecFile(path.join(path.dirname(new URL(import.meta.url).pathname), '../../sims/hopfield-recall.json'));
+/** The Hopfield recall demo, shrunk to seconds. */
 const small = validateSpec({
   ...quickstart,
   run: { ...quickstart.run, maxSteps: 30 },

@@ -12,7 +12,8 @@ import { formatGradientMode, parseGradientMode } from '../../core/gradient-mode.
 import { makeRng } from '../../base/rng.js';
 import { subset, toTensors } from '../../data/index.js';
 import { STEP_WEIGHTINGS, type StepWeighting } from '../../attacks/attack-model.js';
-import { classifierFor } from '../../attacks/models/index.js';
+import { classifierFor, type ModelSource } from '../../attacks/models/index.js';
+import type { DynamicsClassifier } from '../../attacks/classifier.js';
 import { ATTACK_NAMES, runProtocol, type ProtocolReport } from '../../attacks/protocol.js';
 import { parseNorm } from '../../attacks/threat-model.js';
 import { openRunFolder } from '../../runs/run-folder.js';
@@ -26,6 +27,9 @@ export interface AttackOptions {
   readonly attacks?: string;
   readonly gradient?: string;
   readonly attackerSteps?: string;
+  readonly bpda?: boolean;
+  readonly relaxSteps?: string;
+  readonly tolerance?: string;
   readonly stepWeighting?: string;
   readonly eot?: string;
   readonly steps?: string;
@@ -65,7 +69,9 @@ export async function attackCommand(specOrRun: string, options: AttackOptions): 
   };
   const eot = positiveInteger(options.eot, '--eot', 1);
   const batchSize = positiveInteger(options.batchSize, '--batch-size', 100);
-  const { backend, seed, say, tensorsBefore: before, source, spec, classifier } = await openModelCommand(specOrRun, options);
+  const opened = await openModelCommand(specOrRun, options);
+  const { backend, seed, say, tensorsBefore: before, spec } = opened;
+  const { source, classifier } = withDefenderOverrides(opened.source, opened.classifier, options);
   const transferFrom = options.transferFrom ? classifierFor(loadModelSource(options.transferFrom, options.dataDir).source) : undefined;
   const test = source.data.test;
   const count = Math.min(examples, test.count);
@@ -83,6 +89,7 @@ export async function attackCommand(specOrRun: string, options: AttackOptions): 
       attacks,
       gradient: formatGradientMode(gradient),
       attacker_steps: attackerSteps ?? null,
+      bpda: options.bpda ?? false,
       step_weighting: stepWeighting,
       eot,
       budget,
@@ -126,6 +133,28 @@ export async function attackCommand(specOrRun: string, options: AttackOptions): 
     folder.abort();
     throw e;
   }
+}
+
+/**
+ * The defender's relaxation overridden from the command line (`--relax-steps`, `--tolerance`), and BPDA
+ * (`--bpda`): the same network with straight-through clips, whose forward pass is the defender's, so it can
+ * stand for the defender everywhere (logits, judging) while its gradients ignore the clips. The classifier
+ * built from the unmodified source shares its parameters and is not disposed separately.
+ */
+function withDefenderOverrides(source: ModelSource, classifier: DynamicsClassifier, options: AttackOptions): { source: ModelSource; classifier: DynamicsClassifier } {
+  if (!options.bpda && options.relaxSteps === undefined && options.tolerance === undefined) return { source, classifier };
+  if (options.bpda && !['equilibrium-prop', 'equilibrium-prop-conv'].includes(source.system.kind)) {
+    throw new SpecError('--bpda', `straight-through clips are defined for equilibrium-prop nets; ${source.origin} is ${source.system.kind}`);
+  }
+  const tolerance = options.tolerance !== undefined ? Number(options.tolerance) : undefined;
+  if (tolerance !== undefined && !(tolerance > 0)) throw new SpecError('--tolerance', `must be a positive number, got ${JSON.stringify(options.tolerance)}`);
+  const maxSteps = options.relaxSteps !== undefined ? positiveInteger(options.relaxSteps, '--relax-steps', 1) : source.run.maxSteps;
+  const changed: ModelSource = {
+    ...source,
+    system: options.bpda ? { ...source.system, surrogateGradient: 'straight-through' } : source.system,
+    run: { ...source.run, maxSteps, ...(tolerance !== undefined ? { converge: { tolerance } } : {}) },
+  };
+  return { source: changed, classifier: classifierFor(changed) };
 }
 
 function summaryMetrics(report: ProtocolReport, norm: string) {

@@ -9,6 +9,7 @@ import { equilibriumPropHardware } from './hardware.js';
 import { equilibriumPropConvHardware, ROUTED_FEEDBACK } from './hardware-conv.js';
 import { equilibriumPropConvNir, equilibriumPropNir } from './nir.js';
 import { equilibriumPropConvEntry, equilibriumPropEntry } from './options.js';
+import { epAttractorDemo } from './attractor-demo-job.js';
 import { epTrain } from './train-job.js';
 import { epVsBptt } from './vs-bptt-job.js';
 
@@ -18,7 +19,7 @@ export const equilibriumPropFamily: Family = {
   name: 'equilibrium-prop',
   description: 'energy-based networks trained by equilibrium propagation, compared with BPTT',
   systems: [equilibriumPropEntry, equilibriumPropConvEntry],
-  jobs: [epTrain, epVsBptt],
+  jobs: [epTrain, epVsBptt, epAttractorDemo],
   classifiers: equilibriumPropClassifierAdapters,
   hardware: { 'equilibrium-prop': equilibriumPropHardware, 'equilibrium-prop-conv': equilibriumPropConvHardware },
   nir: { 'equilibrium-prop': equilibriumPropNir, 'equilibrium-prop-conv': equilibriumPropConvNir },

@@ -41,6 +41,7 @@ import { uniformArray } from '../../base/rng.js';
 import type { DiscreteSystem, StepCounts } from '../../core/system.js';
 import type { TensorTree } from '../../core/tree.js';
 import { activation, type Activation, type ActivationName } from './system-activations.js';
+import { straightThrough, type SurrogateGradient } from './system-straight-through.js';
 
 export type EpOutput = 'mse' | 'softmax-ce';
 export type EpDynamics = 'primitive-map' | 'energy-descent';
@@ -56,6 +57,8 @@ export interface EquilibriumPropOptions {
   readonly stepSize?: number;
   /** Weight initialisation: Glorot-uniform with zero biases (Scellier & Bengio) or PyTorch's Linear default U(±1/√fan_in) (Laborieux). */
   readonly init?: EpInit;
+  /** How gradients pass the clip of ρ: exactly, or straight through (BPDA for attacks; forward unchanged). */
+  readonly surrogateGradient?: SurrogateGradient;
 }
 
 export type EpState = { readonly layers: readonly tf.Tensor2D[] };
@@ -134,11 +137,12 @@ export function equilibriumProp(options: EquilibriumPropOptions): EquilibriumPro
     dynamics: 'primitive-map' as EpDynamics,
     stepSize: 0.5,
     init: 'glorot-uniform' as EpInit,
+    surrogateGradient: 'exact' as SurrogateGradient,
     ...options,
     sizes: Object.freeze([...options.sizes]),
   });
   checkOptions(o);
-  const rho: Activation = activation(o.activation);
+  const rho: Activation = o.surrogateGradient === 'straight-through' ? straightThrough(activation(o.activation)) : activation(o.activation);
   const N = o.sizes.length - 1;
   // Layers that relax: all but the input, and the output too unless the softmax readout replaces it.
   const free = o.output === 'mse' ? N : N - 1;
