@@ -86,6 +86,7 @@ export async function runSweep(loaded: LoadedSweep, dir: string, makeExecutor: (
   let seq = Math.max(0, ...[...finished.values()].flatMap((r) => r.history.map((h) => h.seq + 1)));
   const views = new Map<string, TrialView>([...finished.values()].map((r) => [r.id, { status: r.status, history: r.history }]));
   const histories = new Map<string, EpochValue[]>();
+  const launchedAt = new Map<string, number>();
   const progress: Progress = createProgress({ label: `sweep ${sweep.name}`, total: loaded.trials.length, quiet: options.quiet ?? false });
   if (finished.size > 0) {
     say(`resuming: ${finished.size} of ${loaded.trials.length} trials already finished (${dir}/trials.jsonl)`);
@@ -129,6 +130,7 @@ export async function runSweep(loaded: LoadedSweep, dir: string, makeExecutor: (
       history,
       seconds: Number(outcome.seconds.toFixed(3)),
       wallSeconds: Number(outcome.wallSeconds.toFixed(3)),
+      turnaroundSeconds: launchedAt.has(t.id) ? Number(((performance.now() - launchedAt.get(t.id)!) / 1000).toFixed(3)) : null,
       folder: path.join('trials', t.id),
       host: outcome.host,
       resumed: outcome.resumed,
@@ -160,6 +162,7 @@ export async function runSweep(loaded: LoadedSweep, dir: string, makeExecutor: (
       for (const t of decision.launch) {
         views.set(t.id, { status: 'running', history: histories.get(t.id) ?? [] });
         say(`trial ${t.id} (${describeConfig(t.config, t.seed)}) queued`);
+        launchedAt.set(t.id, performance.now());
         executor.start(t);
       }
       if (decision.done) break;

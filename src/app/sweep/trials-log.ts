@@ -18,6 +18,8 @@ export interface TrialRecord {
   readonly history: readonly EpochValue[];
   readonly seconds: number;
   readonly wallSeconds: number;
+  /** Seconds from the controller launching the trial to learning its result (queueing and dispatch included). */
+  readonly turnaroundSeconds: number | null;
   /** Run folder, relative to the sweep folder. */
   readonly folder: string;
   readonly host: string;
