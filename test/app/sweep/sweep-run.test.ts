@@ -80,7 +80,8 @@ describe('sweeps, embedded and on BullMQ', () => {
 
     // Each trial ran once across both controllers: one worker start per id, one run folder per id over both folders.
     for (const t of loaded.trials) expect(startedCount(workers, t.id)).toBe(1);
-    const folders = [...fs.readdirSync(path.join(dirB, 'trials')), ...(fs.existsSync(path.join(dirC, 'trials')) ? fs.readdirSync(path.join(dirC, 'trials')) : [])].filter((f) => !f.startsWith('.'));
+    // The jobs carry the folder of whichever controller added them first, so the run folders may be in either.
+    const folders = [dirB, dirC].flatMap((d) => (fs.existsSync(path.join(d, 'trials')) ? fs.readdirSync(path.join(d, 'trials')) : [])).filter((f) => !f.startsWith('.'));
     expect(folders.sort()).toEqual(loaded.trials.map((t) => t.id).sort());
 
     // The same numbers whichever way they ran (the run folders live where the first controller's jobs said).
