@@ -178,7 +178,9 @@ export async function runSweep(loaded: LoadedSweep, dir: string, makeExecutor: (
   const table = summaryTable(summary, paths);
   writeFileAtomic(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileAtomic(path.join(dir, 'summary.md'), `# Sweep ${sweep.name}\n\n${table}`);
-  for (const p of paths) {
+  // A parameter with one value is an override of the base spec, not an axis: it gets no plot.
+  const axes = paths.filter((p) => new Set(loaded.trials.map((t) => JSON.stringify(t.config[p]))).size > 1);
+  for (const p of axes) {
     if (summary.configurations.some((c) => c.mean !== null)) writeFileAtomic(path.join(dir, `${sweep.metric.name}-vs-${p.replace(/[^A-Za-z0-9_.-]/g, '_')}.svg`), parameterPlot(summary, loaded, p));
   }
   return { folder: dir, summary, table, seconds: (performance.now() - start) / 1000 };

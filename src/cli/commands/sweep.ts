@@ -48,6 +48,6 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
     { out: dir, resume, retryFailed: options.retryFailed ?? false, quiet: options.quiet ?? false },
   );
   process.stdout.write(`\n${result.table}`);
-  process.stdout.write(`sweep folder ${path.relative(process.cwd(), dir) || '.'}/ (${result.seconds.toFixed(1)} s): trials.jsonl, summary.md, summary.json, ${Object.keys(loaded.sweep.parameters).length} plot(s), trials/<id>/\n`);
+  process.stdout.write(`sweep folder ${path.relative(process.cwd(), dir) || '.'}/ (${result.seconds.toFixed(1)} s): trials.jsonl, summary.md, summary.json, <metric>-vs-<parameter>.svg, trials/<id>/\n`);
   if (result.summary.trials.failed > 0) process.stdout.write(`${result.summary.trials.failed} trial(s) failed (see trials.jsonl); rerun only those with --retry-failed --out ${dir}\n`);
 }
