@@ -79,13 +79,13 @@ function checkOptions(o: EquilibriumPropRuleOptions): void {
   };
   positiveInt(o.freeSteps, 'job.freeSteps');
   positiveInt(o.nudgedSteps, 'job.nudgedSteps');
-  if (!(o.beta > 0 && Number.isFinite(o.beta))) throw new SpecError('job.beta', `must be a positive number (the sign is set by 'nudging'), got ${o.beta}`);
+  if (!(o.beta > 0 && Number.isFinite(o.beta))) throw new SpecError('beta', `must be a positive number (the sign is set by 'nudging'), got ${o.beta}`);
   for (const n of o.modifies ?? []) {
     if (!o.system.paramNames.includes(n)) throw new SpecError('modifies', `${JSON.stringify(n)} is not a parameter of ${o.system.kind}; it has ${o.system.paramNames.join(', ')}`);
   }
   if (o.continual) {
     for (const n of o.modifies ?? o.system.paramNames) {
-      if (!(n in o.continual.lr)) throw new SpecError('job.continual', `continual EP needs a learning rate for ${n}`);
+      if (!(n in o.continual.lr)) throw new SpecError('continual', `continual EP needs a learning rate for ${n}`);
     }
   }
 }

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { SpecError } from '../../base/errors.js';
+import { SpecError, withSpecPath } from '../../base/errors.js';
 import { parseGradientMode } from '../../core/gradient-mode.js';
 import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
@@ -145,7 +145,7 @@ export function buildRule(
   if (options.continual && !(options.optimizer.kind === 'sgd' && options.optimizer.momentum === 0 && options.optimizer.weightDecay === 0)) {
     throw new SpecError('job.continual', 'continual EP moves the weights during the nudged phase with plain SGD; use optimizer {"kind": "sgd"} without momentum or weight decay');
   }
-  return equilibriumPropagation({
+  return withSpecPath('job', () => equilibriumPropagation({
     system: network,
     freeSteps,
     nudgedSteps: options.nudgedSteps,
@@ -154,7 +154,7 @@ export function buildRule(
     ...(particles ? { particles } : {}),
     ...(options.continual ? { continual: { lr: layerRates(network, options.optimizer.lr) } } : {}),
     onStep: meter.sample,
-  });
+  }));
 }
 
 /** Accuracy of the free-phase prediction (T1 steps from zeros) on the first `limit` examples. */

@@ -21,7 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { DataError, SpecError } from '../../base/errors.js';
+import { DataError, SpecError, withSpecPath } from '../../base/errors.js';
 import { parseGradientMode } from '../../core/gradient-mode.js';
 import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
@@ -94,7 +94,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     try {
       const learned = await train({
         params: { dictionary: randomDictionary(system.dictionaryShape(), context.rng.split('dictionary')) },
-        rule: lcaHebbianRule({ system, iterations, eta: options.eta }),
+        rule: withSpecPath('job', () => lcaHebbianRule({ system, iterations, eta: options.eta })),
         optimizer: sgd({ lr: 1 }),
         data: learnOn,
         layout: 'nhwc',
