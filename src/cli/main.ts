@@ -17,6 +17,8 @@ import { exportCommand } from './commands/export.js';
 import { profilesCommand } from './commands/profiles.js';
 import { attackCommand } from './commands/attack.js';
 import { corruptCommand } from './commands/corrupt.js';
+import { sweepCommand } from './commands/sweep.js';
+import { workerCommand } from './commands/worker.js';
 
 function seedOption(value: string): number {
   const n = Number(value);
@@ -61,6 +63,7 @@ export function program(): Command {
     .command('schema')
     .description('print the JSON Schema of sim specs (for editors)')
     .option('--out <file>', 'write it to a file instead')
+    .option('--sweep', 'the schema of sweep files (sims/*.sweep.json) instead')
     .action(schemaCommand);
   cli.command('list').description('list the registered systems, jobs, integrators and datasets').action(listCommand);
   cli.command('profiles').description('list the hardware profiles with their main figures').action(profilesCommand);
@@ -128,6 +131,25 @@ export function program(): Command {
     .option('--data-dir <dir>', 'folder of MNIST-format IDX files (overrides the spec)')
     .option('--quiet', 'no progress lines')
     .action(corruptCommand);
+  cli
+    .command('sweep')
+    .description('run a sweep (grid or seeded random search over a spec, seeds as an axis, early stopping): trials as child processes here, or on BullMQ workers with --queue; writes a sweep folder (trials/, trials.jsonl, summary.md, plots)')
+    .argument('<sweep>', 'a sims/*.sweep.json file')
+    .option('--out <dir>', 'sweep folder (default sweeps/<name>-<time>); pass it again with --resume')
+    .option('--workers <n>', 'trials at once (default: the number of cores); with --queue, the most trials enqueued at once (default: all)')
+    .option('--queue <url>', 'enqueue the trials on BullMQ at redis://HOST:PORT for `neurodyn worker`s')
+    .option('--resume', 'continue an interrupted sweep in --out (finished trials are kept; unfinished ones resume from their checkpoints)')
+    .option('--retry-failed', 'like --resume, and run the failed trials again')
+    .option('--redis-timeout <seconds>', 'with --queue: how long to wait for Redis when it goes away before stopping (default 600)')
+    .option('--quiet', 'no progress bar')
+    .action(sweepCommand);
+  cli
+    .command('worker')
+    .description('pull sweep trials from a BullMQ queue and run each as a child process (start any number, on any machine that sees the sweep folder)')
+    .requiredOption('--queue <url>', 'the Redis of the queue: redis://HOST:PORT')
+    .option('--concurrency <n>', 'trials at once (default: the number of cores)')
+    .option('--lock-seconds <n>', "job lock; a dead worker's trials are re-delivered after about twice this (default 30)")
+    .action(workerCommand);
   return cli;
 }
 

@@ -16,6 +16,8 @@ export interface LinePlot {
   readonly width?: number;
   readonly height?: number;
   readonly logY?: boolean;
+  /** Draw a dot at every point (for few, unevenly spaced points, e.g. a sweep's configurations). */
+  readonly markers?: boolean;
 }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -82,6 +84,12 @@ export function renderLinePlot(plot: LinePlot): string {
       .map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${sx(x).toFixed(2)},${sy(y).toFixed(2)}`)
       .join(' ');
     out.push(`<path d="${path}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    if (plot.markers) {
+      s.x.forEach((x, i) => {
+        const y = ty(s.y[i]!);
+        if (Number.isFinite(x) && Number.isFinite(y)) out.push(`<circle cx="${sx(x).toFixed(2)}" cy="${sy(y).toFixed(2)}" r="3.5" fill="${color}"/>`);
+      });
+    }
     const ly = margin.top + 10 + k * 20;
     out.push(`<line x1="${margin.left + innerW + 14}" y1="${ly}" x2="${margin.left + innerW + 38}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
     out.push(`<text x="${margin.left + innerW + 44}" y="${ly + 4}">${escapeXml(s.name)}</text>`);

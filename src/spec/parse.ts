@@ -43,6 +43,14 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown): { path: string; tex
   return { path, text: showGot ? `${what}; got ${describeValue(got)}` : what };
 }
 
+/** One SpecError for a failed zod parse of `raw`: the first issue's path, then one line per other issue. */
+export function specErrorFromIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): SpecError {
+  const lines = issues.map((issue) => formatIssue(issue, raw));
+  const first = lines[0]!;
+  const rest = lines.slice(1).map((l) => `\n  ${l.path || '(top level)'}: ${l.text}`);
+  return new SpecError(first.path || '(top level)', first.text + rest.join(''));
+}
+
 /** Names looked up in registries are checked first, so the error lists what is registered. */
 function checkNames(raw: Record<string, unknown>): void {
   const sys = raw.system as Record<string, unknown> | undefined;
@@ -91,12 +99,7 @@ export function validateSpec(raw: unknown): ResolvedSpec {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SpecError('', `a spec is a JSON object; got ${describeValue(raw)}`);
   checkNames(raw as Record<string, unknown>);
   const result = simSpecSchema().safeParse(raw);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => formatIssue(issue, raw));
-    const first = lines[0]!;
-    const rest = lines.slice(1).map((l) => `\n  ${l.path || '(top level)'}: ${l.text}`);
-    throw new SpecError(first.path || '(top level)', first.text + rest.join(''));
-  }
+  if (!result.success) throw specErrorFromIssues(result.error.issues, raw);
   const spec = result.data as unknown as ResolvedSpec;
   checkConsistency(spec);
   return spec;
