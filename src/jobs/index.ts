@@ -17,3 +17,13 @@ jobs.register(lcaDictionary.kind, lcaDictionary);
 jobs.register(lcanet.kind, lcanet);
 jobs.register(epTrain.kind, epTrain);
 jobs.register(epVsBptt.kind, epVsBptt);
+
+// Until the family registration lands on main (issue 10: registerFamily in src/families/index.ts), the
+// predictive-coding family's systems and jobs are registered here, the one place that sees both registries.
+import { predictiveCodingFamily } from '../families/predictive-coding/index.js';
+import { systems as legacySystems } from '../systems/index.js';
+for (const entry of predictiveCodingFamily.systems) legacySystems.register(entry.kind, { ...entry, variables: entry.variables({ layers: Array.from({ length: 8 }, () => 1) }) });
+for (const job of predictiveCodingFamily.jobs) {
+  // The family's jobs read context.system as the new SystemEntry (variables as a function): give them that.
+  jobs.register(job.kind, { ...job, run: (context) => job.run({ ...context, system: predictiveCodingFamily.systems.find((s) => s.kind === context.system.kind)! }) });
+}

@@ -88,8 +88,13 @@ interface PcCore {
   initParams(rng: Rng): PcParams;
 }
 
-export interface PcNetwork extends DiscreteSystem<PcState, PcParams, PcInput>, PcCore {}
-export interface PcFlow extends ContinuousSystem<PcState, PcParams, PcInput>, PcCore {}
+interface PcParts {
+  energy(state: PcState, input: PcInput, params: PcParams): tf.Tensor1D;
+  readout(state: PcState, input: PcInput, params: PcParams): tf.Tensor;
+}
+
+export type PcNetwork = DiscreteSystem<PcState, PcParams, PcInput> & PcCore & PcParts;
+export type PcFlow = ContinuousSystem<PcState, PcParams, PcInput> & PcCore & PcParts;
 
 function checkOptions(o: Required<PcNetworkOptions>): void {
   if (!(Array.isArray(o.sizes) && o.sizes.length >= 3 && o.sizes.every((n) => Number.isInteger(n) && n > 0))) {

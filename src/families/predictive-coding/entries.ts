@@ -1,0 +1,53 @@
+/**
+ * The predictive-coding family's system entries: what a spec's `system` may say for each system kind.
+ */
+import { z } from 'zod';
+import type { SystemEntry } from '../family.js';
+import { PC_ACTIVATION_NAMES, type PcActivationName } from './system-activations.js';
+import { predictiveCodingFlow, predictiveCodingNetwork, type PcInit, type PcOutput } from './system-pc.js';
+
+const pcNetworkFields = {
+  layers: z.array(z.int().min(1)).min(2).describe('widths after the input: hidden layers…, then the classes, e.g. [128, 128, 128, 10]'),
+  activation: z.enum(PC_ACTIVATION_NAMES).default('tanh').describe('φ of the value nodes (PCX: gelu; W&B 2017 and ngc-learn: sigmoid)'),
+  output: z.enum(['se', 'ce']).default('se').describe("output cost C: 'se' ½‖u_L − y‖² or 'ce' cross-entropy of softmax(u_L) (PCX)"),
+  init: z.enum(['torch-default', 'glorot-uniform']).default('torch-default').describe("weights (and biases) U(±1/√fan_in), PyTorch's Linear default as PCX; or Glorot-uniform with zero biases"),
+};
+
+export interface PcNetworkSpec {
+  readonly layers: number[];
+  readonly activation: PcActivationName;
+  readonly output: PcOutput;
+  readonly init: PcInit;
+  readonly stateStep: number;
+}
+
+const hiddenVariables = (options: { layers?: readonly number[] }) => [
+  ...Array.from({ length: Math.max(0, (options.layers?.length ?? 2) - 1) }, (_, i) => `layers.${i}`),
+  'energy',
+  'readout',
+];
+
+export const pcNetworkEntry: SystemEntry = {
+  kind: 'pc-network',
+  description: 'discriminative predictive-coding network (Whittington & Bogacz 2017; PCX): value nodes relax by z ← z − γ∂F/∂z, F = Σ½‖z_l − u_l‖² + βC',
+  options: z.strictObject({
+    ...pcNetworkFields,
+    stateStep: z.number().positive().default(0.1).describe('γ, the inference step (1 for the exact FPA / Z-IL schedules)'),
+  }),
+  variables: hiddenVariables,
+  create: (options: PcNetworkSpec, dims) => {
+    const { layers, ...rest } = options;
+    return predictiveCodingNetwork({ ...rest, sizes: [dims.inputSize, ...layers] });
+  },
+};
+
+export const pcFlowEntry: SystemEntry = {
+  kind: 'pc-network-flow',
+  description: 'the same predictive-coding network as the flow dz/dt = −∂F/∂z, for the integrators (JPC)',
+  options: z.strictObject(pcNetworkFields),
+  variables: hiddenVariables,
+  create: (options: Omit<PcNetworkSpec, 'stateStep'>, dims) => {
+    const { layers, ...rest } = options;
+    return predictiveCodingFlow({ ...rest, sizes: [dims.inputSize, ...layers] });
+  },
+};
