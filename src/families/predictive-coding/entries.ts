@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import type { SystemEntry } from '../family.js';
 import { PC_ACTIVATION_NAMES, type PcActivationName } from './system-activations.js';
+import { SpecError } from '../../base/errors.js';
+import { predify, type PredifyOptions } from './system-predify.js';
 import { predictiveCodingFlow, predictiveCodingNetwork, type PcInit, type PcOutput } from './system-pc.js';
 
 const pcNetworkFields = {
@@ -49,5 +51,32 @@ export const pcFlowEntry: SystemEntry = {
   create: (options: Omit<PcNetworkSpec, 'stateStep'>, dims) => {
     const { layers, ...rest } = options;
     return predictiveCodingFlow({ ...rest, sizes: [dims.inputSize, ...layers] });
+  },
+};
+
+const perLayer = z.union([z.number().min(0).max(1), z.array(z.number().min(0).max(1)).min(1)]);
+
+export const predifyEntry: SystemEntry = {
+  kind: 'predify',
+  description: 'Predify (Choksi et al. 2021): PCoders on a frozen conv backbone, e_n ← β ff_n + λ d_{n+1} + (1 − β − λ) e_n − α ∇ε_{n−1}, bottom-up',
+  options: z.strictObject({
+    channels: z.array(z.int().min(1)).min(1).default([16, 32, 64]).describe('channels of the conv blocks (5×5 conv, ReLU, 2×2 max-pool), one PCoder each (Alamia et al.’s shallow network)'),
+    kernelSize: z.int().min(1).default(5).describe('backbone kernel width'),
+    hidden: z.int().min(1).default(120).describe('width of the head’s hidden layer'),
+    classes: z.int().min(2).default(10),
+    beta: perLayer.default(0.8).describe('β_n, feedforward weight (shared or per layer); Predify’s robustness runs: 0.8'),
+    lambda: perLayer.default(0.1).describe('λ_n, feedback weight (the top layer has none); 0.1'),
+    alpha: z.union([z.number().min(0), z.array(z.number().min(0)).min(1)]).default(0.01).describe('α_n, error-gradient step; 0.01'),
+    gradientScaling: z.boolean().default(false).describe('scale the error term by round(√(M²/(k²C))) (PCoderN / Alamia et al.)'),
+  }),
+  variables: (options: { channels?: readonly number[] }) => [
+    ...['reps', 'preds', 'grads'].flatMap((v) => Array.from({ length: options.channels?.length ?? 3 }, (_, i) => `${v}.${i}`)),
+    'readout',
+    'reconstruction_error',
+  ],
+  create: (options: Omit<PredifyOptions, 'imageSize'>, dims) => {
+    const side = Math.round(Math.sqrt(dims.inputSize));
+    if (side * side !== dims.inputSize) throw new SpecError('data', `predify needs square single-channel images; got ${dims.inputSize} pixels`);
+    return predify({ ...options, imageSize: side });
   },
 };

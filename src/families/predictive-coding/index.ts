@@ -4,7 +4,8 @@
  * `system-predify.ts`.
  */
 import type { Family, SupportRow } from '../family.js';
-import { pcFlowEntry, pcNetworkEntry } from './entries.js';
+import { pcFlowEntry, pcNetworkEntry, predifyEntry } from './entries.js';
+import { predifyNoise } from './job-predify.js';
 import { pcVsBp } from './job-pc-vs-bp.js';
 
 const pcNetworkSupport: SupportRow = {
@@ -20,14 +21,29 @@ const pcNetworkSupport: SupportRow = {
   traces: 'yes',
 };
 
+const predifySupport: SupportRow = {
+  simulate: 'yes',
+  energy: 'no: Predify’s update mixes feedforward drive, feedback and memory with a gradient step on the reconstruction error; it descends no energy, and only the reconstruction error is reported (derived: reconstruction_error)',
+  'train-local': 'yes',
+  'train-bptt': 'no: the backbone is trained feedforward by backprop and the decoders by their local reconstruction loss (Predify); nothing is trained through the timesteps',
+  attack: 'no: no attack classifier yet',
+  corrupt: 'no: corruption accuracy per timestep is measured by the predify-noise job, not yet through the corrupt command',
+  hardware: 'no: no hardware adapter yet (the system reports per-step counts)',
+  spiking: 'no: graded representations; no spiking form is defined',
+  nir: 'no: NIR has Conv2d, SumPool2d and ReLU but no max-pool, no transposed convolution and no node for the gradient of a reconstruction error, all three of which each step needs',
+  traces: 'yes',
+};
+
 export const predictiveCodingFamily: Family = {
   name: 'predictive-coding',
   description: 'predictive coding: the PCN learning algorithm (Whittington & Bogacz 2017; PCX) and Predify dynamics (Choksi et al. 2021)',
-  systems: [pcNetworkEntry, pcFlowEntry],
-  jobs: [pcVsBp],
-  support: { 'pc-network': pcNetworkSupport, 'pc-network-flow': pcNetworkSupport },
+  systems: [pcNetworkEntry, pcFlowEntry, predifyEntry],
+  jobs: [pcVsBp, predifyNoise],
+  support: { 'pc-network': pcNetworkSupport, 'pc-network-flow': pcNetworkSupport, predify: predifySupport },
 };
 
 export { predictiveCodingNetwork, predictiveCodingFlow } from './system-pc.js';
 export { predictiveCodingRule } from './rule-pc.js';
 export { feedforwardBackprop } from './rule-backprop.js';
+export { predify } from './system-predify.js';
+export { predifyDecoderRule, predifyBackboneRule } from './rule-predify.js';
