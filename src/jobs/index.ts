@@ -22,7 +22,9 @@ jobs.register(epVsBptt.kind, epVsBptt);
 // predictive-coding family's systems and jobs are registered here, the one place that sees both registries.
 import { predictiveCodingFamily } from '../families/predictive-coding/index.js';
 import { systems as legacySystems } from '../systems/index.js';
+import { classifierAdapters } from '../attacks/models/source.js';
 for (const entry of predictiveCodingFamily.systems) legacySystems.register(entry.kind, { ...entry, variables: entry.variables({ layers: Array.from({ length: 8 }, () => 1) }) });
+for (const [kind, adapter] of Object.entries(predictiveCodingFamily.classifiers ?? {})) classifierAdapters.register(kind, adapter);
 for (const job of predictiveCodingFamily.jobs) {
   // The family's jobs read context.system as the new SystemEntry (variables as a function): give them that.
   jobs.register(job.kind, { ...job, run: (context) => job.run({ ...context, system: predictiveCodingFamily.systems.find((s) => s.kind === context.system.kind)! }) });

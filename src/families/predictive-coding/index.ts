@@ -6,6 +6,7 @@
 import type { Family, SupportRow } from '../family.js';
 import { pcFlowEntry, pcNetworkEntry, predifyEntry } from './entries.js';
 import { predifyNoise } from './job-predify.js';
+import { predifyClassifierAdapter } from './classifier-predify.js';
 import { pcVsBp } from './job-pc-vs-bp.js';
 
 const pcNetworkSupport: SupportRow = {
@@ -26,8 +27,8 @@ const predifySupport: SupportRow = {
   energy: 'no: Predify’s update mixes feedforward drive, feedback and memory with a gradient step on the reconstruction error; it descends no energy, and only the reconstruction error is reported (derived: reconstruction_error)',
   'train-local': 'yes',
   'train-bptt': 'no: the backbone is trained feedforward by backprop and the decoders by their local reconstruction loss (Predify); nothing is trained through the timesteps',
-  attack: 'no: no attack classifier yet',
-  corrupt: 'no: corruption accuracy per timestep is measured by the predify-noise job, not yet through the corrupt command',
+  attack: 'yes',
+  corrupt: 'yes',
   hardware: 'no: no hardware adapter yet (the system reports per-step counts)',
   spiking: 'no: graded representations; no spiking form is defined',
   nir: 'no: NIR has Conv2d, SumPool2d and ReLU but no max-pool, no transposed convolution and no node for the gradient of a reconstruction error, all three of which each step needs',
@@ -39,6 +40,7 @@ export const predictiveCodingFamily: Family = {
   description: 'predictive coding: the PCN learning algorithm (Whittington & Bogacz 2017; PCX) and Predify dynamics (Choksi et al. 2021)',
   systems: [pcNetworkEntry, pcFlowEntry, predifyEntry],
   jobs: [pcVsBp, predifyNoise],
+  classifiers: { predify: predifyClassifierAdapter },
   support: { 'pc-network': pcNetworkSupport, 'pc-network-flow': pcNetworkSupport, predify: predifySupport },
 };
 

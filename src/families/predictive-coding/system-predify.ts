@@ -141,7 +141,8 @@ export function predify(options: PredifyOptions): PredifySystem {
     const pre = preDecode(n, e, p);
     const pred = n === 1 ? pre : (tf.relu(pre) as tf.Tensor4D);
     let residual = tf.sub(pred, below) as tf.Tensor4D;
-    if (n !== 1) residual = tf.mul(residual, tf.cast(tf.greater(pre, 0), 'float32')) as tf.Tensor4D;
+    // tf.step, not a comparison: it has a (zero) gradient, so attacks can differentiate through the step.
+    if (n !== 1) residual = tf.mul(residual, tf.step(pre)) as tf.Tensor4D;
     const [h, w, c] = shapes[n - 1]!;
     const back = tf.conv2d(residual as tf.Tensor4D, p[`dec${n}.w`] as tf.Tensor4D, 2, decoder[n - 1]!.pad) as tf.Tensor4D;
     return { pred, grad: tf.mul(back, 2 / (h * w * c)) as tf.Tensor4D };
