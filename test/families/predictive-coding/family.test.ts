@@ -23,7 +23,7 @@ describe('predictive-coding family', () => {
       const params = net.initParams(makeRng(1));
       const input = { x: tf.tensor2d(normalArray(makeRng(2), 3 * 5), [3, 5]) };
       const s = net.initState(input, params);
-      const c = net.counts(s, net.step(s, input, params, 0), input, params);
+      const c = net.counts!(s, net.step(s, input, params, 0), input, params);
       expect(c.layer1!.macs!.dataSync()[0]).toBe(3 * 4 * (5 + 3));
       expect(c.layer2!.macs!.dataSync()[0]).toBe(3 * 3 * (4 + 2));
       expect(c.output3!.macs!.dataSync()[0]).toBe(3 * 3 * 2);
@@ -38,7 +38,7 @@ describe('predictive-coding family', () => {
       const params = { ...net.initBackbone(makeRng(1)), ...net.initDecoders(makeRng(2)) };
       const input = { x: tf.ones([2, 8, 8, 1]) as tf.Tensor4D };
       const s = net.initState(input, params);
-      const c = net.counts(s, net.step(s, input, params, 0), input, params);
+      const c = net.counts!(s, net.step(s, input, params, 0), input, params);
       // PCoder 1: conv 8·8·2 outputs × 3²·1 taps, decoder 4·4·2 inputs × 3²·1 taps (twice: prediction and ∇).
       expect(c.pcoder1!.macs!.dataSync()[0]).toBe(2 * (8 * 8 * 2 * 9 * 1 + 2 * 4 * 4 * 2 * 9 * 1));
       expect(c.pcoder2!.macs!.dataSync()[0]).toBe(2 * (4 * 4 * 3 * 9 * 2 + 2 * 2 * 2 * 3 * 9 * 2));

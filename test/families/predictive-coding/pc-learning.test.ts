@@ -46,7 +46,7 @@ describe('PCN inference: the explicit local dynamics are gradient descent on F',
         names.forEach((n, i) => expect(relative(localW[n]!, autoW[i]!), `${activation} ${n}`).toBeLessThan(2e-5));
       });
     }
-  });
+  }, 60_000);
 
   it('energy never increases along inference at a small step, over seeds (clamped output)', () => {
     for (let seed = 0; seed < 6; seed++) {
@@ -67,7 +67,7 @@ describe('PCN inference: the explicit local dynamics are gradient descent on F',
         expect(previous.reduce((a, b) => a + b, 0)).toBeLessThan(0.999 * first.reduce((a, b) => a + b, 0));
       });
     }
-  });
+  }, 60_000);
 
   it('without a label the forward state is the energy minimum: F = 0 and inference does not move it', () => {
     tf.tidy(() => {
@@ -80,7 +80,7 @@ describe('PCN inference: the explicit local dynamics are gradient descent on F',
       expect(relative(after.layers[0]!, state0.layers[0]!)).toBe(0);
       expect(relative(net.readout(after, input, params), net.forward(input.x, params)[1]!)).toBeLessThan(1e-7);
     });
-  });
+  }, 60_000);
 
   it('the flow under Euler with dt = γ is the discrete map', () => {
     tf.tidy(() => {
@@ -93,7 +93,7 @@ describe('PCN inference: the explicit local dynamics are gradient descent on F',
       const b = simulate({ system: flow, params, input, maxSteps: 12, integrator: euler, dt: 0.1 }).state;
       a.layers.forEach((z, i) => expect(relative(b.layers[i]!, z)).toBeLessThan(1e-6));
     });
-  });
+  }, 60_000);
 });
 
 describe('PC weight updates against backprop (Torch2PC property) on a 3-layer MLP of MNIST digits', () => {
@@ -120,7 +120,7 @@ describe('PC weight updates against backprop (Torch2PC property) on a 3-layer ML
           for (const name of net.paramNames) expect(relative(d[name]!, bp[name]!), `${schedule} ${name}`).toBeLessThan(1e-5);
         }
       });
-    });
+    }, 60_000);
   }
 
   it('FPA with fewer than L − 1 sweeps leaves the first layer without an error (the front travels one layer per sweep)', () => {
@@ -129,7 +129,7 @@ describe('PC weight updates against backprop (Torch2PC property) on a 3-layer ML
       expect(tf.max(tf.abs(d.W1!)).dataSync()[0]).toBe(0);
       expect(tf.max(tf.abs(d.W2!)).dataSync()[0]).toBeGreaterThan(0);
     });
-  });
+  }, 60_000);
 
   it('strict PC approaches backprop as β → 0 at equilibrium (Whittington & Bogacz), and differs from it at β = 1', () => {
     tf.tidy(() => {
@@ -143,7 +143,7 @@ describe('PC weight updates against backprop (Torch2PC property) on a 3-layer ML
       expect(small).toBeLessThan(0.02);
       expect(large).toBeGreaterThan(5 * small);
     });
-  });
+  }, 60_000);
 });
 
 describe('PC rule: bad options, backends, memory', () => {
@@ -153,7 +153,7 @@ describe('PC rule: bad options, backends, memory', () => {
     expect(() => predictiveCodingRule({ system: net, schedule: 'nope' as PcSchedule, steps: 2 })).toThrow(NeurodynError);
     expect(() => predictiveCodingRule({ system: net, schedule: 'strict', steps: 2, beta: 0 })).toThrow(/beta/);
     expect(() => predictiveCodingNetwork({ sizes: [4, 2] })).toThrow(/sizes/);
-  });
+  }, 60_000);
 
   it('cpu and wasm give the same strict-PC directions', async () => {
     const run = () =>
@@ -172,7 +172,7 @@ describe('PC rule: bad options, backends, memory', () => {
       const diff = Math.max(...c.map((v, j) => Math.abs(v - onWasm[i]![j]!)));
       expect(diff / scale).toBeLessThan(5e-5);
     });
-  });
+  }, 60_000);
 
   it('a short training by each schedule leaks no tensor and lowers the loss', async () => {
     const data = subset(loadDataset('mnist-embedded').train, 0, 256);
@@ -196,5 +196,5 @@ describe('PC rule: bad options, backends, memory', () => {
       expect(tf.memory().numTensors, schedule).toBe(before);
       expect(losses[2]!, schedule).toBeLessThan(losses[0]!);
     }
-  });
+  }, 60_000);
 });
