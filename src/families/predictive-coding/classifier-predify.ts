@@ -32,8 +32,7 @@ function build(source: ModelSource, firstPass: boolean): DynamicsClassifier {
     params: trained.params as PredifyParams,
     classes: system.classes,
     imageShape,
-    relaxation: { maxSteps: steps },
-    checkEvery: steps,
+    relaxation: { maxSteps: steps, checkEvery: steps },
     toInput: (x) => ({ x: tf.reshape(x, [x.shape[0]!, ...imageShape]) as tf.Tensor4D }),
     logitsOf: (logits) => logits as tf.Tensor2D,
   });

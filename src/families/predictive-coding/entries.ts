@@ -1,12 +1,15 @@
 /**
  * The predictive-coding family's system entries: what a spec's `system` may say for each system kind.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { randomUniform, type Rng } from '../../base/rng.js';
+import type { DynamicalSystem } from '../../core/system.js';
 import type { SystemEntry } from '../family.js';
 import { PC_ACTIVATION_NAMES, type PcActivationName } from './system-activations.js';
 import { SpecError } from '../../base/errors.js';
-import { predify, type PredifyOptions } from './system-predify.js';
-import { predictiveCodingFlow, predictiveCodingNetwork, type PcInit, type PcOutput } from './system-pc.js';
+import { predify, type PredifyOptions, type PredifySystem } from './system-predify.js';
+import { predictiveCodingFlow, predictiveCodingNetwork, type PcInit, type PcNetwork, type PcOutput } from './system-pc.js';
 
 const pcNetworkFields = {
   layers: z.array(z.int().min(1)).min(2).describe('widths after the input: hidden layers…, then the classes, e.g. [128, 128, 128, 10]'),
@@ -41,6 +44,14 @@ export const pcNetworkEntry: SystemEntry = {
     const { layers, ...rest } = options;
     return predictiveCodingNetwork({ ...rest, sizes: [dims.inputSize, ...layers] });
   },
+  example: {
+    options: { layers: [6, 5, 3], activation: 'tanh' },
+    inputSize: 8,
+    make: (system: DynamicalSystem<any, any, any>, batch: number, rng: Rng) => {
+      const params = (system as PcNetwork).initParams(rng.split('params'));
+      return { params, input: { x: randomUniform(rng.split('x'), [batch, 8]) as tf.Tensor2D } };
+    },
+  },
 };
 
 export const pcFlowEntry: SystemEntry = {
@@ -51,6 +62,14 @@ export const pcFlowEntry: SystemEntry = {
   create: (options: Omit<PcNetworkSpec, 'stateStep'>, dims) => {
     const { layers, ...rest } = options;
     return predictiveCodingFlow({ ...rest, sizes: [dims.inputSize, ...layers] });
+  },
+  example: {
+    options: { layers: [6, 5, 3], activation: 'tanh' },
+    inputSize: 8,
+    make: (system: DynamicalSystem<any, any, any>, batch: number, rng: Rng) => {
+      const params = (system as PcNetwork).initParams(rng.split('params'));
+      return { params, input: { x: randomUniform(rng.split('x'), [batch, 8]) as tf.Tensor2D } };
+    },
   },
 };
 
@@ -78,5 +97,14 @@ export const predifyEntry: SystemEntry = {
     const side = Math.round(Math.sqrt(dims.inputSize));
     if (side * side !== dims.inputSize) throw new SpecError('data', `predify needs square single-channel images; got ${dims.inputSize} pixels`);
     return predify({ ...options, imageSize: side });
+  },
+  example: {
+    options: { channels: [2, 2], kernelSize: 3, hidden: 4, classes: 3 },
+    inputSize: 64,
+    make: (system: DynamicalSystem<any, any, any>, batch: number, rng: Rng) => {
+      const net = system as PredifySystem;
+      const params = { ...net.initBackbone(rng.split('backbone')), ...net.initDecoders(rng.split('decoders')) };
+      return { params, input: { x: randomUniform(rng.split('x'), [batch, 8, 8, 1]) as tf.Tensor4D } };
+    },
   },
 };

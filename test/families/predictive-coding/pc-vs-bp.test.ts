@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { executeRun } from '../../../src/runs/execute.js';
+import { executeRun } from '../../../src/app/execute.js';
 import { loadModel } from '../../../src/runs/model-store.js';
 import { validateSpec } from '../../../src/spec/parse.js';
 

@@ -6,7 +6,7 @@ import { makeRng } from '../../../src/base/rng.js';
 import { corruptDataset } from '../../../src/data/corruptions.js';
 import { loadDataset, subset } from '../../../src/data/index.js';
 import { gaussianNoise } from '../../../src/families/predictive-coding/job-predify.js';
-import { executeRun } from '../../../src/runs/execute.js';
+import { executeRun } from '../../../src/app/execute.js';
 import { validateSpec } from '../../../src/spec/parse.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'neurodyn-predify-'));
