@@ -7,11 +7,13 @@ import { registerFamily, registerJob } from './registry.js';
 import { equilibriumPropFamily } from './equilibrium-prop/index.js';
 import { hopfieldFamily } from './hopfield/index.js';
 import { lcaFamily } from './lca/index.js';
+import { predictiveCodingFamily } from './predictive-coding/index.js';
 import { similarityRegularized } from './jobs/similarity-regularized.js';
 
 registerFamily(hopfieldFamily);
 registerFamily(equilibriumPropFamily);
 registerFamily(lcaFamily);
+registerFamily(predictiveCodingFamily);
 
 // Jobs that drive the systems of several families (src/families/jobs/).
 registerJob(similarityRegularized);

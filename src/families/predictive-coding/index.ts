@@ -1,0 +1,51 @@
+/**
+ * The predictive-coding family: predictive coding as a learning algorithm (the PCN, its strict / FPA / Z-IL
+ * rule and the `pc-vs-bp` comparison). Predify's recurrent dynamics on a frozen backbone join it in
+ * `system-predify.ts`.
+ */
+import type { Family, SupportRow } from '../family.js';
+import { pcFlowEntry, pcNetworkEntry, predifyEntry } from './entries.js';
+import { predifyNoise } from './job-predify.js';
+import { predifyClassifierAdapter } from './classifier-predify.js';
+import { pcVsBp } from './job-pc-vs-bp.js';
+
+const pcNetworkSupport: SupportRow = {
+  simulate: 'yes',
+  energy: 'yes',
+  'train-local': 'yes',
+  'train-bptt': 'no: its backprop baseline differentiates the feedforward pass (pc-vs-bp), which is the energy minimum without a label; nothing to unroll',
+  attack: 'no: a PCN classifies by its feedforward pass (the label-free energy minimum), so an attack on it is an attack on an MLP; use the feed-forward classifier',
+  corrupt: 'no: as attack, its prediction is the feedforward pass',
+  hardware: 'no: no hardware adapter yet',
+  spiking: 'no: graded value and error nodes; no spiking form is defined',
+  nir: 'no: NIR has no node for a value node relaxing on a prediction error (no error units or energy gradient); the feedforward pass alone would be an Affine chain, which is not this system',
+  traces: 'yes',
+};
+
+const predifySupport: SupportRow = {
+  simulate: 'yes',
+  energy: 'no: Predify’s update mixes feedforward drive, feedback and memory with a gradient step on the reconstruction error; it descends no energy, and only the reconstruction error is reported (derived: reconstruction_error)',
+  'train-local': 'yes',
+  'train-bptt': 'no: the backbone is trained feedforward by backprop and the decoders by their local reconstruction loss (Predify); nothing is trained through the timesteps',
+  attack: 'yes',
+  corrupt: 'yes',
+  hardware: 'no: no hardware adapter yet (the system reports per-step counts)',
+  spiking: 'no: graded representations; no spiking form is defined',
+  nir: 'no: NIR has Conv2d, SumPool2d and ReLU but no max-pool, no transposed convolution and no node for the gradient of a reconstruction error, all three of which each step needs',
+  traces: 'yes',
+};
+
+export const predictiveCodingFamily: Family = {
+  name: 'predictive-coding',
+  description: 'predictive coding: the PCN learning algorithm (Whittington & Bogacz 2017; PCX) and Predify dynamics (Choksi et al. 2021)',
+  systems: [pcNetworkEntry, pcFlowEntry, predifyEntry],
+  jobs: [pcVsBp, predifyNoise],
+  classifiers: { predify: predifyClassifierAdapter },
+  support: { 'pc-network': pcNetworkSupport, 'pc-network-flow': pcNetworkSupport, predify: predifySupport },
+};
+
+export { predictiveCodingNetwork, predictiveCodingFlow } from './system-pc.js';
+export { predictiveCodingRule } from './rule-pc.js';
+export { feedforwardBackprop } from './rule-backprop.js';
+export { predify } from './system-predify.js';
+export { predifyDecoderRule, predifyBackboneRule } from './rule-predify.js';
