@@ -17,6 +17,7 @@ import { exportCommand } from './commands/export.js';
 import { profilesCommand } from './commands/profiles.js';
 import { attackCommand } from './commands/attack.js';
 import { corruptCommand } from './commands/corrupt.js';
+import { reportCommand } from './commands/report.js';
 
 function seedOption(value: string): number {
   const n = Number(value);
@@ -125,6 +126,13 @@ export function program(): Command {
     .option('--data-dir <dir>', 'folder of MNIST-format IDX files (overrides the spec)')
     .option('--quiet', 'no progress lines')
     .action(corruptCommand);
+  cli
+    .command('report')
+    .description('one self-contained HTML page (charts, pictures, summary, spec; no network needed to view it) for one run folder, or several side by side')
+    .argument('<run-folder...>', 'run folders written by run, compare, attack or corrupt')
+    .option('--out <file>', 'HTML file to write (default <run-folder>/report.html, or report-<a>-vs-<b>.html for several)')
+    .option('--title <text>', 'page title')
+    .action(reportCommand);
   return cli;
 }
 

@@ -33,6 +33,8 @@ import { convFrontEnd, crossEntropy, headLogits, initConvFrontEnd, initHead, typ
 import { adam, sgd, type ParamMap } from '../learning/optimizers.js';
 import { train } from '../learning/train.js';
 import { loadModel, saveModel } from '../runs/model-store.js';
+import { renderFigureSvg } from '../runs/plot/svg.js';
+import { accuracyVsNoise } from '../runs/plot/run-figures.js';
 import { tileGridPng } from '../runs/png.js';
 import { normalizeSamples, randomDictionary, type LcaState } from '../systems/lca-common.js';
 import type { LcaConvSystem } from '../systems/lca-conv.js';
@@ -238,6 +240,10 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   saveModel(folder, { system: spec.system, trainedBy: options.fineTune ? 'lca-hebbian+backprop-through-lca' : 'lca-hebbian+backprop-head', meta }, lcanetFinal);
   if (baselineParams) saveModel(folder, { system: { kind: 'conv-relu', ...frontSpec }, trainedBy: 'backprop', meta: { ...meta, frontEnd: 'learned convolution + ReLU', front: frontSpec } }, baselineParams, 'baseline-model');
   tf.dispose([...new Set([...Object.values(lcanetFinal), ...Object.values(baselineParams ?? {})])]);
+  const noiseRecords = options.noise.map((sigma) => ({ phase: 'noise', sigma, lcanet_accuracy: noiseLcanet[String(sigma)], ...(baselineParams ? { baseline_accuracy: noiseBaseline[String(sigma)] } : {}) }));
+  const clean = cleanOnNoiseSet ? { lcanet_accuracy: cleanOnNoiseSet.lcanet, ...(cleanOnNoiseSet.baseline !== undefined ? { baseline_accuracy: cleanOnNoiseSet.baseline } : {}) } : { lcanet_accuracy: testAccuracy, ...(baselineAccuracy !== undefined ? { baseline_accuracy: baselineAccuracy } : {}) };
+  const noiseFigure = accuracyVsNoise(noiseRecords, clean);
+  if (noiseFigure) folder.writeText('accuracy-vs-noise.svg', renderFigureSvg(noiseFigure));
   return {
     test_accuracy: testAccuracy,
     ...(baselineAccuracy !== undefined ? { baseline_test_accuracy: baselineAccuracy } : {}),
