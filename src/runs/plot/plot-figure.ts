@@ -2,7 +2,7 @@
  * Draws a Figure with Observable Plot. The same marks serve the SVG files a run folder carries (rendered in
  * Node against linkedom's document, see svg.ts) and the report page (rendered in the browser, with a
  * pointer tip). Long series are decimated before drawing (decimate.ts). One-point series get markers, so a
- * one-epoch learning curve is a visible dot; intervals become error bars; an `underlay` series is drawn
+ * one-epoch learning curve is a visible dot; intervals become error bars over a pale band; an `underlay` series is drawn
  * wide and pale beneath the rest, so a curve that coincides with it (the worst case under PGD) shows both.
  */
 import * as Plot from '@observablehq/plot';
@@ -41,10 +41,12 @@ function lineMarks(figure: LineFigure, interactive: boolean): Plot.Markish[] {
   const marks: Plot.Markish[] = [];
   const logY = figure.y.type === 'log';
   const drawable = (v: number) => Number.isFinite(v) && (!logY || v > 0);
+  // A figure that went through JSON has null where it had NaN.
+  const val = (v: number | null | undefined) => (typeof v === 'number' ? v : Number.NaN);
   const rowsOf = figure.series.map((s) => {
-    const d = decimateMinMax(s.x, s.y, MAX_BUCKETS);
+    const d = decimateMinMax(s.x, s.y.map(val), MAX_BUCKETS);
     const rows: Row[] = d.kept
-      .map((i) => ({ series: s.name, x: s.x[i]!, y: s.y[i]!, ...(s.lo && s.hi ? { lo: s.lo[i]!, hi: s.hi[i]! } : {}) }))
+      .map((i) => ({ series: s.name, x: val(s.x[i]), y: val(s.y[i]), ...(s.lo && s.hi ? { lo: val(s.lo[i]), hi: val(s.hi[i]) } : {}) }))
       .filter((r) => Number.isFinite(r.x) && drawable(r.y));
     return { s, rows, stroke: color(s.name) };
   });
@@ -55,14 +57,14 @@ function lineMarks(figure: LineFigure, interactive: boolean): Plot.Markish[] {
     const withInterval = rows.filter((r) => r.lo !== undefined && Number.isFinite(r.lo) && Number.isFinite(r.hi!));
     if (withInterval.length) {
       marks.push(Plot.ruleX(withInterval, { x: 'x', y1: 'lo', y2: 'hi', stroke, strokeWidth: 1.5 }));
-      marks.push(Plot.tickY(withInterval, { x: 'x', y: 'lo', stroke }), Plot.tickY(withInterval, { x: 'x', y: 'hi', stroke }));
+      if (withInterval.length > 1) marks.push(Plot.areaY(withInterval, { x: 'x', y1: 'lo', y2: 'hi', fill: stroke, fillOpacity: 0.12 }));
     }
     if (!s.underlay) marks.push(Plot.line(rows, { x: 'x', y: 'y', stroke, strokeWidth: 2, ...(s.dashed ? { strokeDasharray: '6 4' } : {}) }));
     if (rows.length <= MARKER_LIMIT) marks.push(Plot.dot(rows, { x: 'x', y: 'y', stroke, fill: 'white', r: s.underlay ? 4.5 : 3, strokeWidth: 1.5 }));
   }
   if (interactive) {
     const all = rowsOf.flatMap((r) => r.rows);
-    marks.push(Plot.tip(all, Plot.pointer({ x: 'x', y: 'y', title: (r: Row) => `${r.series}\n${figure.x.label}: ${r.x}\n${figure.y.label}: ${r.y.toPrecision(4)}${r.lo !== undefined ? `\n95%: [${r.lo.toPrecision(3)}, ${r.hi!.toPrecision(3)}]` : ''}` })));
+    marks.push(Plot.tip(all, Plot.pointer({ x: 'x', y: 'y', title: (r: Row) => `${r.series}\n${figure.x.label}: ${r.x}\n${figure.y.label}: ${r.y.toPrecision(4)}${r.lo !== undefined && Number.isFinite(r.lo) ? `\n95%: [${r.lo.toPrecision(3)}, ${r.hi!.toPrecision(3)}]` : ''}` })));
   }
   return marks;
 }

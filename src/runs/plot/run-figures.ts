@@ -150,15 +150,27 @@ export function genericFigures(records: readonly MetricsRecord[], skip: Readonly
   const rows = records.filter((r) => typeof r[xKey] === 'number');
   const fields = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== xKey && !skip.has(k) && rows.filter((r) => typeof r[k] === 'number').length >= 1);
   const out: Figure[] = [];
-  for (const field of fields) {
+  const seriesOf = (field: string): Series[] => {
     const groups = groupKey ? [...new Set(rows.filter((r) => typeof r[field] === 'number').map((r) => String(r[groupKey] ?? '')))] : [''];
-    const series: Series[] = groups.map((g) => {
+    return groups.map((g) => {
       const mine = rows.filter((r) => typeof r[field] === 'number' && (!groupKey || String(r[groupKey] ?? '') === g));
-      return { name: g || field, x: mine.map((r) => num(r[xKey])), y: mine.map((r) => num(r[field])) };
+      return { name: [g, field.replace(/_/g, ' ')].filter(Boolean).join(': '), x: mine.map((r) => num(r[xKey])), y: mine.map((r) => num(r[field])) };
     });
+  };
+  const varies = (series: Series[]) => {
     const values = series.flatMap((s) => s.y);
-    if (new Set(values).size <= 1 && values.length > 1) continue;
-    out.push({ kind: 'line', id: `metric-${field}`, title: `${field.replace(/_/g, ' ')} against ${xKey}`, x: { label: xKey }, y: { label: field.replace(/_/g, ' '), ...(/accuracy|recall/.test(field) ? { domain: [0, 1] as const } : {}) }, series });
+    return values.length === 1 || new Set(values).size > 1;
+  };
+  // Fractions (accuracies, recall, overlaps: every value in [0, 1]) share one chart; the rest get one each.
+  const fractions = fields.filter((f) => /accuracy|recall|overlap|fraction/.test(f) && rows.every((r) => typeof r[f] !== 'number' || (num(r[f]) >= 0 && num(r[f]) <= 1)));
+  const fractionSeries = fractions.flatMap(seriesOf);
+  if (fractionSeries.length && varies(fractionSeries)) {
+    out.push({ kind: 'line', id: `fractions-vs-${xKey}`, title: `${fractions.map((f) => f.replace(/_/g, ' ')).join(', ')} against ${xKey}`, x: { label: xKey }, y: { label: 'fraction', domain: [0, 1] }, series: fractionSeries });
+  }
+  for (const field of fields.filter((f) => !fractions.includes(f))) {
+    const series = seriesOf(field);
+    if (!varies(series)) continue;
+    out.push({ kind: 'line', id: `metric-${field}`, title: `${field.replace(/_/g, ' ')} against ${xKey}`, x: { label: xKey }, y: { label: field.replace(/_/g, ' ') }, series });
   }
   return out;
 }

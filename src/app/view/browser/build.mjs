@@ -14,7 +14,7 @@ for (const [name, file] of Object.entries(entries)) {
     entryPoints: [path.join(here, file)],
     outfile: path.join(root, 'dist', 'browser', `${name}.js`),
     bundle: true,
-    minify: true,
+    minify: process.env.NEURODYN_BUNDLE_DEBUG !== '1',
     format: 'iife',
     platform: 'browser',
     target: ['chrome110', 'firefox110', 'safari16'],

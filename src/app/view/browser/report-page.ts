@@ -49,13 +49,15 @@ function table(rows: ReadonlyArray<readonly [string, string]>): HTMLTableElement
 }
 
 function comparison(runs: readonly ReportRun[]): HTMLElement {
-  const keys = [...new Set(runs.flatMap((r) => r.summary.map(([k]) => k)))].filter((k) => k.startsWith('metrics.'));
+  // Only what at least two of the runs report: the rest is in each run's own summary below.
+  const keys = [...new Set(runs.flatMap((r) => r.summary.map(([k]) => k)))].filter((k) => k.startsWith('metrics.') && runs.filter((r) => r.summary.some(([key]) => key === k)).length >= 2);
   const t = el('table', { class: 'compare' });
   t.append(el('tr', {}, el('th', {}, 'summary'), ...runs.map((r) => el('th', {}, r.name))));
   for (const k of keys) {
     t.append(el('tr', {}, el('td', {}, k.slice('metrics.'.length)), ...runs.map((r) => el('td', { class: 'v' }, r.summary.find(([key]) => key === k)?.[1] ?? '—'))));
   }
-  return el('section', {}, el('h2', {}, `${runs.length} runs side by side`), t);
+  const body = keys.length ? t : el('p', { class: 'desc' }, 'These runs share no summary figure; each one’s summary is in its column below.');
+  return el('section', {}, el('h2', {}, `${runs.length} runs side by side`), body);
 }
 
 function runSection(run: ReportRun, width: number): HTMLElement {
