@@ -18,6 +18,7 @@ import { profilesCommand } from './commands/profiles.js';
 import { attackCommand } from './commands/attack.js';
 import { corruptCommand } from './commands/corrupt.js';
 import { reportCommand } from './commands/report.js';
+import { viewCommand } from './commands/view.js';
 
 function seedOption(value: string): number {
   const n = Number(value);
@@ -133,6 +134,13 @@ export function program(): Command {
     .option('--out <file>', 'HTML file to write (default <run-folder>/report.html, or report-<a>-vs-<b>.html for several)')
     .option('--title <text>', 'page title')
     .action(reportCommand);
+  cli
+    .command('view')
+    .description('serve a live view on 127.0.0.1: the model relaxes in the browser (tfjs WebGL), clean and corrupted side by side, its state in the URL')
+    .argument('<spec-or-run>', 'a run folder with a trained model, or a sims/*.json spec (Hopfield)')
+    .option('--port <n>', 'port on 127.0.0.1 (0: any free one)', '8123')
+    .option('--data-dir <dir>', 'folder of MNIST-format IDX files (overrides the spec)')
+    .action(viewCommand);
   return cli;
 }
 
