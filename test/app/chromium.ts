@@ -1,11 +1,11 @@
 /**
  * Debian's Chromium, headless, driven by playwright-core (no browser download: the executable is
- * /usr/bin/chromium, or $CHROMIUM). Every launch gets a fresh profile folder, no network services of its
- * own, and SwiftShader for WebGL (headless Chromium with --disable-gpu has no WebGL otherwise).
+ * /usr/bin/chromium, or $CHROMIUM). Every launch gets a fresh profile (playwright passes its own new
+ * --user-data-dir and refuses one in `args`), no background network of its own, and WebGL through ANGLE
+ * on SwiftShader: with --disable-gpu, headless Chromium 156 has no WebGL unless
+ * --enable-unsafe-swiftshader is given (checked: WebGL 2.0 on "SwiftShader Device (Subzero)").
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -21,12 +21,10 @@ export interface LaunchedBrowser {
 }
 
 export async function launchChromium(): Promise<LaunchedBrowser> {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'neurodyn-chromium-'));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
-      '--headless',
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',
@@ -34,7 +32,6 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${profile}`,
       '--use-gl=angle',
       '--use-angle=swiftshader',
       '--enable-unsafe-swiftshader',
@@ -44,7 +41,6 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
     browser,
     async close() {
       await browser.close();
-      fs.rmSync(profile, { recursive: true, force: true });
     },
   };
 }

@@ -65,6 +65,9 @@ function readMetrics(file: string): MetricsRecord[] {
 
 function readTrace(file: string): RunTrace {
   const bytes = fs.readFileSync(file);
+  // The header's own length (bytes 8–9, or 8–11 from format 2 on) says where the data begins.
+  const headerEnd = bytes.length < 12 ? Infinity : bytes[6] === 1 ? 10 + bytes.readUInt16LE(8) : 12 + bytes.readUInt32LE(8);
+  if (headerEnd > bytes.length) throw new DataError(`${file}: not a readable .npy array (the file ends inside its ${bytes.length < 12 ? '' : `${headerEnd}-byte `}header); the trace is truncated`);
   let decoded: ReturnType<typeof decodeNpy>;
   try {
     decoded = decodeNpy(bytes);

@@ -13,10 +13,16 @@ import { readRunFolder } from './read-run.js';
 import { reportRun } from './report-model.js';
 import type { ReportRun } from './report-types.js';
 
+/** The package's root: the nearest folder above this module with a package.json (from src/ or dist/src/). */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
 /** dist/browser/<name>.js, built by src/app/view/browser/build.mjs. */
 export function browserBundle(name: 'report' | 'view'): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const file = path.resolve(here, '../../../browser', `${name}.js`);
+  const file = path.join(packageRoot(), 'dist', 'browser', `${name}.js`);
   if (!fs.existsSync(file)) throw new DataError(`the browser bundle ${file} is missing; run npm run build`);
   return fs.readFileSync(file, 'utf8');
 }
@@ -68,11 +74,11 @@ export function renderReportHtml(runs: readonly ReportRun[], options: ReportOpti
 /** Reads every folder (failing before anything is written), renders the page, writes it atomically. */
 export function writeReport(folders: readonly string[], out: string, options: ReportOptions = {}): { file: string; bytes: number; runs: readonly ReportRun[] } {
   if (folders.length === 0) throw new SpecError('<run-folder...>', 'pass at least one run folder');
-  const runs = folders.map((dir) => reportRun(readRunFolder(dir)));
-  const html = renderReportHtml(runs, options);
   const file = path.resolve(out);
+  const runs = folders.map((dir) => reportRun(readRunFolder(dir)));
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new SpecError('--out', `${file} is a folder; pass the path of the HTML file to write`);
   if (!fs.existsSync(path.dirname(file))) throw new SpecError('--out', `the folder ${path.dirname(file)} does not exist; create it or choose another --out`);
+  const html = renderReportHtml(runs, options);
   writeFileAtomic(file, html);
   return { file, bytes: Buffer.byteLength(html), runs };
 }
