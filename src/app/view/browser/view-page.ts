@@ -23,6 +23,8 @@ interface Exposed {
   backend: string;
   frames: Record<Which, Frame[]>;
   fps: number;
+  /** The last relaxation played to its end: steps, animation frames drawn, and wall seconds (first frame to last). */
+  lastRun?: { steps: number; frames: number; seconds: number };
   playing: boolean;
   error?: string;
 }
@@ -200,6 +202,7 @@ async function main(): Promise<void> {
   };
   const reset = () => {
     generation++;
+    runFrames = 0;
     for (const r of Object.values(relaxations)) r?.dispose();
     relaxations = {};
     exposed.frames = { clean: [], perturbed: [] };
@@ -244,11 +247,16 @@ async function main(): Promise<void> {
   };
   let last = performance.now();
   let count = 0;
+  let runStart = 0;
+  let runFrames = 0;
   const tick = () => {
     if (playing) {
       const k = target > 0 ? Math.min(Number(speed.value), Math.max(1, target - shown())) : Number(speed.value);
       const moved = advance(k);
-      if (moved) count++;
+      if (moved) {
+        count++;
+        if (runFrames++ === 0) runStart = performance.now();
+      }
       const now = performance.now();
       if (now - last >= 1000) {
         exposed.fps = (1000 * count) / (now - last);
@@ -256,6 +264,7 @@ async function main(): Promise<void> {
         [last, count] = [now, 0];
       }
       if ((target > 0 && shown() >= target) || shown() >= manifest.run.maxSteps) {
+        if (shown() >= manifest.run.maxSteps && runFrames > 1) exposed.lastRun = { steps: shown(), frames: runFrames, seconds: (performance.now() - runStart) / 1000 };
         playing = false;
         target = 0;
         syncUrl();
