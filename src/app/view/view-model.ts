@@ -13,6 +13,7 @@ import type { DynamicalSystem } from '../../core/system.js';
 import { headLogits, type HeadSpec } from '../../learning/lcanet-classifier.js';
 import { systems } from '../../systems/index.js';
 import type { EquilibriumNetwork } from '../../systems/equilibrium-prop.js';
+import type { LcaSystem } from '../../systems/lca.js';
 import type { ViewManifest } from './manifest.js';
 
 export interface Panel {
@@ -76,10 +77,12 @@ const FACTORIES: Readonly<Record<string, Factory>> = {
   lca: (m, params) => {
     const { kind, ...options } = m.system;
     const n = m.imageShape[0] * m.imageShape[1];
-    const system = systems.get(kind).create(options, { inputSize: n });
+    const system = systems.get(kind).create(options, { inputSize: n }) as LcaSystem;
     need(params, ['dictionary'], kind);
     const k = options.features as number;
-    return { system, params: { dictionary: params.dictionary! }, panels: [{ variable: 'a', label: `code a (${k} atoms)`, ...gridFor(k) }], input: (x) => ({ x }) };
+    const own = { dictionary: params.dictionary! };
+    // The 'gram' form steps on b and G made once per relaxation, as the job does.
+    return { system, params: own, panels: [{ variable: 'a', label: `code a (${k} atoms)`, ...gridFor(k) }], input: (x) => system.prepare({ x }, own) as unknown as Record<string, tf.Tensor> };
   },
   'lca-conv': (m, params) => {
     const { kind, ...options } = m.system;

@@ -250,6 +250,18 @@ async function main(): Promise<void> {
   let runStart = 0;
   let runFrames = 0;
   const tick = () => {
+    try {
+      step();
+    } catch (e) {
+      // A relaxation that fails (a diverged state, a kernel the backend lacks) stops the view with its message.
+      exposed.error = (e as Error).message;
+      playing = false;
+      root.append(el('div', { class: 'mode server', 'data-error': '' }, `The relaxation stopped: ${exposed.error}`));
+      return;
+    }
+    requestAnimationFrame(tick);
+  };
+  const step = () => {
     if (playing) {
       const k = target > 0 ? Math.min(Number(speed.value), Math.max(1, target - shown())) : Number(speed.value);
       const moved = advance(k);
@@ -272,7 +284,6 @@ async function main(): Promise<void> {
     }
     exposed.playing = playing;
     play.textContent = playing ? 'pause' : 'play';
-    requestAnimationFrame(tick);
   };
   play.onclick = () => {
     playing = !playing;
