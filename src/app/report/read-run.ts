@@ -31,6 +31,8 @@ export interface RunContents {
   readonly images: ReadonlyArray<{ readonly name: string; readonly bytes: Uint8Array }>;
   /** Trained models: the folder (model, model-bptt) and its model.json. */
   readonly models: ReadonlyArray<{ readonly dir: string; readonly record: Readonly<Record<string, unknown>> }>;
+  /** Hardware estimates written by `neurodyn energy` into the folder (energy-<profiles>.json). */
+  readonly energy: ReadonlyArray<{ readonly name: string; readonly record: Readonly<Record<string, unknown>> }>;
   /** Every file in the folder, relative (for the report's file list). */
   readonly files: readonly string[];
 }
@@ -121,6 +123,7 @@ export function readRunFolder(dir: string): RunContents {
     traces,
     images,
     models,
+    energy: files.filter((f) => /^energy-.*\.json$/.test(f)).map((name) => ({ name, record: readJson(path.join(dir, name), 'the hardware estimate') })),
     files,
   };
 }

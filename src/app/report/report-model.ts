@@ -10,6 +10,7 @@ import {
   corruptionFigures,
   diagnosticsFigures,
   genericFigures,
+  hardwareFigure,
   learningCurves,
   tracesFigure,
   type DiagnosticsRecord,
@@ -111,6 +112,7 @@ export function reportRun(run: RunContents): ReportRun {
     traces.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
     figures.push(tracesFigure(`trace-${quantity}`, `${quantity} along the relaxation`, quantity, traces, `From traces/${quantity}-*.npy (mean over the batch where a trace holds one).`));
   }
+  for (const e of run.energy) figures.push(...hardwareFigures(e.name, e.record));
   if (!corruption.length) figures.push(...genericFigures(run.metrics.filter((r) => r.phase !== 'noise'), covered));
   const summary: Array<[string, string]> = [];
   flatten(run.summary ?? {}, '', summary);
@@ -127,6 +129,35 @@ export function reportRun(run: RunContents): ReportRun {
     warnings: warningsOf(run),
     files: run.files,
   };
+}
+
+interface EnergyProfileRecord {
+  readonly cost?: { readonly energy?: { readonly terms?: ReadonlyArray<{ readonly term: string; readonly joules: number }> } };
+  readonly emulation?: { readonly accuracyByStep?: Readonly<Record<string, number>> };
+}
+
+/** A `neurodyn energy` estimate: its energy terms per profile (stacked), and the emulation's accuracy against time steps. */
+function hardwareFigures(name: string, record: Readonly<Record<string, unknown>>): Figure[] {
+  const profiles = (record.profiles ?? {}) as Record<string, EnergyProfileRecord>;
+  const rows = Object.entries(profiles).flatMap(([id, p]) => (p.cost?.energy?.terms ?? []).map((t) => ({ group: id, part: t.term, value: t.joules })));
+  const out: Figure[] = [];
+  if (rows.length) out.push({ ...hardwareFigure(rows, 'joules per inference', `Energy per inference by term and profile (${name})`), id: `hardware-${name.replace(/\.json$/, '')}` });
+  const emulated = Object.entries(profiles).filter(([, p]) => p.emulation?.accuracyByStep);
+  if (emulated.length) {
+    out.push({
+      kind: 'line',
+      id: `emulation-${name.replace(/\.json$/, '')}`,
+      title: 'Spiking emulation accuracy against time steps',
+      note: `From ${name}; the float model's accuracy is ${typeof (record.float as { accuracy?: number } | undefined)?.accuracy === 'number' ? (record.float as { accuracy: number }).accuracy.toFixed(3) : 'not recorded'}.`,
+      x: { label: 'time steps' },
+      y: { label: 'accuracy', domain: [0, 1] },
+      series: emulated.map(([id, p]) => {
+        const entries = Object.entries(p.emulation!.accuracyByStep!).map(([k, v]) => [Number(k), v] as const).sort((a, b) => a[0] - b[0]);
+        return { name: id, x: entries.map((e) => e[0]), y: entries.map((e) => e[1]) };
+      }),
+    });
+  }
+  return out;
 }
 
 /** Mean over every axis but the first (the step axis) of a trace [steps, ...]. */
