@@ -4,6 +4,7 @@
  * Everything here is JSON, inlined into the page and drawn there by the bundled Observable Plot.
  */
 import type { Figure } from '../../runs/plot/figure.js';
+import { decimateMinMax, MAX_BUCKETS } from '../../runs/plot/decimate.js';
 import {
   accuracyVsEpsilon,
   accuracyVsNoise,
@@ -124,10 +125,24 @@ export function reportRun(run: RunContents): ReportRun {
     ...(description ? { description } : {}),
     summary,
     ...(run.spec || run.settings ? { spec: run.spec ?? run.settings } : {}),
-    figures,
+    figures: figures.map(decimated),
     images: run.images.map((img) => ({ name: img.name, caption: IMAGE_CAPTIONS[img.name.split('/').pop()!] ?? img.name, dataUri: pngUri(img.bytes) })),
     warnings: warningsOf(run),
     files: run.files,
+  };
+}
+
+/** The figure with every series decimated as the chart will draw it, so the page does not carry points
+ * it would drop (a 100,000-step trace would otherwise be megabytes of JSON). */
+function decimated(figure: Figure): Figure {
+  if (figure.kind !== 'line') return figure;
+  return {
+    ...figure,
+    series: figure.series.map((s) => {
+      const d = decimateMinMax(s.x, s.y, MAX_BUCKETS);
+      if (d.kept.length === s.x.length) return s;
+      return { ...s, x: d.x, y: d.y, ...(s.lo && s.hi ? { lo: d.kept.map((i) => s.lo![i]!), hi: d.kept.map((i) => s.hi![i]!) } : {}) };
+    }),
   };
 }
 
