@@ -4,7 +4,7 @@
  * 5×5 valid convolutions with 32 and 64 channels, 2×2 max-pool, fc 10; batch 64, x 64×1×28×28.
  * NHWC here: s₁ [64,12,12,32], s₂ [64,4,4,64], s₃ [64,10]. torch flattens s₂ in (c,h,w) order; W₃'s
  * columns are permuted once to (h,w,c) order so that the product is the same computation.
- * The step is the `equilibrium-prop-conv` system's (src/systems/equilibrium-prop-conv.ts); `epConvPhi` is the
+ * The step is the `equilibrium-prop-conv` system's (src/families/equilibrium-prop/system-conv.ts); `epConvPhi` is the
  * workload's Φ written directly, which the tests use as the reference.
  */
 import * as tf from '@tensorflow/tfjs-core';

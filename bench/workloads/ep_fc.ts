@@ -2,7 +2,7 @@
  * ep_fc: one synchronous EP relaxation step of a 784-500-10 layered Hopfield net, ρ = clip(·,0,1):
  * h ← ρ(x W1 + y W2ᵀ + b1); y ← ρ(h W2 + b2). Batch 64.
  *
- * The step is the `equilibrium-prop` system's own `step` (src/systems/equilibrium-prop.ts, primitive map,
+ * The step is the `equilibrium-prop` system's own `step` (src/families/equilibrium-prop/system.ts, primitive map,
  * hard-sigmoid, MSE output), with the input given as x alone so that x W1 is recomputed every step as the
  * workload defines it (training caches it: `prepare`).
  */

@@ -8,10 +8,10 @@
  *  - 'transpose': tf.conv2dTranspose(a, W) (the Conv2DBackpropInput kernel);
  *  - 'flipped':   tf.conv2d(a, F, 'same') with F = W flipped in space, in/out swapped: F[i,j,c,0] = W[6-i,6-j,0,c].
  * Both are checked against a direct loop in test/bench/lca_conv.test.ts. The timed workload is neither: it
- * runs the system's own step (src/systems/lca-conv.ts), which on wasm and cpu computes both products in the
+ * runs the system's own step (src/families/lca/system-conv.ts), which on wasm and cpu computes both products in the
  * GEMM form, conv = im2col · Φ_m and conv_transpose = col2im(a · Φ_mᵀ) (src/tensor/patches.ts), because
  * tfjs-wasm's one-output-channel convolution and Conv2DBackpropInput are slow (2–3 and ~1 GFLOP/s).
- * test/systems/lca.test.ts checks that step against the explicit G-matrix form.
+ * test/families/lca/system.test.ts checks that step against the explicit G-matrix form.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { lcaConv as lcaConvSystem } from '../../src/families/lca/system-conv.js';
@@ -51,7 +51,7 @@ export function lcaConvStep(
 }
 
 /**
- * The benchmark runs the system's own step (src/systems/lca-conv.ts, error form, input normalisation off so
+ * The benchmark runs the system's own step (src/families/lca/system-conv.ts, error form, input normalisation off so
  * that the step is exactly the definition above); `lcaConvStep` stays as the plain-ops definition the test
  * checks both against.
  */

@@ -2,7 +2,7 @@
  * lca_fc: fully connected LCA, one step: a = relu(u - 0.05); u += (b - u - a G) / 100,
  * with the drive b = xΦ and G = ΦᵀΦ - I computed once. x 64×784, Φ 784×1568 (1568 atoms).
  *
- * Runs the system's own step (src/systems/lca.ts, 'gram' form, input normalisation off so that b = xΦ
+ * Runs the system's own step (src/families/lca/system.ts, 'gram' form, input normalisation off so that b = xΦ
  * exactly); b and G are made once by `system.prepare`, outside the timed steps, as the definition says.
  */
 import * as tf from '@tensorflow/tfjs-core';

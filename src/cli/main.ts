@@ -19,6 +19,8 @@ import { attackCommand } from './commands/attack.js';
 import { corruptCommand } from './commands/corrupt.js';
 import { sweepCommand } from './commands/sweep.js';
 import { workerCommand } from './commands/worker.js';
+import { reportCommand } from './commands/report.js';
+import { viewCommand } from './commands/view.js';
 
 function seedOption(value: string): number {
   const n = Number(value);
@@ -150,6 +152,20 @@ export function program(): Command {
     .option('--concurrency <n>', 'trials at once (default: the number of cores)')
     .option('--lock-seconds <n>', "job lock; a dead worker's trials are re-delivered after about twice this (default 30)")
     .action(workerCommand);
+  cli
+    .command('report')
+    .description('one self-contained HTML page (charts, pictures, summary, spec; no network needed to view it) for one run folder, or several side by side')
+    .argument('<run-folder...>', 'run folders written by run, compare, attack or corrupt')
+    .option('--out <file>', 'HTML file to write (default <run-folder>/report.html, or report-<a>-vs-<b>.html for several)')
+    .option('--title <text>', 'page title')
+    .action(reportCommand);
+  cli
+    .command('view')
+    .description('serve a live view on 127.0.0.1: the model relaxes in the browser (tfjs WebGL), clean and corrupted side by side, its state in the URL')
+    .argument('<spec-or-run>', 'a run folder with a trained model, or a sims/*.json spec (Hopfield)')
+    .option('--port <n>', 'port on 127.0.0.1 (0: any free one)', '8123')
+    .option('--data-dir <dir>', 'folder of MNIST-format IDX files (overrides the spec)')
+    .action(viewCommand);
   return cli;
 }
 

@@ -1,7 +1,7 @@
 /**
- * Family adapters: how the hardware meter, the spiking emulation and the spiking NIR export see a trained
- * network of one family. A family plugs in with one file in src/hardware/families/ that registers an
- * adapter here: it builds the network (from a run folder's saved model, or from a spec when the network
+ * Hardware adapters: how the hardware meter, the spiking emulation and the spiking NIR export see a trained
+ * network of one family. A family supplies its adapter in its folder (`hardware` of its Family object,
+ * registered by registerFamily): it builds the network (from a run folder's saved model, or from a spec when the network
  * is defined by the data alone, as Hopfield's stored prototypes are), describes it as a LayeredNetwork,
  * measures the float model's activity with the system's own `counts`, and scores readouts.
  */

@@ -17,7 +17,9 @@ import type { DynamicsClassifier } from '../../attacks/classifier.js';
 import { ATTACK_NAMES, runProtocol, type ProtocolReport } from '../../attacks/protocol.js';
 import { parseNorm } from '../../attacks/threat-model.js';
 import { openRunFolder } from '../../runs/run-folder.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
+import { accuracyVsEpsilon, diagnosticsFigures } from '../../runs/plot/run-figures.js';
+import { writeRunReport } from '../../app/report/after-run.js';
 import { liveTensorCount } from '../../tensor/index.js';
 import { defaultRunFolder, loadModelSource, numberList, openModelCommand, positiveInteger } from '../../app/model-source.js';
 
@@ -129,6 +131,7 @@ export async function attackCommand(specOrRun: string, options: AttackOptions): 
     const metrics = summaryMetrics(report, norm);
     process.stdout.write(`clean accuracy ${metrics.clean_accuracy}; robust accuracy (${norm}, worst case over ${attacks.join(', ')}; gradient ${formatGradientMode(gradient)}): ${JSON.stringify(metrics.robust_accuracy)}\n`);
     process.stdout.write(`run folder ${path.relative(process.cwd(), folder.destination) || '.'}/: ${folder.files().join(', ')}\n`);
+    writeRunReport(folder.destination);
   } catch (e) {
     folder.abort();
     throw e;
@@ -177,66 +180,16 @@ function summaryMetrics(report: ProtocolReport, norm: string) {
 
 function writeReport(folder: ReturnType<typeof openRunFolder>, report: ProtocolReport, settings: Record<string, unknown>, norm: string): void {
   const { robustness } = report;
-  for (const p of robustness.perEpsilon) {
-    folder.appendMetrics({ epsilon: p.epsilon, robust_accuracy: p.robustAccuracy, interval95: p.interval, ...Object.fromEntries(Object.entries(p.attacks).map(([n, a]) => [`accuracy_${n}`, a.accuracy])) });
-  }
+  const records = robustness.perEpsilon.map((p) => ({ epsilon: p.epsilon, robust_accuracy: p.robustAccuracy, interval95: p.interval, ...Object.fromEntries(Object.entries(p.attacks).map(([n, a]) => [`accuracy_${n}`, a.accuracy])) }));
+  for (const record of records) folder.appendMetrics(record);
   folder.writeJson('summary.json', { spec: settings.model, backend: settings.backend, seed: settings.seed, seconds: Number(report.seconds.toFixed(3)), metrics: summaryMetrics(report, norm) });
   if (report.minimalPerturbations) {
     folder.writeJson('min-perturbation.json', { norm, per_example: Array.from(report.minimalPerturbations, (v) => (Number.isFinite(v) ? v : 'inf')) });
   }
-  const eps = [0, ...robustness.perEpsilon.map((p) => p.epsilon)];
-  const attackNames = Object.keys(robustness.perEpsilon[0]?.attacks ?? {});
-  folder.writeText(
-    'accuracy-vs-eps.svg',
-    renderLinePlot({
-      title: `Accuracy under attack (${norm}); ${report.description}`,
-      xLabel: `ε (${norm})`,
-      yLabel: 'accuracy',
-      series: [
-        { name: 'worst case', x: eps, y: [robustness.cleanAccuracy, ...robustness.perEpsilon.map((p) => p.robustAccuracy)] },
-        ...attackNames.map((name) => ({ name, x: eps, y: [robustness.cleanAccuracy, ...robustness.perEpsilon.map((p) => p.attacks[name]!.accuracy)] })),
-      ],
-    }),
-  );
+  const curve = accuracyVsEpsilon(records, robustness.cleanAccuracy, norm, report.description);
+  if (curve) folder.writeText('accuracy-vs-eps.svg', renderFigureSvg(curve));
   const d = report.diagnostics;
   if (!d) return;
   folder.writeJson('diagnostics.json', d);
-  if (d.clean.energy && d.adversarial.energy) {
-    folder.writeText(
-      'energy-trajectories.svg',
-      renderLinePlot({
-        title: `Energy along the relaxation, clean vs adversarial (ε = ${d.epsilon}, mean over ${d.examples} examples)`,
-        xLabel: 'step',
-        yLabel: 'energy',
-        series: [
-          { name: 'clean', x: [...d.clean.steps], y: [...d.clean.energy] },
-          { name: 'adversarial', x: [...d.adversarial.steps], y: [...d.adversarial.energy] },
-        ],
-      }),
-    );
-  }
-  folder.writeText(
-    'readout-accuracy-per-step.svg',
-    renderLinePlot({
-      title: `Readout accuracy at every relaxation step (ε = ${d.epsilon})`,
-      xLabel: 'step',
-      yLabel: 'accuracy of the readout',
-      series: [
-        { name: 'clean', x: [...d.clean.steps], y: [...d.clean.accuracy] },
-        { name: 'adversarial', x: [...d.adversarial.steps], y: [...d.adversarial.accuracy] },
-      ],
-    }),
-  );
-  folder.writeText(
-    'accuracy-vs-attack-steps.svg',
-    renderLinePlot({
-      title: `PGD accuracy against attack steps (ε = ${d.epsilon})`,
-      xLabel: 'PGD steps',
-      yLabel: 'robust accuracy',
-      series: [
-        { name: 'attack steps', x: d.accuracyVsAttackSteps.map((a) => a.steps), y: d.accuracyVsAttackSteps.map((a) => a.accuracy) },
-        ...(d.accuracyVsAttackerSteps.length ? [{ name: "attacker's unrolled steps", x: d.accuracyVsAttackerSteps.map((a) => a.attackerSteps), y: d.accuracyVsAttackerSteps.map((a) => a.accuracy) }] : []),
-      ],
-    }),
-  );
+  for (const figure of diagnosticsFigures(d)) folder.writeText(`${figure.id}.svg`, renderFigureSvg(figure));
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { SpecError } from '../../base/errors.js';
 import { executeRun } from '../../app/execute.js';
 import { loadSpecFile } from '../../spec/parse.js';
+import { writeRunReport } from '../../app/report/after-run.js';
 
 /** Jobs that train one network two ways and report both side by side. */
 const COMPARISON_JOBS = ['ep-vs-bptt'];
@@ -33,4 +34,5 @@ export async function compareCommand(specFile: string, options: CompareOptions):
     `${summary.spec} on ${summary.backend}, seed ${summary.seed}: EP test ${percent(m.ep_test_accuracy)} in ${m.ep_seconds} s, BPTT test ${percent(m.bptt_test_accuracy)} in ${m.bptt_seconds} s\n`,
   );
   process.stdout.write(`run folder ${path.relative(process.cwd(), folder) || '.'}/ (metrics.jsonl, summary.json, learning-curves.svg, model/, model-bptt/)\n`);
+  writeRunReport(folder);
 }

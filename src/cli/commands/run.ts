@@ -2,6 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { executeRun } from '../../app/execute.js';
 import { loadSpecFile } from '../../spec/parse.js';
+import { writeRunReport } from '../../app/report/after-run.js';
 
 export interface RunOptions {
   readonly out?: string;
@@ -26,4 +27,5 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
   const relative = path.relative(process.cwd(), folder) || '.';
   process.stdout.write(`${summary.spec} on ${summary.backend}, seed ${summary.seed}: ${summary.seconds.toFixed(1)} s\n`);
   process.stdout.write(`run folder ${relative}/: ${contents(folder)}\n`);
+  writeRunReport(folder);
 }

@@ -1,5 +1,5 @@
 /**
- * An equilibrium-propagation network (src/systems/equilibrium-prop.ts, trained by `ep-train`) as a
+ * An equilibrium-propagation network (src/families/equilibrium-prop/system.ts, trained by `ep-train`) as a
  * classifier: x is clamped as the input layer, the free phase relaxes from zero for the spec's `maxSteps`
  * (T1; EP runs a fixed number of steps) with the system's own synchronous map, and the class scores are
  * the readout: the output layer's rates (in [0, 1] for hard-sigmoid units) with the MSE output, or the

@@ -7,9 +7,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
 import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, type EpTrainingOptions, type Method } from './training.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
+import { learningCurves } from '../../runs/plot/run-figures.js';
 
 export const epTrainOptions = z.strictObject({
   rule: z.enum(['ep', 'bptt']).default('ep').describe('equilibrium propagation, or BPTT through the T1 free steps'),
@@ -35,19 +36,8 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     }
   })();
   for (const record of outcome.history) folder.appendMetrics(record);
-  const epochs = outcome.history.map((r) => r.epoch);
-  folder.writeText(
-    'learning-curve.svg',
-    renderLinePlot({
-      title: `${network.kind} trained by ${options.rule.toUpperCase()} on ${context.data.train.name}`,
-      xLabel: 'epoch',
-      yLabel: 'accuracy',
-      series: [
-        { name: 'train (running)', x: epochs, y: outcome.history.map((r) => r.train_accuracy) },
-        { name: 'test', x: epochs, y: outcome.history.map((r) => r.test_accuracy) },
-      ],
-    }),
-  );
+  const curves = learningCurves(outcome.history, `${network.kind} trained by ${options.rule.toUpperCase()} on ${context.data.train.name}`);
+  if (curves) folder.writeText('learning-curve.svg', renderFigureSvg(curves));
   saveModel(folder, { system: context.spec.system, trainedBy: options.rule === 'ep' ? 'equilibrium-propagation' : 'bptt', meta: modelMeta(context, network.layout, options.rule) }, outcome.params);
   tf.dispose(Object.values(outcome.params));
   checkpoints.clear();

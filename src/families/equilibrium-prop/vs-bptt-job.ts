@@ -10,10 +10,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
 import { modelMeta } from './train-job.js';
 import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, type EpochRecord, type EpTrainingOptions, type Method } from './training.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
+import { learningCurves } from '../../runs/plot/run-figures.js';
 
 export const epVsBpttOptions = z.strictObject(epTrainingFields);
 
@@ -34,20 +35,8 @@ async function run(context: JobContext<EpTrainingOptions>): Promise<Metrics> {
     tf.dispose(Object.values(init));
   }
   for (const method of ['ep', 'bptt'] as const) for (const record of histories[method]) folder.appendMetrics(record);
-  const curve = (method: Method, key: 'train_accuracy' | 'test_accuracy') => ({
-    name: `${method.toUpperCase()} ${key === 'test_accuracy' ? 'test' : 'train (running)'}`,
-    x: histories[method].map((r) => r.epoch),
-    y: histories[method].map((r) => r[key]),
-  });
-  folder.writeText(
-    'learning-curves.svg',
-    renderLinePlot({
-      title: `EP vs BPTT: ${context.spec.system.kind} on ${context.data.train.name}`,
-      xLabel: 'epoch',
-      yLabel: 'accuracy',
-      series: [curve('ep', 'test_accuracy'), curve('bptt', 'test_accuracy'), curve('ep', 'train_accuracy'), curve('bptt', 'train_accuracy')],
-    }),
-  );
+  const curves = learningCurves([...histories.ep, ...histories.bptt], `EP vs BPTT: ${context.spec.system.kind} on ${context.data.train.name}`);
+  if (curves) folder.writeText('learning-curves.svg', renderFigureSvg(curves));
   checkpoints.clear();
   const last = (m: Method) => histories[m][histories[m].length - 1]!;
   const seconds = (m: Method) => Number(histories[m].reduce((s, r) => s + r.seconds, 0).toFixed(3));

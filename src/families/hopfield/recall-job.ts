@@ -21,10 +21,10 @@ import { throwIfDiverged } from '../../core/solution.js';
 import { simulate } from '../../core/simulate.js';
 import { binaryClassPrototypes, subset, toTensors } from '../../data/index.js';
 import { encodeNpy } from '../../export/npy.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
 import { storePatterns, type HopfieldInput, type HopfieldParams, type HopfieldState } from './system.js';
 import type { ContinuousSystem } from '../../core/system.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
 
 export const hopfieldRecallOptions = z.strictObject({
   rule: z.enum(['projection', 'hebbian']).default('projection').describe('how the prototypes are stored'),
@@ -171,7 +171,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   }
   folder.writeText(
     'energy-trajectory.svg',
-    renderLinePlot({ title: `Hopfield energy along the relaxation (mean over ${count} cues)`, xLabel: 'step', yLabel: 'energy E', series: curves }),
+    renderFigureSvg({ kind: 'line', id: 'energy-trajectory', title: 'Hopfield energy along the relaxation', note: `Mean over ${count} cues per pixel-flip probability p.`, x: { label: 'relaxation step' }, y: { label: 'energy E' }, series: curves }),
   );
   return {
     recall_accuracy: recall,

@@ -25,10 +25,10 @@ import { sgd } from '../../learning/optimizers.js';
 import { train } from '../../learning/train.js';
 import { saveModel } from '../../runs/model-store.js';
 import { tileGridPng } from '../../runs/png.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
 import { normalizeSamples, randomDictionary, type LcaState } from './system-common.js';
 import type { LcaConvSystem } from './system-conv.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
 
 export const lcaDictionaryOptions = z.strictObject({
   rule: z.enum(['hebbian', 'energy-gradient']).default('hebbian').describe("'hebbian': lcapt's built-in local update; 'energy-gradient': autodiff of the energy, SGD with momentum"),
@@ -198,10 +198,13 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   folder.writeBytes('reconstructions.png', tileGridPng(pairs, side, side, { columns: rowLength, scale: 2, range: [low, high] }));
   folder.writeText(
     'energy-trajectory.svg',
-    renderLinePlot({
-      title: `LCA energy along the relaxation (mean over ${test.count} test images)`,
-      xLabel: 'step',
-      yLabel: 'energy ½‖s − ŝ‖² + λ‖a‖₁',
+    renderFigureSvg({
+      kind: 'line',
+      id: 'energy-trajectory',
+      title: 'LCA energy along the relaxation, random vs learned dictionary',
+      note: `Mean over ${test.count} test images of ½‖s − ŝ‖² + λ‖a‖₁.`,
+      x: { label: 'relaxation step' },
+      y: { label: 'energy' },
       series: [
         { name: 'random dictionary', x: before.energyTrace.steps, y: before.energyTrace.values },
         { name: 'learned dictionary', x: after.energyTrace.steps, y: after.energyTrace.values },

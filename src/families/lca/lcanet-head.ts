@@ -3,7 +3,7 @@
  * against corruption and attack", ICML 2022): a front end that turns an image [B, H, W, C] into feature maps
  * [B, H', W', K], followed by a small classifier head trained by backprop.
  *
- * - LCANet front end: the sparse code of a convolutional LCA (src/systems/lca-conv.ts) with a learned
+ * - LCANet front end: the sparse code of a convolutional LCA (src/families/lca/system-conv.ts) with a learned
  *   dictionary; the code is non-negative, like a ReLU layer's output.
  * - Baseline front end: the ordinary layer LCANets replace, a learned convolution of the same geometry
  *   (K filters of k×k, same stride and padding) followed by ReLU; for the fully connected LCA, a learned

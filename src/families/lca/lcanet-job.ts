@@ -41,6 +41,8 @@ import { normalizeSamples, randomDictionary, type LcaState } from './system-comm
 import type { LcaConvSystem } from './system-conv.js';
 import type { LcaSystem } from './system.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
+import { accuracyVsNoise } from '../../runs/plot/run-figures.js';
 
 export const lcanetOptions = z.strictObject({
   dictionaryFrom: z.string().optional().describe('run folder of an lca-dictionary run whose model/ holds a dictionary of this system\'s shape; default: learn it here'),
@@ -242,6 +244,10 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   saveModel(folder, { system: spec.system, trainedBy: options.fineTune ? 'lca-hebbian+backprop-through-lca' : 'lca-hebbian+backprop-head', meta }, lcanetFinal);
   if (baselineParams) saveModel(folder, { system: { kind: conv ? 'conv-relu' : 'dense-relu', ...frontSpec }, trainedBy: 'backprop', meta: { ...meta, frontEnd: conv ? 'learned convolution + ReLU' : 'learned dense layer + ReLU', front: frontSpec } }, baselineParams, 'baseline-model');
   tf.dispose([...new Set([...Object.values(lcanetFinal), ...Object.values(baselineParams ?? {})])]);
+  const noiseRecords = options.noise.map((sigma) => ({ phase: 'noise', sigma, lcanet_accuracy: noiseLcanet[String(sigma)], ...(baselineParams ? { baseline_accuracy: noiseBaseline[String(sigma)] } : {}) }));
+  const clean = cleanOnNoiseSet ? { lcanet_accuracy: cleanOnNoiseSet.lcanet, ...(cleanOnNoiseSet.baseline !== undefined ? { baseline_accuracy: cleanOnNoiseSet.baseline } : {}) } : { lcanet_accuracy: testAccuracy, ...(baselineAccuracy !== undefined ? { baseline_accuracy: baselineAccuracy } : {}) };
+  const noiseFigure = accuracyVsNoise(noiseRecords, clean);
+  if (noiseFigure) folder.writeText('accuracy-vs-noise.svg', renderFigureSvg(noiseFigure));
   return {
     test_accuracy: testAccuracy,
     ...(baselineAccuracy !== undefined ? { baseline_test_accuracy: baselineAccuracy } : {}),

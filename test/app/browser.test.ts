@@ -1,0 +1,245 @@
+/// <reference lib="dom" />
+/**
+ * The report and the live view in Debian's Chromium (headless, playwright-core): the report of real run
+ * folders loads with no console error, no network request, and marks in every chart; every SVG picture a
+ * job or command writes keeps each text inside its box; the live view of a trained EP network advances its
+ * step counter, its energy falls, its WebGL relaxation matches the Node (wasm) one to float32 tolerance,
+ * the server-streamed mode shows the same frames, and the URL round-trips the view's state. Screenshots go
+ * to $NEURODYN_SCREENSHOTS (default: a temp folder, printed).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeReport } from '../../src/app/report/report.js';
+import type { Frame } from '../../src/app/view/relaxation.js';
+import { openRelaxation } from '../../src/app/view/relaxation.js';
+import { cleanExample, corruptedExample } from '../../src/app/view/perturb.js';
+import { startViewServer, type ViewServer } from '../../src/app/view/server.js';
+import { loadViewSource } from '../../src/app/view/source.js';
+import { viewModel } from '../../src/app/view/view-model.js';
+import { renderFigureSvg } from '../../src/runs/plot/svg.js';
+import { corruptionFigures, type MetricsRecord } from '../../src/runs/plot/run-figures.js';
+import { liveTensorCount, useBackend } from '../../src/tensor/index.js';
+import { chromiumMissing, launchChromium, type LaunchedBrowser } from './chromium.js';
+import { makeRunFolders, type RunFolders } from './fixtures.js';
+
+const missing = chromiumMissing();
+if (missing) console.warn(`skipping the Chromium tests: ${missing}`);
+
+const shots = process.env.NEURODYN_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'neurodyn-screens-'));
+
+describe.skipIf(missing !== undefined)('in Chromium', () => {
+  let folders: RunFolders;
+  let chrome: LaunchedBrowser;
+  beforeAll(async () => {
+    fs.mkdirSync(shots, { recursive: true });
+    console.log(`screenshots in ${shots}`);
+    await useBackend('wasm');
+    [folders, chrome] = await Promise.all([makeRunFolders(), launchChromium()]);
+  }, 600_000);
+  afterAll(async () => {
+    await chrome?.close();
+    if (folders) fs.rmSync(folders.root, { recursive: true, force: true });
+  });
+
+  /** A page that records console errors, page errors and every request that is not file: or data:. */
+  async function openPage(width = 1400, height = 900) {
+    const page = await chrome.browser.newPage({ viewport: { width, height } });
+    const problems: string[] = [];
+    const external: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    page.on('pageerror', (e) => problems.push(String(e)));
+    page.on('request', (r) => !/^(file|data):/.test(r.url()) && external.push(r.url()));
+    return { page, problems, external };
+  }
+
+  it('the report of real run folders draws every chart, offline, without errors', async () => {
+    const out = path.join(folders.root, 'report.html');
+    const { runs } = writeReport([folders.hopfield, folders.ep, folders.attack, folders.corrupt], out);
+    const figureCount = runs.reduce((n, r) => n + r.figures.length, 0);
+    const { page, problems, external } = await openPage();
+    await page.goto(`file://${out}`);
+    await page.waitForFunction(() => document.documentElement.dataset.ready || document.documentElement.dataset.error, null, { timeout: 60_000 });
+    expect(await page.evaluate(() => document.documentElement.dataset.error)).toBeUndefined();
+    expect(Number(await page.evaluate(() => document.documentElement.dataset.ready))).toBe(figureCount);
+    // Every chart has drawn marks: lines, dots, cells or bars inside its plot (the frame alone is not enough).
+    const marks = await page.$$eval('.chart', (charts) => charts.map((c) => ({ id: (c as HTMLElement).dataset.figure, n: c.querySelectorAll('svg [aria-label="line"] path, svg [aria-label="dot"] circle, svg [aria-label="cell"] rect, svg [aria-label="bar"] rect').length })));
+    expect(marks.length).toBe(figureCount);
+    for (const m of marks) expect(m.n, m.id).toBeGreaterThan(0);
+    for (const id of ['learning-curves', 'accuracy-vs-eps', 'energy-trajectories', 'readout-accuracy-per-step', 'corruption-heatmap', 'accuracy-vs-severity', 'accuracy-per-step', 'trace-energy']) {
+      expect(marks.map((m) => m.id)).toContain(id);
+    }
+    expect(problems).toEqual([]);
+    expect(external).toEqual([]);
+    await page.screenshot({ path: path.join(shots, 'report.png'), fullPage: true });
+    await page.close();
+  }, 120_000);
+
+  /** Texts whose box leaves their own SVG (nested Plot SVGs included) or the picture, in CSS pixels. */
+  async function overflowingTexts(page: Page, svg: string): Promise<string[]> {
+    await page.setContent(`<!doctype html><html><body style="margin:0">${svg}</body></html>`);
+    return page.evaluate(() => {
+      const out: string[] = [];
+      const root = document.querySelector('body > svg')!.getBoundingClientRect();
+      for (const t of Array.from(document.querySelectorAll('text'))) {
+        if (!t.textContent?.trim()) continue;
+        const r = t.getBoundingClientRect();
+        const own = (t.closest('svg') as SVGSVGElement).getBoundingClientRect();
+        for (const box of [root, own]) {
+          if (r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5) {
+            out.push(`"${t.textContent}" at [${r.left.toFixed(0)}, ${r.right.toFixed(0)}] × [${r.top.toFixed(0)}, ${r.bottom.toFixed(0)}] outside [${box.left.toFixed(0)}, ${box.right.toFixed(0)}] × [${box.top.toFixed(0)}, ${box.bottom.toFixed(0)}]`);
+            break;
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  it('no text of any picture a job or command writes overflows its box', async () => {
+    const pictures: Array<[string, string]> = [];
+    for (const dir of [folders.hopfield, folders.ep, folders.attack, folders.corrupt]) {
+      for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.svg'))) pictures.push([`${path.basename(dir)}/${f}`, fs.readFileSync(path.join(dir, f), 'utf8')]);
+    }
+    expect(pictures.length).toBeGreaterThanOrEqual(8);
+    // The corruption pictures with all 21 corruptions and a long model name, as `neurodyn corrupt --corruptions all` writes them.
+    const names = ['shot_noise', 'impulse_noise', 'glass_blur', 'motion_blur', 'shear', 'scale', 'rotate', 'brightness', 'translate', 'stripe', 'fog', 'spatter', 'dotted_line', 'zigzag', 'canny_edges'].map((n) => `mnist-c/${n}`);
+    const graded = ['gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise', 'gaussian_blur', 'contrast'].map((n) => `cifar-10-c/${n}`);
+    const records: MetricsRecord[] = [
+      { corruption: 'clean', severity: 0, accuracy: 0.97, steps: [0, 1, 2], accuracy_per_step: [0.1, 0.9, 0.97] },
+      ...names.map((c, i) => ({ corruption: c, severity: 1, accuracy: 0.5 + i / 40, steps: [0, 1, 2], accuracy_per_step: [0.1, 0.5, 0.5 + i / 40] })),
+      ...graded.flatMap((c, i) => [1, 2, 3, 4, 5].map((s) => ({ corruption: c, severity: s, accuracy: 0.9 - s * 0.1 - i / 50, steps: [0, 1, 2], accuracy_per_step: [0.1, 0.6, 0.9 - s * 0.1] }))),
+    ];
+    for (const f of corruptionFigures(records, 'equilibrium-prop 784-1000-10 (equilibrium-propagation, T = 20) on mnist-embedded, a model description long enough to wrap')) pictures.push([`all-corruptions/${f.id}.svg`, renderFigureSvg(f)]);
+    const { page } = await openPage();
+    // The check itself catches an overflow: a label running past the right edge, and the old clipped title.
+    expect(await overflowingTexts(page, '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><text x="60" y="20">a label far too long</text></svg>')).toHaveLength(1);
+    const failures: string[] = [];
+    for (const [name, svg] of pictures) {
+      for (const o of await overflowingTexts(page, svg)) failures.push(`${name}: ${o}`);
+    }
+    const heat = pictures.find(([n]) => n === 'all-corruptions/corruption-heatmap.svg')!;
+    await page.setContent(heat[1]);
+    await page.screenshot({ path: path.join(shots, 'corruption-heatmap.png'), fullPage: true });
+    await page.setContent(fs.readFileSync(path.join(folders.attack, 'accuracy-vs-eps.svg'), 'utf8'));
+    await page.screenshot({ path: path.join(shots, 'accuracy-vs-eps.png'), fullPage: true });
+    await page.close();
+    expect(failures).toEqual([]);
+  }, 120_000);
+
+  describe('the live view of a trained EP network', () => {
+    let server: ViewServer;
+    const example = 2;
+    const corruption = 'mnist-c/fog';
+    beforeAll(async () => {
+      server = await startViewServer(loadViewSource(folders.ep), 0);
+    }, 60_000);
+    afterAll(async () => server?.close());
+
+    /** The page's frames once it has played to the end (or to the step in its URL). */
+    async function play(query: string) {
+      const { page, problems } = await openPage(1300, 900);
+      await page.goto(`${server.url}${query}`);
+      await page.waitForFunction(() => {
+        const n = (window as unknown as { __neurodyn?: { error?: string; playing: boolean; frames: { clean: unknown[] } } }).__neurodyn;
+        return n && (n.error || (n.frames.clean.length > 0 && !n.playing));
+      }, null, { timeout: 120_000 });
+      const state = await page.evaluate(() => (window as unknown as { __neurodyn: unknown }).__neurodyn);
+      return { page, problems, state: state as { mode: string; backend: string; error?: string; frames: Record<'clean' | 'perturbed', Frame[]>; lastRun?: { steps: number; frames: number; seconds: number } } };
+    }
+
+    /** The same relaxation in Node on wasm, one step per call as the page does. */
+    function nodeFrames(which: 'clean' | 'perturbed'): Frame[] {
+      const source = loadViewSource(folders.ep);
+      const { manifest } = source;
+      const before = liveTensorCount();
+      const model = viewModel(manifest, source.params);
+      const image =
+        which === 'clean'
+          ? cleanExample(source.images, example, 784)
+          : corruptedExample(source.images, example, manifest.imageShape[0], manifest.imageShape[1], corruption, 1, manifest.seed);
+      const r = openRelaxation(model, image);
+      const frames: Frame[] = [];
+      while (r.steps() < manifest.run.maxSteps) frames.push(...r.advance(1));
+      // The same relaxation as one simulate() call: stepping must not change the states.
+      const once = openRelaxation(model, image);
+      const [, last] = once.advance(manifest.run.maxSteps);
+      expect(maxRelative(last!, frames.at(-1)!)).toBeLessThan(1e-6);
+      r.dispose();
+      once.dispose();
+      model.dispose();
+      expect(liveTensorCount()).toBe(before - Object.keys(source.params).length);
+      return frames;
+    }
+
+    it('relaxes in the page on WebGL: the step counter advances, the energy falls, and it matches Node to float32 tolerance', async () => {
+      const { page, problems, state } = await play(`?example=${example}&corruption=${encodeURIComponent(corruption)}&severity=1`);
+      expect(state.error).toBeUndefined();
+      expect(state.mode).toBe('browser');
+      expect(state.backend).toBe('webgl');
+      expect(await page.$eval('[data-mode]', (e) => e.textContent)).toContain('in the browser');
+      const steps = tinySteps();
+      expect(state.frames.clean.map((f) => f.step)).toEqual(Array.from({ length: steps + 1 }, (_, i) => i));
+      expect(await page.$eval('[data-step]', (e) => (e as HTMLElement).dataset.step)).toBe(String(steps));
+      for (const which of ['clean', 'perturbed'] as const) {
+        const energy = state.frames[which].map((f) => f.energy!);
+        expect(energy.at(-1)!).toBeLessThan(energy[0]!);
+        const node = nodeFrames(which);
+        const worst = Math.max(...node.map((f, i) => maxRelative(f, state.frames[which][i]!)));
+        console.log(`${which}: largest relative difference WebGL (Chromium) vs wasm (Node) over ${node.length} frames: ${worst.toExponential(2)}`);
+        expect(worst).toBeLessThan(2e-3);
+      }
+      // The URL now holds the view's state, and the step it stopped at.
+      const url = new URL(page.url());
+      expect(Object.fromEntries(url.searchParams)).toEqual({ example: String(example), corruption, severity: '1', step: String(steps), speed: '1' });
+      expect(problems).toEqual([]);
+      await page.screenshot({ path: path.join(shots, 'view-ep.png') });
+      await page.close();
+    }, 180_000);
+
+    it('a link reproduces a view: the page opened at step=5 stops there with the same controls', async () => {
+      const { page, state } = await play(`?example=${example}&corruption=${encodeURIComponent(corruption)}&severity=1&step=5&speed=2`);
+      expect(state.frames.clean.at(-1)!.step).toBe(5);
+      expect(await page.$eval('[data-control="example"]', (e) => (e as HTMLInputElement).value)).toBe(String(example));
+      expect(await page.$eval('[data-control="corruption"]', (e) => (e as HTMLSelectElement).value)).toBe(corruption);
+      expect(await page.$eval('[data-control="speed"]', (e) => (e as HTMLSelectElement).value)).toBe('2');
+      expect(new URL(page.url()).searchParams.get('step')).toBe('5');
+      await page.close();
+    }, 180_000);
+
+    it('mode=server: the page shows the frames the server streams, says so, and they are the browser-mode ones', async () => {
+      const { page, problems, state } = await play(`?example=${example}&mode=server`);
+      expect(state.mode).toBe('server');
+      expect(await page.$eval('[data-mode]', (e) => e.textContent)).toContain('streamed from the server');
+      const node = nodeFrames('clean');
+      expect(state.frames.clean.length).toBe(node.length);
+      expect(Math.max(...node.map((f, i) => maxRelative(f, state.frames.clean[i]!)))).toBeLessThan(1e-6);
+      expect(problems).toEqual([]);
+      await page.close();
+    }, 180_000);
+  });
+});
+
+function tinySteps(): number {
+  return 12;
+}
+
+/** The largest difference between two frames' numbers (energy, probabilities, panels), relative to each quantity's scale. */
+function maxRelative(a: Frame, b: Frame): number {
+  const pairs: Array<[number[], number[]]> = [
+    [[a.energy ?? 0], [b.energy ?? 0]],
+    [a.probabilities ?? [], b.probabilities ?? []],
+    ...a.panels.map((p, i) => [p.values, b.panels[i]!.values] as [number[], number[]]),
+  ];
+  let worst = 0;
+  for (const [x, y] of pairs) {
+    const scale = Math.max(1e-6, ...x.map(Math.abs));
+    x.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - y[i]!) / scale)));
+  }
+  return worst;
+}
+
+void tf;
