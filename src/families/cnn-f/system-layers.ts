@@ -25,7 +25,8 @@
  *            position in row-major order, as PyTorch's indices do.
  *
  * The masks z = [·] and the arg-positions are piecewise constant in their inputs, so autodiff through a
- * cycle treats them as constants: that is the exact gradient wherever the masks do not switch.
+ * cycle treats them as constants: that is the exact gradient wherever the masks do not switch. Masks are
+ * built with tf.step (whose gradient is zero) rather than a comparison, which has no gradient in tfjs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SpecError } from '../../base/errors.js';
@@ -155,11 +156,11 @@ export function linearFeedback(g: tf.Tensor, w: tf.Tensor): tf.Tensor {
 /** AdaReLU's forward: the mask z and the output. `g` undefined: the first pass (plain ReLU). */
 export function adaReluForward(x: tf.Tensor, g: tf.Tensor | undefined): { y: tf.Tensor; z: tf.Tensor } {
   if (!g) {
-    const z = tf.cast(tf.greater(x, 0), 'float32');
+    const z = tf.step(x);
     return { y: tf.mul(x, z), z };
   }
   const blended = tf.add(x, tf.mul(tf.sub(g, x), RES_PARAM));
-  const z = tf.cast(tf.greater(tf.mul(blended, g), 0), 'float32');
+  const z = tf.step(tf.mul(blended, g));
   return { y: tf.mul(blended, z), z };
 }
 
@@ -177,10 +178,16 @@ function unwindows(v: tf.Tensor, shape: readonly number[]): tf.Tensor {
   return tf.reshape(tf.transpose(split, [0, 3, 1, 4, 2]), [b, h, w, c]);
 }
 
-/** One-hot [.., 4] of the first maximum (or minimum) of each window; a constant. */
+/**
+ * One-hot [.., 4] of the first maximum (or minimum) of each window, a constant. Built from tf.step rather
+ * than argMax: the backends break ties differently (wasm does not pick the first), and after a ReLU whole
+ * windows are tied at 0.
+ */
 function argPositions(win: tf.Tensor, which: 'max' | 'min'): tf.Tensor {
-  const idx = tf.argMax(which === 'max' ? win : tf.neg(win), -1);
-  return tf.oneHot(idx, POOL * POOL, 1, 0, 'float32');
+  const v = which === 'max' ? win : tf.neg(win);
+  const isExtreme = tf.sub(1, tf.step(tf.sub(tf.max(v, -1, true), v)));
+  const earlier = tf.cumsum(isExtreme, win.rank - 1, true);
+  return tf.mul(isExtreme, tf.step(tf.sub(0.5, earlier)));
 }
 
 /**
@@ -192,7 +199,7 @@ function poolSelection(win: tf.Tensor, g: tf.Tensor | undefined): tf.Tensor {
   if (!g) return max;
   const min = argPositions(win, 'min');
   const gw = tf.expandDims(g, -1);
-  return tf.add(tf.mul(max, tf.cast(tf.greater(gw, 0), 'float32')), tf.mul(min, tf.cast(tf.less(gw, 0), 'float32')));
+  return tf.add(tf.mul(max, tf.step(gw)), tf.mul(min, tf.step(tf.neg(gw))));
 }
 
 export function adaPoolForward(x: tf.Tensor, g: tf.Tensor | undefined): tf.Tensor {
