@@ -9,6 +9,8 @@ import { GRADIENT_MODE_SYNTAX, parseGradientMode } from '../core/gradient-mode.j
 import { integrators } from '../core/integrators/index.js';
 import { jobs } from '../jobs/index.js';
 import { systems } from '../systems/index.js';
+// TEMPORARY (see the file): the CNN-F family's parts, until families register through registerFamily.
+import '../families/cnn-f/legacy-registration.js';
 import { BACKEND_NAMES } from '../tensor/backend.js';
 import { DEFAULT_DATASET_NAME } from '../data/index.js';
 
