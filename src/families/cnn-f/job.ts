@@ -10,7 +10,8 @@
  *
  * The run folder gets one saved model per entry, `model-c<cycles>/` (with `cycles` in its meta), and the
  * one with the most cycles also as `model/`, which `neurodyn attack`/`corrupt` load (surface: `attack`).
- * metrics.jsonl has a line per epoch, per robustness point and per repair corruption; summary.json the
+ * metrics.jsonl has a line per epoch (written when a model's training ends), per robustness point and per
+ * repair corruption; summary.json the
  * tables; curves.svg and robustness.svg plot them; repair-<corruption>.png are the picture strips.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -170,7 +171,6 @@ async function trainModel(context: JobContext<Options>, system: CnnfSystem, cycl
           eval_seconds: Number(((performance.now() - began) / 1000).toFixed(3)),
         };
         history.push(record);
-        context.folder.appendMetrics({ phase: 'train', ...record });
         checkpoints.save(label, {
           epoch: report.epoch + 1,
           tensors: { ...Object.fromEntries(Object.entries(current).map(([k, t]) => [`param/${k}`, t])), ...stateTensors(state) },
@@ -213,6 +213,8 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
       const trainedAt = performance.now();
       const { params, history } = await trainModel(context, system, cycles, init, trainSet, testSet, checkpoints);
       const trainSeconds = history.reduce((s, r) => s + r.seconds, 0);
+      // Written here, not per epoch, so a resumed run's metrics hold the restored epochs too.
+      for (const record of history) folder.appendMetrics({ phase: 'train', ...record });
       try {
         const curve = accuracyByCycle(system, params, testSet, Math.max(cycles, options.testCycles));
         curves[String(cycles)] = curve;
