@@ -247,9 +247,10 @@ export function cnnf(options: CnnfOptions): CnnfSystem {
 /**
  * Events of one cycle for the hardware meter, per layer ≥ ind: `macs` = the dense multiply-accumulates of
  * the layer's forward map plus those of its feedback map (conv: H·W·k²·C_in·C_out each way; linear:
- * in·out each way), `events` = the nonzero outputs of each AdaReLU/AdaPool in the new forward pass
- * (graded activations sent to the next layer) plus the nonzero feedback signals it stored, and
- * `neuron_updates` = the units of the layer updated (forward and feedback).
+ * in·out each way), `events` = for each AdaReLU the units its new mask passes plus the nonzero feedback
+ * signals it stored, for each AdaPool twice its nonzero feedback signals (a unit with g ≠ 0 sends one
+ * pooled value up and one unpooled signal down; g = 0 sends neither), and `neuron_updates` = the units of
+ * the layer updated (forward and feedback). The first pass is the initial state, not a step: not counted.
  */
 function countsOfCycle(above: readonly ResolvedLayer[], _previous: CnnfState, next: CnnfState): StepCounts {
   const batch = next.logits.shape[0]!;

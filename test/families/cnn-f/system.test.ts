@@ -260,6 +260,24 @@ describe('cnn-f cycles', () => {
     tf.dispose([x, ...Object.values(params)]);
   });
 
+  it('counts per cycle: forward + feedback MACs of every layer from ind up, and the nonzero masks and feedback signals as events', () => {
+    const { system, params, x } = small(4);
+    const sol = simulate({ system, params, input: { x }, maxSteps: 2, countEvents: true });
+    const perStep = sol.events!.perStep;
+    expect(perStep.length).toBe(2);
+    // Layer 4: conv 3→4 on 4×4 (after the first pool), 3×3 kernel; layer 9: linear 16→6; layer 11: 6→5; batch 3.
+    expect(perStep[0]!.conv4!.macs).toBe(2 * 3 * 4 * 4 * 9 * 3 * 4);
+    expect(perStep[0]!.linear9!.macs).toBe(2 * 3 * 16 * 6);
+    expect(perStep[0]!.linear11!.macs).toBe(2 * 3 * 6 * 5);
+    expect(perStep[0]!.conv0).toBeUndefined();
+    const z = sol.state.masks.z10!;
+    const g = sol.state.feedback.g10!;
+    const expected = tf.tidy(() => tf.sum(z).dataSync()[0]! + tf.sum(tf.cast(tf.notEqual(g, 0), 'float32')).dataSync()[0]!);
+    expect(perStep[1]!.adarelu10!.events).toBe(expected);
+    sol.dispose();
+    tf.dispose([x, ...Object.values(params)]);
+  });
+
   it('rejects bad architectures with a message naming the layer', () => {
     expect(() => cnnf({ layers: [{ type: 'linear', units: 3 }], ind: 0, inputShape: [8, 8, 1] })).toThrow(/system.layers\[0\].*flatten/);
     expect(() => cnnf({ layers: SMALL.slice(0, 4), ind: 0, inputShape: [8, 8, 1] })).toThrow(/last layer must be linear/);
