@@ -117,7 +117,7 @@ const psnr = (mse: number) => 10 * Math.log10(1 / Math.max(mse, 1e-12));
 export function imageRepair(system: CnnfSystem, params: CnnfParams, cycles: number, data: Dataset, corruption: string, severity: number, rng: Rng): { row: RepairRow; strip: Float32Array } {
   const clean = data;
   const corrupted = corruptDataset(clean, getCorruption(corruption, 'job.repair.corruptions'), severity, rng);
-  const xc = toTensors(clean, { layout: 'nhwc' }).x;
+  const { x: xc, y: yc } = toTensors(clean, { layout: 'nhwc' });
   const { x, y } = toTensors(corrupted, { layout: 'nhwc' });
   const result = tf.tidy(() => {
     const run = runCycles(system, params, x, cycles, { recons: true });
@@ -148,7 +148,7 @@ export function imageRepair(system: CnnfSystem, params: CnnfParams, cycles: numb
     strip.set(corrupted.images.subarray(i * pixels, (i + 1) * pixels), base + pixels);
     for (let t = 0; t < cycles; t++) strip.set(reconValues.subarray((t * n + i) * pixels, (t * n + i + 1) * pixels), base + (2 + t) * pixels);
   }
-  tf.dispose([xc, x, y, result.recon, result.reconMse, result.featureMse, result.corruptedMse]);
+  tf.dispose([xc, yc, x, y, result.recon, result.reconMse, result.featureMse, result.corruptedMse]);
   return {
     row: {
       corruption,

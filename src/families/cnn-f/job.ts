@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { SpecError } from '../../base/errors.js';
 import { parseGradientMode } from '../../core/gradient-mode.js';
+import { getCorruption } from '../../data/corruptions.js';
 import { subset, type Dataset } from '../../data/index.js';
 import type { OptimizerState, ParamMap } from '../../learning/optimizers.js';
 import { train } from '../../learning/train.js';
@@ -72,8 +73,8 @@ export const cnnfTrainOptions = z.strictObject({
     .describe('PGD robust accuracy over an ε grid on the first n test images'),
   repair: z
     .strictObject({
-      corruptions: z.array(z.string()).min(1).default(['shot_noise', 'gaussian_noise', 'dotted_line']),
-      severity: z.int().min(1).default(1).describe('MNIST-C corruptions have one level; CIFAR-10-C ones 1–5'),
+      corruptions: z.array(z.string()).min(1).default(['mnist-c/shot_noise', 'cifar-10-c/gaussian_noise', 'mnist-c/dotted_line']),
+      severity: z.int().min(1).max(5).default(5).describe('CIFAR-10-C severity 1–5; MNIST-C corruptions have one level, used whatever this says'),
       examples: z.int().min(1).default(8),
     })
     .optional()
@@ -198,6 +199,8 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   if (spec.probes.length > 0) throw new SpecError('probes', 'cnnf-train records no traces; remove probes');
   if (parseGradientMode(spec.run.gradient, 'run.gradient').kind !== 'none') throw new SpecError('run.gradient', "cnnf-train differentiates through the unrolled cycles itself; leave run.gradient at 'none'");
   if (options.repair && system.options.ind !== 0) throw new SpecError('job.repair', `image repair reconstructs the image, which needs system.ind = 0 (this network has ind = ${system.options.ind})`);
+  // Checked before any training, so a typo does not cost the run.
+  for (const name of options.repair?.corruptions ?? []) getCorruption(name, 'job.repair.corruptions');
   if (new Set(options.cycles).size !== options.cycles.length) throw new SpecError('job.cycles', `lists ${JSON.stringify(options.cycles)}; give each number of cycles once`);
   const trainSet = options.trainLimit ? subset(data.train, 0, Math.min(options.trainLimit, data.train.count)) : data.train;
   const testSet = options.testLimit ? subset(data.test, 0, Math.min(options.testLimit, data.test.count)) : data.test;
@@ -234,10 +237,11 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
           repair = [];
           const examples = subset(data.test, 0, Math.min(options.repair.examples, data.test.count));
           for (const corruption of options.repair.corruptions) {
-            const { row, strip } = imageRepair(system, params, cycles, examples, corruption, options.repair.severity, context.rng.split(`repair-${corruption}`));
+            const severity = Math.min(options.repair.severity, getCorruption(corruption).severities);
+            const { row, strip } = imageRepair(system, params, cycles, examples, corruption, severity, context.rng.split(`repair-${corruption}`));
             repair.push(row);
             folder.appendMetrics({ phase: 'repair', ...row });
-            folder.writeBytes(`repair-${corruption}.png`, tileGridPng(strip, examples.height, examples.width, { columns: 2 + cycles, scale: 3, gap: 2, range: [0, 1] }));
+            folder.writeBytes(`repair-${corruption.replace('/', '-')}.png`, tileGridPng(strip, examples.height, examples.width, { columns: 2 + cycles, scale: 3, gap: 2, range: [0, 1] }));
             say(`repair ${corruption}: corrupted PSNR ${row.corruptedPsnr.toFixed(2)} dB; reconstruction per cycle ${row.reconPsnr.map((v) => v.toFixed(2)).join(', ')} dB`);
           }
         }
