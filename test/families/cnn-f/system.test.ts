@@ -163,7 +163,7 @@ describe('cnn-f with zero cycles is the feedforward CNN; with η = 0 the feature
       });
       tf.dispose([x, ...Object.values(params)]);
     }
-  });
+  }, 120_000);
 });
 
 describe('cnn-f cycles', () => {
@@ -187,7 +187,7 @@ describe('cnn-f cycles', () => {
     });
     sol.dispose();
     tf.dispose([x, ...Object.values(params)]);
-  });
+  }, 120_000);
 
   it('the unrolled gradient through 2 cycles matches central finite differences (3 seeds, every parameter)', () => {
     for (const seed of [1, 2, 3]) {
@@ -223,7 +223,7 @@ describe('cnn-f cycles', () => {
       });
       tf.dispose([...grads, labels, x, ...Object.values(params)]);
     }
-  });
+  }, 120_000);
 
   it('cpu and wasm give the same logits, residuals and reconstructions over 3 cycles (both architectures)', async () => {
     const runOn = async (backend: BackendName) => {
@@ -249,7 +249,7 @@ describe('cnn-f cycles', () => {
       expect(diff / scale).toBeLessThan(1e-4);
     });
     await useBackend('cpu');
-  });
+  }, 120_000);
 
   it('frees every tensor of a run once the solution is disposed', () => {
     const { system, params, x } = small(0);
