@@ -233,8 +233,8 @@ export function cnnf(options: CnnfOptions): CnnfSystem {
     readout(state) {
       return readoutKind === 'last' ? state.logits : state.logitsMean;
     },
+    // The residual is a state leaf already; `recon_error` is the snake-case name probes use elsewhere.
     derived: {
-      residual: (state) => state.residual,
       recon_error: (state) => state.reconError,
     },
     counts(previous, next) {
