@@ -8,7 +8,7 @@
  *   fc1).
  * - `fashion-cpu`: the same kinds of layers, small enough to train on two CPU cores: conv 1→8, pool,
  *   conv 8→16, pool, fc 784→64→10; ind = 4 (the 8×14×14 output of the first block), so the feedback loop
- *   spans the second conv block and both linear layers. About 56k parameters.
+ *   spans the second conv block and both linear layers. 52,138 parameters.
  */
 import type { LayerSpec } from './system-layers.js';
 
