@@ -8,12 +8,14 @@ import { equilibriumPropFamily } from './equilibrium-prop/index.js';
 import { hopfieldFamily } from './hopfield/index.js';
 import { lcaFamily } from './lca/index.js';
 import { predictiveCodingFamily } from './predictive-coding/index.js';
+import { cnnfFamily } from './cnn-f/index.js';
 import { similarityRegularized } from './jobs/similarity-regularized.js';
 
 registerFamily(hopfieldFamily);
 registerFamily(equilibriumPropFamily);
 registerFamily(lcaFamily);
 registerFamily(predictiveCodingFamily);
+registerFamily(cnnfFamily);
 
 // Jobs that drive the systems of several families (src/families/jobs/).
 registerJob(similarityRegularized);

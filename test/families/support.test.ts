@@ -10,6 +10,7 @@ import { makeRng } from '../../src/base/rng.js';
 import { simulate } from '../../src/core/simulate.js';
 import { leaves } from '../../src/core/tree.js';
 import { CAPABILITIES, families, familyProblems, registerFamily, supportTable, systems, type Family } from '../../src/families/index.js';
+import { SYSTEM_ENTRIES } from '../../src/families/system-entries.js';
 import { useBackend } from '../../src/tensor/index.js';
 
 const STEPS = 12;
@@ -40,6 +41,11 @@ describe('every registered family', () => {
     const rows = supportTable();
     expect(rows.map((r) => r.system).sort()).toEqual([...systems.names()].sort());
     for (const row of rows) for (const c of CAPABILITIES) expect(row.support[c], `${row.system} ${c}`).toMatch(/^(yes|no: \S.*)$/);
+  });
+
+  it('the browser-safe list of system entries names every registered system', () => {
+    expect(Object.keys(SYSTEM_ENTRIES).sort()).toEqual([...systems.names()].sort());
+    for (const kind of systems.names()) expect(SYSTEM_ENTRIES[kind]!.create).toBe(systems.get(kind).create);
   });
 
   it('refuses a family whose declarations and parts disagree, naming each problem', () => {

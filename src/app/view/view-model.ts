@@ -11,10 +11,17 @@ import { integrators } from '../../core/integrators/index.js';
 import type { Integrator } from '../../core/integrators/integrator.js';
 import type { DynamicalSystem } from '../../core/system.js';
 import { headLogits, type HeadSpec } from '../../families/lca/lcanet-head.js';
-import { systems } from '../../families/index.js';
+import { SYSTEM_ENTRIES } from '../../families/system-entries.js';
 import type { EquilibriumNetwork } from '../../families/equilibrium-prop/system.js';
 import type { LcaSystem } from '../../families/lca/system.js';
 import type { ViewManifest } from './manifest.js';
+
+/** The system entry of a kind (browser-safe: no job or registry code comes with it). */
+function systemEntry(kind: string) {
+  const entry = SYSTEM_ENTRIES[kind];
+  if (!entry) throw new DataError(`the live view cannot build system ${JSON.stringify(kind)}; known: ${Object.keys(SYSTEM_ENTRIES).join(', ')}`);
+  return entry;
+}
 
 export interface Panel {
   /** State path read by a probe ('layers.0', 'a', 'u'). */
@@ -60,7 +67,7 @@ const FACTORIES: Readonly<Record<string, Factory>> = {
   'equilibrium-prop': (m, params) => {
     const { kind, ...options } = m.system;
     const n = m.imageShape[0] * m.imageShape[1];
-    const system = systems.get(kind).create(options, { inputSize: n }) as EquilibriumNetwork;
+    const system = systemEntry(kind).create(options, { inputSize: n }) as EquilibriumNetwork;
     need(params, system.paramNames, kind);
     // The layers that relax: every one after the input, but the output when a softmax readout replaces it.
     const layers = options.layers as number[];
@@ -77,7 +84,7 @@ const FACTORIES: Readonly<Record<string, Factory>> = {
   lca: (m, params) => {
     const { kind, ...options } = m.system;
     const n = m.imageShape[0] * m.imageShape[1];
-    const system = systems.get(kind).create(options, { inputSize: n }) as LcaSystem;
+    const system = systemEntry(kind).create(options, { inputSize: n }) as LcaSystem;
     need(params, ['dictionary'], kind);
     const k = options.features as number;
     const own = { dictionary: params.dictionary! };
@@ -86,7 +93,7 @@ const FACTORIES: Readonly<Record<string, Factory>> = {
   },
   'lca-conv': (m, params) => {
     const { kind, ...options } = m.system;
-    const system = systems.get(kind).create(options, { inputSize: m.imageShape[0] * m.imageShape[1] });
+    const system = systemEntry(kind).create(options, { inputSize: m.imageShape[0] * m.imageShape[1] });
     need(params, ['lca.dictionary'], kind);
     const { 'lca.dictionary': dictionary, ...head } = params;
     const headSpec = m.head as HeadSpec | undefined;
@@ -103,7 +110,7 @@ const FACTORIES: Readonly<Record<string, Factory>> = {
   hopfield: (m, params) => {
     const { kind, ...options } = m.system;
     const n = m.imageShape[0] * m.imageShape[1];
-    const system = systems.get(kind).create(options, { inputSize: n });
+    const system = systemEntry(kind).create(options, { inputSize: n });
     need(params, ['weights', 'bias', 'prototypes'], kind);
     const { prototypes, ...own } = params;
     return {

@@ -4,7 +4,7 @@
  * `system-predify.ts`.
  */
 import type { Family, SupportRow } from '../family.js';
-import { pcFlowEntry, pcNetworkEntry, predifyEntry } from './entries.js';
+import { pcFlowEntry, pcNetworkEntry, predifyEntry } from './options.js';
 import { predifyNoise } from './job-predify.js';
 import { predifyClassifierAdapter } from './classifier-predify.js';
 import { pcVsBp } from './job-pc-vs-bp.js';
