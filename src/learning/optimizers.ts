@@ -94,3 +94,18 @@ export function adam(options: AdamOptions): Optimizer {
     },
   });
 }
+
+/** An optimizer's slots as flat named tensors (`slot/parameter`), for a checkpoint. */
+export function optimizerStateTensors(state: OptimizerState): Record<string, tf.Tensor> {
+  return Object.fromEntries(Object.entries(state.slots).flatMap(([slot, ps]) => Object.entries(ps).map(([name, t]) => [`${slot}/${name}`, t])));
+}
+
+/** The inverse of optimizerStateTensors: the state a checkpoint restores. */
+export function optimizerStateFrom(step: number, tensors: Record<string, tf.Tensor>): OptimizerState {
+  const slots: Record<string, Record<string, tf.Tensor>> = {};
+  for (const [key, t] of Object.entries(tensors)) {
+    const [slot, name] = key.split('/') as [string, string];
+    (slots[slot] ??= {})[name] = t;
+  }
+  return { step, slots };
+}

@@ -20,7 +20,7 @@ import { SpecError } from '../../base/errors.js';
 import { parseGradientMode } from '../../core/gradient-mode.js';
 import { getCorruption } from '../../data/corruptions.js';
 import { subset, type Dataset } from '../../data/index.js';
-import type { OptimizerState, ParamMap } from '../../learning/optimizers.js';
+import { optimizerStateFrom, optimizerStateTensors, type OptimizerState, type ParamMap } from '../../learning/optimizers.js';
 import { train } from '../../learning/train.js';
 import { openCheckpoints, type CheckpointStore } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
@@ -94,19 +94,6 @@ interface EpochRecord {
   readonly eval_seconds: number;
 }
 
-function stateTensors(state: OptimizerState): Record<string, tf.Tensor> {
-  return Object.fromEntries(Object.entries(state.slots).flatMap(([slot, ps]) => Object.entries(ps).map(([name, t]) => [`${slot}/${name}`, t])));
-}
-
-function stateFrom(step: number, tensors: Record<string, tf.Tensor>): OptimizerState {
-  const slots: Record<string, Record<string, tf.Tensor>> = {};
-  for (const [key, t] of Object.entries(tensors)) {
-    const [slot, name] = key.split('/') as [string, string];
-    (slots[slot] ??= {})[name] = t;
-  }
-  return { step, slots };
-}
-
 /** Trains one model (from `init`, not consumed) or continues it from its checkpoint. */
 async function trainModel(context: JobContext<Options>, system: CnnfSystem, cycles: number, init: CnnfParams, trainSet: Dataset, testSet: Dataset, checkpoints: CheckpointStore): Promise<{ params: ParamMap; history: EpochRecord[] }> {
   const { options, say } = context;
@@ -117,10 +104,10 @@ async function trainModel(context: JobContext<Options>, system: CnnfSystem, cycl
   let optimizerState: OptimizerState | undefined;
   if (saved) {
     params = Object.fromEntries(system.paramNames.map((n) => [n, saved.tensors[`param/${n}`]!]));
-    optimizerState = stateFrom(saved.record.optimizerStep as number, Object.fromEntries(Object.entries(saved.tensors).filter(([k]) => !k.startsWith('param/'))));
+    optimizerState = optimizerStateFrom(saved.record.optimizerStep as number, Object.fromEntries(Object.entries(saved.tensors).filter(([k]) => !k.startsWith('param/'))));
     say(`${cycles} cycles: resuming after epoch ${saved.epoch} of ${options.epochs}`);
     if (saved.epoch >= options.epochs) {
-      tf.dispose(Object.values(stateTensors(optimizerState)));
+      tf.dispose(Object.values(optimizerStateTensors(optimizerState)));
       return { params, history };
     }
   } else params = Object.fromEntries(Object.entries(init).map(([k, t]) => [k, t.clone()]));
@@ -174,7 +161,7 @@ async function trainModel(context: JobContext<Options>, system: CnnfSystem, cycl
         history.push(record);
         checkpoints.save(label, {
           epoch: report.epoch + 1,
-          tensors: { ...Object.fromEntries(Object.entries(current).map(([k, t]) => [`param/${k}`, t])), ...stateTensors(state) },
+          tensors: { ...Object.fromEntries(Object.entries(current).map(([k, t]) => [`param/${k}`, t])), ...optimizerStateTensors(state) },
           arrays: {},
           record: { history, optimizerStep: state.step },
         });
@@ -183,7 +170,7 @@ async function trainModel(context: JobContext<Options>, system: CnnfSystem, cycl
         );
       },
     });
-    tf.dispose(Object.values(stateTensors(result.state)));
+    tf.dispose(Object.values(optimizerStateTensors(result.state)));
     return { params: result.params, history };
   } finally {
     progress.done();

@@ -20,7 +20,8 @@ import { datasetAccuracy, type Dataset } from '../../data/index.js';
 import { bpttThroughFreePhase } from './bptt-rule.js';
 import { createParticleStore, type ParticleStore } from './particles.js';
 import { equilibriumPropagation } from './rule.js';
-import { adam, sgd, type Optimizer, type OptimizerState, type ParamMap } from '../../learning/optimizers.js';
+import { adam, optimizerStateFrom, optimizerStateTensors, sgd, type Optimizer, type OptimizerState, type ParamMap } from '../../learning/optimizers.js';
+import { memoryMeter, type MemoryMeter } from '../../learning/memory-meter.js';
 import type { LearningRule } from '../../learning/rule.js';
 import { train } from '../../learning/train.js';
 import type { CheckpointStore } from '../../runs/checkpoints.js';
@@ -104,35 +105,6 @@ export function buildOptimizer(network: EquilibriumNetwork<any, any>, options: E
   return options.kind === 'sgd' ? sgd({ lr, momentum: options.momentum, weightDecay: options.weightDecay }) : adam({ lr, beta1: options.beta1, beta2: options.beta2 });
 }
 
-/** High-water marks of tensor bytes and resident memory, sampled by `sample()`. */
-export interface MemoryMeter {
-  sample(): void;
-  reset(): void;
-  readonly peakTensorBytes: number;
-  readonly peakRssBytes: number;
-}
-
-export function memoryMeter(): MemoryMeter {
-  let tensors = 0;
-  let rss = 0;
-  return {
-    sample() {
-      tensors = Math.max(tensors, tf.memory().numBytes);
-      rss = Math.max(rss, process.memoryUsage.rss());
-    },
-    reset() {
-      tensors = 0;
-      rss = 0;
-    },
-    get peakTensorBytes() {
-      return tensors;
-    },
-    get peakRssBytes() {
-      return rss;
-    },
-  };
-}
-
 export function buildRule(
   network: EquilibriumNetwork<any, any>,
   method: Method,
@@ -191,19 +163,6 @@ function clone(params: EpParams): ParamMap {
   return Object.fromEntries(Object.entries(params).map(([k, t]) => [k, t.clone()]));
 }
 
-function stateTensors(state: OptimizerState): Record<string, tf.Tensor> {
-  return Object.fromEntries(Object.entries(state.slots).flatMap(([slot, ps]) => Object.entries(ps).map(([name, t]) => [`${slot}/${name}`, t])));
-}
-
-function stateFrom(step: number, tensors: Record<string, tf.Tensor>): OptimizerState {
-  const slots: Record<string, Record<string, tf.Tensor>> = {};
-  for (const [key, t] of Object.entries(tensors)) {
-    const [slot, name] = key.split('/') as [string, string];
-    (slots[slot] ??= {})[name] = t;
-  }
-  return { step, slots };
-}
-
 /**
  * Trains the network with one method from `init` (not consumed), or continues from the method's last
  * checkpoint. `onEpoch` receives each epoch's record as it is completed (not those restored).
@@ -235,11 +194,11 @@ export async function trainMethod(
   let optimizerState: OptimizerState | undefined;
   if (saved) {
     params = Object.fromEntries(network.paramNames.map((n) => [n, saved.tensors[`param/${n}`]!]));
-    optimizerState = stateFrom(saved.record.optimizerStep as number, Object.fromEntries(Object.entries(saved.tensors).filter(([k]) => !k.startsWith('param/'))));
+    optimizerState = optimizerStateFrom(saved.record.optimizerStep as number, Object.fromEntries(Object.entries(saved.tensors).filter(([k]) => !k.startsWith('param/'))));
     context.say(`${method}: resuming after epoch ${saved.epoch} of ${options.epochs} from ${checkpoints.dir}`);
   } else params = clone(init);
   if (saved && saved.epoch >= options.epochs) {
-    tf.dispose(Object.values(stateTensors(optimizerState!)));
+    tf.dispose(Object.values(optimizerStateTensors(optimizerState!)));
     return { params, history };
   }
 
@@ -279,14 +238,14 @@ export async function trainMethod(
         history.push(record);
         checkpoints.save(method, {
           epoch: report.epoch + 1,
-          tensors: { ...Object.fromEntries(Object.entries(current).map(([k, t]) => [`param/${k}`, t])), ...stateTensors(state) },
+          tensors: { ...Object.fromEntries(Object.entries(current).map(([k, t]) => [`param/${k}`, t])), ...optimizerStateTensors(state) },
           arrays: particles ? Object.fromEntries(particles.data.map((d, i) => [`particles-${String(i).padStart(3, '0')}`, d])) : {},
           record: { history, optimizerStep: state.step },
         });
         onEpoch(record);
       },
     });
-    tf.dispose(Object.values(stateTensors(result.state)));
+    tf.dispose(Object.values(optimizerStateTensors(result.state)));
     return { params: result.params, history };
   } finally {
     progress.done();

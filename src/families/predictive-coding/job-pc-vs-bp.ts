@@ -22,7 +22,7 @@ import type { LearningRule } from '../../learning/rule.js';
 import { train } from '../../learning/train.js';
 import { saveModel } from '../../runs/model-store.js';
 import { renderLinePlot } from '../../runs/svg-plot.js';
-import { memoryMeter } from '../equilibrium-prop/training.js';
+import { memoryMeter } from '../../learning/memory-meter.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { feedforwardBackprop } from './rule-backprop.js';
 import { PC_SCHEDULES, predictiveCodingRule, type PcSchedule } from './rule-pc.js';
