@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_BACKEND, useBackend } from '../src/tensor/index.js';
+import { DEFAULT_BACKEND, setNativeThreads, useBackend } from '../src/tensor/index.js';
 import { NeurodynError } from '../src/base/errors.js';
 import { formatTable, runReferences } from './compare.js';
 import { backendThreads, isSkipped, profileWorkload, runWorkload, type BenchResult, type Skipped } from './runner.js';
@@ -17,11 +17,12 @@ import { WORKLOADS, workloadIds } from './workloads/index.js';
 const HELP = `usage: npm run bench -- [options]
   --backend NAME        tfjs backend: wasm (default) or cpu (pure JS, slow)
   --only a,b            run only these workloads (${workloadIds().join(', ')})
-  --threads N           threads for the torch reference (default: ${availableParallelism()}); the wasm
-                        backend is single-threaded under Node whatever N is
+  --threads N           threads for the native kernels (OpenBLAS, oneDNN) and for torch's second run
+                        (default: ${availableParallelism()}); torch also runs at 1 thread, and the faster
+                        counts; the plain wasm kernels are single-threaded under Node whatever N is
   --max-seconds S       skip a workload whose timed run would take longer than S seconds, estimated from
                         the warm-up (default: none on wasm, 300 on cpu)
-  --compare             also run roofline.py and torch_reference.py --threads N, and print a table
+  --compare             also run roofline.py and torch_reference.py --threads 1 and N, and print a table
   --reference-dir DIR   where roofline.py and torch_reference.py are (default: <repo>/../shared/bench)
   --python CMD          python3 to run them with (default: python3, else /usr/bin/python3)
   --profile             instead of timing, print where one step's time goes, kernel by kernel (tf.profile)`;
@@ -58,16 +59,17 @@ async function main(): Promise<number> {
   const refDir = values['reference-dir'] ? resolve(values['reference-dir']) : resolve(repoRoot, '../shared/bench');
 
   // The reference runs first, alone, so that the two do not compete for the cores.
-  const ref = values.compare ? runReferences(refDir, threads, only, values.python) : undefined;
+  const ref = values.compare ? runReferences(refDir, [1, threads], only, values.python) : undefined;
   if (ref) {
     if (ref.roofline) console.log(JSON.stringify(ref.roofline));
-    for (const l of ref.torch) console.log(JSON.stringify(l));
+    for (const l of ref.torchRuns) console.log(JSON.stringify(l));
     for (const n of ref.notes) console.error(`note: ${n}`);
   }
 
+  setNativeThreads(threads);
   await useBackend(values.backend);
   if (values.threads !== undefined && backendThreads() !== threads)
-    console.error(`note: --threads ${threads} applies to the torch reference; the ${values.backend} backend computes with ${backendThreads()} thread(s) under Node`);
+    console.error(`note: the ${values.backend} backend computes with ${backendThreads()} thread(s) here (no native kernels); --threads ${threads} applied to torch's second run`);
   if (values.profile) {
     for (const w of WORKLOADS) {
       if (only.length && !only.includes(w.id)) continue;

@@ -6,3 +6,4 @@ export {
   disableNativeKernels, enableNativeKernels, isNativeKernel, nativeKernelInfo, nativeKernelsActive, nativeKernelsEnabled, nativeStatus,
   nativeThreads, setNativeThreads, type NativeKernelInfo,
 } from './native/index.js';
+export { convForm, convolve, convolveTransposed, type ConvForm, type ConvShape } from './conv-forms.js';
