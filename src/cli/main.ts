@@ -17,6 +17,13 @@ import { exportCommand } from './commands/export.js';
 import { profilesCommand } from './commands/profiles.js';
 import { attackCommand } from './commands/attack.js';
 import { corruptCommand } from './commands/corrupt.js';
+import { setNativeThreads } from '../tensor/index.js';
+
+function threadsOption(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !(n >= 1)) throw new InvalidArgumentError('threads is a positive integer');
+  return n;
+}
 
 function seedOption(value: string): number {
   const n = Number(value);
@@ -28,7 +35,12 @@ export function program(): Command {
   const cli = new Command('neurodyn')
     .description('Simulate brain-inspired networks as dynamical systems, attack them, learn locally, estimate neuromorphic cost.')
     .version('0.1.0')
-    .showHelpAfterError('(run neurodyn help for the commands)');
+    .showHelpAfterError('(run neurodyn help for the commands)')
+    .option('--threads <n>', 'threads of the native kernels (OpenBLAS and oneDNN; default: the number of cores)', threadsOption)
+    .hook('preAction', (command) => {
+      const { threads } = command.opts<{ threads?: number }>();
+      if (threads !== undefined) setNativeThreads(threads);
+    });
   cli
     .command('run')
     .description('run a sim spec and write a run folder (spec.json, metrics.jsonl, summary.json, traces, pictures)')

@@ -47,8 +47,8 @@ describe.runIf(native.available)('native kernels against the cpu backend', () =>
     ['batched both sides, both transposed', [3, 7, 5], [3, 4, 7], true, true],
     ['batched a, one b (rank 3 against 2)', [4, 6, 8], [8, 3], false, false, false],
     ['one a, batched b, a transposed', [8, 6], [2, 3, 8, 5], true, false, false],
-    ['ep_fc: 64×784 · 784×500', [64, 784], [784, 500], false, false],
-    ['lca_fc gradient shapes: 64×1568 · (300×1568)ᵀ', [64, 1568], [300, 1568], false, true],
+    ['ep_fc (batch 16): 16×784 · 784×500', [16, 784], [784, 500], false, false],
+    ['lca_fc gradient shapes (batch 16, 300 atoms): 16×1568 · (300×1568)ᵀ', [16, 1568], [300, 1568], false, true],
   ];
   for (const [name, sa, sb, ta, tb, gradients = true] of matMulCases) {
     it(`matMul ${name}: value${gradients ? ' and both gradients' : ''}`, async () => {
@@ -70,8 +70,8 @@ describe.runIf(native.available)('native kernels against the cpu backend', () =>
 
   type ConvCase = { name: string; x: number[]; w: number[]; strides: number | [number, number]; pad: 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]]; dilation?: number };
   const convCases: ConvCase[] = [
-    { name: 'lca_conv: 1 → 64 channels, 7×7, explicit pad 3', x: [4, 28, 28, 1], w: [7, 7, 1, 64], strides: 1, pad: [[0, 0], [3, 3], [3, 3], [0, 0]] },
-    { name: 'ep_conv layer 2: 32 → 64 channels, 5×5, valid', x: [3, 12, 12, 32], w: [5, 5, 32, 64], strides: 1, pad: 'valid' },
+    { name: 'lca_conv: 1 → 64 channels, 7×7, explicit pad 3', x: [1, 28, 28, 1], w: [7, 7, 1, 64], strides: 1, pad: [[0, 0], [3, 3], [3, 3], [0, 0]] },
+    { name: 'ep_conv layer 2: 32 → 64 channels, 5×5, valid', x: [1, 12, 12, 32], w: [5, 5, 32, 64], strides: 1, pad: 'valid' },
     { name: 'ep_conv layer 1: 1 → 32 channels, 5×5, valid', x: [2, 28, 28, 1], w: [5, 5, 1, 32], strides: 1, pad: 'valid' },
     { name: 'batch 1, non-square image and kernel, strides 2×3, same', x: [1, 9, 13, 3], w: [3, 2, 3, 5], strides: [2, 3], pad: 'same' },
     { name: "stride 2, 'valid' with a remainder (11 − 4 odd)", x: [2, 11, 11, 2], w: [4, 4, 2, 3], strides: 2, pad: 'valid' },
