@@ -6,10 +6,10 @@
   "targets": [
     {
       "target_name": "neurodyn_native",
-      "sources": ["src/addon.cc", "src/gemm.cc", "src/conv.cc", "src/threads.cc"],
+      "sources": ["src/addon.cc", "src/gemm.cc", "src/conv.cc", "src/threads.cc", "src/fused.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "-fopenmp"],
       "cflags_cc!": ["-fno-exceptions"],
       "libraries": ["-lopenblas", "-ldnnl", "-lgomp"]
     }

@@ -86,6 +86,18 @@ Napi::Value ConvImplementation(const Napi::CallbackInfo& info) {
   });
 }
 
+// leakyIntegrate(heap, uOffset, pOffset, qOffset, outOffset, n, rate, qScale)
+Napi::Value LeakyIntegrate(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto heap = info[0].As<Napi::ArrayBuffer>();
+    const int64_t n = integer(info, 5);
+    const float rate = info[6].As<Napi::Number>().FloatValue(), qScale = info[7].As<Napi::Number>().FloatValue();
+    neurodyn::leakyIntegrate(at<const float>(heap, integer(info, 1), n, "u"), at<const float>(heap, integer(info, 2), n, "p"),
+                             at<const float>(heap, integer(info, 3), n, "q"), at<float>(heap, integer(info, 4), n, "the output"), n, rate, qScale);
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   neurodyn::setThreads(int(integer(info, 0)));
   return info.Env().Undefined();
@@ -106,6 +118,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("conv", Napi::Function::New(env, Conv));
   exports.Set("convImplementation", Napi::Function::New(env, ConvImplementation));
+  exports.Set("leakyIntegrate", Napi::Function::New(env, LeakyIntegrate));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("libraries", Napi::Function::New(env, Libraries));

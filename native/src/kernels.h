@@ -35,6 +35,9 @@ void conv(ConvKind kind, const ConvGeometry& g, const float* in0, const float* i
 std::string convImplementation(ConvKind kind, const ConvGeometry& g);
 void clearConvCache();
 
+// out = u + rate · (p + qScale · q − u), elementwise over n values (the LCA step's leaky integration).
+void leakyIntegrate(const float* u, const float* p, const float* q, float* out, int64_t n, float rate, float qScale);
+
 void setThreads(int threads);
 int threads();
 std::string librariesDescription();

@@ -9,8 +9,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  convForm, convolve, convolveTransposed, disableNativeKernels, enableNativeKernels, isNativeKernel, listBackends, nativeKernelInfo,
-  nativeStatus, useBackend,
+  convForm, convolve, convolveTransposed, disableNativeKernels, enableNativeKernels, isNativeKernel, leakyIntegrate, listBackends,
+  nativeKernelInfo, nativeStatus, useBackend,
 } from '../../src/tensor/index.js';
 import { NATIVE_KERNELS } from '../../src/tensor/native/register.js';
 import { expectWasmMatchesCpu, gradsOf, rand, relErr, runOn } from './_helpers.js';
@@ -154,4 +154,33 @@ describe.runIf(native.available)('native and plain wasm kernels in one process',
     expect(isNativeKernel('BatchMatMul')).toBe(true);
     nativeOut.forEach((v, i) => expect(relErr(v, plainOut[i]!), `output ${i}`).toBeLessThan(1e-5));
   });
+});
+
+describe.runIf(native.available)('fused LCA leaky integration (src/tensor/fused-steps.ts)', () => {
+  afterAll(() => {
+    enableNativeKernels();
+  });
+
+  for (const qScale of [1, -1] as const) {
+    it(`fused equals the unfused tfjs ops, value and gradients (q scale ${qScale}, a convolutional LCA state)`, async () => {
+      await useBackend('wasm');
+      const compute = () => tf.tidy(() => {
+        const shape = [2, 28, 28, 64];
+        const u = rand(shape, 1), p = rand(shape, 2), q = rand(shape, 3);
+        const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) => leakyIntegrate(x, y, z, 7, qScale);
+        return [f(u, p, q), ...gradsOf(f, [u, p, q])].map((t) => Float32Array.from(t.dataSync()));
+      });
+      const fused = compute();
+      const profile = await tf.profile(() => leakyIntegrate(rand([3, 4], 1), rand([3, 4], 2), rand([3, 4], 3), 7, qScale));
+      tf.dispose(profile.result as tf.Tensor);
+      expect(profile.kernelNames).toEqual(['NeurodynLeakyIntegrate']);
+      disableNativeKernels();
+      const unfused = compute();
+      enableNativeKernels();
+      fused.forEach((v, i) => expect(relErr(v, unfused[i]!), `output ${i}`).toBeLessThan(1e-6));
+      // And against the cpu backend (always unfused).
+      const [cpuValue] = await runOn('cpu', () => [leakyIntegrate(rand([2, 28, 28, 64], 1), rand([2, 28, 28, 64], 2), rand([2, 28, 28, 64], 3), 7, qScale)]);
+      expect(relErr(fused[0]!, cpuValue!)).toBeLessThan(1e-6);
+    });
+  }
 });

@@ -21,6 +21,7 @@ export interface NativeAddon {
     aOffset: number, bOffset: number, cOffset: number, strideA: number, strideB: number, strideC: number): void;
   conv(kind: ConvKind, heap: ArrayBuffer, in0Offset: number, in1Offset: number, outOffset: number, ...geometry: number[]): void;
   convImplementation(kind: ConvKind, ...geometry: number[]): string;
+  leakyIntegrate(heap: ArrayBuffer, uOffset: number, pOffset: number, qOffset: number, outOffset: number, n: number, rate: number, qScale: number): void;
   setThreads(threads: number): void;
   threads(): number;
   libraries(): string;

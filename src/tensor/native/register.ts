@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { nativeStatus, type NativeAddon } from './addon.js';
+import { LEAKY_INTEGRATE, leakyIntegrateKernel, registerFusedGradients } from './fused.js';
 import { nativeBatchMatMul, nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput } from './kernels.js';
 
 interface NativeKernel {
@@ -64,6 +65,8 @@ export function enableNativeKernels(): boolean {
     replaced.set(kernelName, current);
     swap({ ...current, kernelFunc });
   }
+  if (!tf.getKernel(LEAKY_INTEGRATE, 'wasm')) tf.registerKernel({ kernelName: LEAKY_INTEGRATE, backendName: 'wasm', kernelFunc: leakyIntegrateKernel(status.addon) });
+  registerFusedGradients();
   return true;
 }
 
