@@ -8,7 +8,7 @@
  *   npx vite-node bench/attack-speed.ts [--backend wasm] [--model <ep run folder>] [--recompute-drive]
  *
  * By default the bottom-up drive x W₁ + b₁ is computed once per relaxation (the EP system's
- * `prepareInput`, differentiable in x), as training and the `attack` command do; `--recompute-drive`
+ * `prepare`, differentiable in x), as training and the `attack` command do; `--recompute-drive`
  * recomputes it at every step, which is bptt_ep_fc's definition (and torch_reference.py's), for a
  * like-for-like comparison.
  *
@@ -22,7 +22,7 @@ import { makeRng, randomNormal, randomUniform } from '../src/base/rng.js';
 import { attackModel } from '../src/attacks/attack-model.js';
 import { relaxationClassifier } from '../src/attacks/models/relaxation-classifier.js';
 import { pgd } from '../src/attacks/pgd.js';
-import { equilibriumProp } from '../src/systems/equilibrium-prop.js';
+import { equilibriumProp } from '../src/families/equilibrium-prop/system.js';
 import { loadModel } from '../src/runs/model-store.js';
 import { useBackend } from '../src/tensor/index.js';
 
@@ -46,9 +46,8 @@ const classifier = relaxationClassifier({
   params,
   classes: 10,
   imageShape: [28, 28, 1],
-  relaxation: { maxSteps: 20 },
-  checkEvery: 20,
-  toInput: (x) => (recompute ? { x: x as tf.Tensor2D } : system.prepareInput({ x: x as tf.Tensor2D }, params)),
+  relaxation: { maxSteps: 20, checkEvery: 20 },
+  toInput: (x) => (recompute ? { x: x as tf.Tensor2D } : system.prepare({ x: x as tf.Tensor2D }, params)),
   logitsOf: (r) => r as tf.Tensor2D,
 });
 const model = attackModel(classifier, { gradient: { kind: 'unrolled' } });

@@ -23,16 +23,17 @@ import { normalizeCounts, type ActivityRecord } from '../src/hardware/counts.js'
 import { emulate } from '../src/hardware/emulate.js';
 import { gpuJsEngine } from '../src/hardware/emulate-gpujs.js';
 import { tfjsEngine } from '../src/hardware/emulate-tfjs.js';
-import { buildTrainedNetwork, DEFAULT_ENGINE, estimateOnProfiles, resolveSource, type ProfileEstimate } from '../src/hardware/estimate.js';
+import { loadTrainedNetwork } from '../src/app/model-source.js';
+import { DEFAULT_ENGINE, estimateOnProfiles, type ProfileEstimate } from '../src/hardware/estimate.js';
 import { argmaxAccuracy } from '../src/hardware/adapter.js';
 import { structureOf, type LayeredNetwork } from '../src/hardware/network.js';
 import { listProfiles } from '../src/hardware/profiles.js';
 import { toSpikingNetwork } from '../src/hardware/quantize.js';
 import { useBackend } from '../src/tensor/index.js';
-import { storePatterns, hopfield } from '../src/systems/hopfield.js';
-import type { EquilibriumPropSystem } from '../src/systems/equilibrium-prop.js';
-import type { LcaSystem } from '../src/systems/lca.js';
-import { systems } from '../src/systems/index.js';
+import { storePatterns, hopfield } from '../src/families/hopfield/system.js';
+import type { EquilibriumPropSystem } from '../src/families/equilibrium-prop/system.js';
+import type { LcaSystem } from '../src/families/lca/system.js';
+import { systems } from '../src/families/index.js';
 import { loadModel } from '../src/runs/model-store.js';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
@@ -160,8 +161,7 @@ for (const precision of [{}, { weightBits: 8, stateBits: 24 }, { weightBits: 4, 
 
 // Estimates on every profile.
 const layeredStructure = structureOf(layered);
-const hopSource = resolveSource('sims/quickstart.json');
-const hop = await buildTrainedNetwork(hopSource, 100);
+const { trained: hop } = await loadTrainedNetwork('sims/quickstart.json', 100);
 const hopMeasured = hop.measure();
 const hopStructure = structureOf(hop.network);
 say(`\nhopfield reference (quickstart, 100 cues with 20% flips): recall ${(100 * hopMeasured.accuracy).toFixed(1)}%, ${hopMeasured.activity.stepsPerInference} steps`);
@@ -193,15 +193,13 @@ const familyRuns = [['equilibrium-prop', argument('--ep'), 500], ['lca', argumen
 if (familyRuns.every(([, dir]) => dir === undefined)) say('\n(no --ep / --lca run folders given: the EP and LCA estimates are skipped)');
 for (const [family, dir, inferences] of familyRuns) {
   if (dir === undefined) continue;
-  const source = resolveSource(dir);
-  const trained = await buildTrainedNetwork(source, inferences, 'wasm');
-  const spec = source.spec;
+  const { trained, spec } = await loadTrainedNetwork(dir, inferences, 'wasm');
   // Counting overhead of the family's own relaxation, on the same inputs the estimates use.
   {
     const model = loadModel(dir);
     const system = systems.get(family).create(spec.system, { inputSize: 784 }) as EquilibriumPropSystem & LcaSystem;
     const x = tf.tensor2d(family === 'lca' ? rawTestImages(trained.count) : trained.inputs, [trained.count, 784]);
-    const input = tf.tidy(() => (family === 'lca' ? system.prepare({ x }, model.params as never) : system.prepareInput({ x }, model.params)));
+    const input = tf.tidy(() => (family === 'lca' ? system.prepare({ x }, model.params as never) : system.prepare({ x }, model.params)));
     countingOverhead(`${family} ${structureOf(trained.network).populations.map((p) => p.neurons).join('-')} units, ${trained.count} inputs, ${spec.run.maxSteps} steps`, (countEvents) => simulate({ system, params: model.params as never, input, maxSteps: spec.run.maxSteps, countEvents }).dispose());
     tf.dispose([...Object.values(input as Record<string, tf.Tensor>), ...Object.values(model.params)]);
   }

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { simulate } from '../../src/core/simulate.js';
-import { equilibriumProp } from '../../src/systems/equilibrium-prop.js';
+import { equilibriumProp } from '../../src/families/equilibrium-prop/system.js';
 import type { Workload } from '../types.js';
 import { disposeNet, makeEpFcNet } from './ep_shared.js';
 

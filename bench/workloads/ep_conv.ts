@@ -8,8 +8,8 @@
  * workload's Φ written directly, which the tests use as the reference.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { equilibriumPropConv } from '../../src/systems/equilibrium-prop-conv.js';
-import type { EpParams } from '../../src/systems/equilibrium-prop.js';
+import { equilibriumPropConv } from '../../src/families/equilibrium-prop/system-conv.js';
+import type { EpParams } from '../../src/families/equilibrium-prop/system.js';
 import type { Workload } from '../types.js';
 import { systemStepper } from './system-stepper.js';
 

@@ -4,10 +4,10 @@
  *
  * The step is the `equilibrium-prop` system's own `step` (src/systems/equilibrium-prop.ts, primitive map,
  * hard-sigmoid, MSE output), with the input given as x alone so that x W1 is recomputed every step as the
- * workload defines it (training caches it: `prepareInput`).
+ * workload defines it (training caches it: `prepare`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { equilibriumProp } from '../../src/systems/equilibrium-prop.js';
+import { equilibriumProp } from '../../src/families/equilibrium-prop/system.js';
 import type { Workload } from '../types.js';
 import { makeEpFcNet } from './ep_shared.js';
 import { systemStepper } from './system-stepper.js';

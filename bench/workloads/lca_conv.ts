@@ -14,7 +14,7 @@
  * test/systems/lca.test.ts checks that step against the explicit G-matrix form.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { lcaConv as lcaConvSystem } from '../../src/systems/lca-conv.js';
+import { lcaConv as lcaConvSystem } from '../../src/families/lca/system-conv.js';
 import type { Workload } from '../types.js';
 import { systemStepper } from './system-stepper.js';
 

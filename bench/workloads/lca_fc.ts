@@ -6,7 +6,7 @@
  * exactly); b and G are made once by `system.prepare`, outside the timed steps, as the definition says.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { lca } from '../../src/systems/lca.js';
+import { lca } from '../../src/families/lca/system.js';
 import type { Workload } from '../types.js';
 import { systemStepper } from './system-stepper.js';
 

@@ -13,13 +13,14 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { GradientMode } from '../core/gradient-mode.js';
+import type { ConvergeCondition } from '../core/simulate.js';
 import type { Rng } from '../base/rng.js';
 
 /** The model's own relaxation settings (what the defender runs). */
 export interface Relaxation {
   readonly maxSteps: number;
-  /** Stop early when the largest change per step falls below this (undefined: always run maxSteps). */
-  readonly tolerance?: number;
+  /** Stop early on this condition (undefined: always run maxSteps). */
+  readonly converge?: ConvergeCondition;
 }
 
 export interface ClassifierRunRequest {

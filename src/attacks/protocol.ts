@@ -224,7 +224,7 @@ function runDiagnostics(request: ProtocolRequest, model: AttackModel, robustness
     const attackerHorizons = classifier.relaxation ? [...new Set([1, Math.max(1, Math.round(T / 4)), Math.max(1, Math.round(T / 2)), T, 2 * T])] : [];
     const accuracyVsAttackerSteps = attackerHorizons.map((t) => ({
       attackerSteps: t,
-      accuracy: accuracyOf(attackModel(classifier, { ...request.gradient, gradient: { kind: 'unrolled' }, relaxation: { maxSteps: t, ...(classifier.relaxation?.tolerance !== undefined ? { tolerance: classifier.relaxation.tolerance } : {}) } }), request.budget.pgdSteps, `attacker-${t}`),
+      accuracy: accuracyOf(attackModel(classifier, { ...request.gradient, gradient: { kind: 'unrolled' }, relaxation: { maxSteps: t, ...(classifier.relaxation?.converge ? { converge: classifier.relaxation.converge } : {}) } }), request.budget.pgdSteps, `attacker-${t}`),
     }));
     if (accuracyVsAttackerSteps.length) say(`PGD-${request.budget.pgdSteps} accuracy against the attacker's unrolled steps (defender ${T}): ${accuracyVsAttackerSteps.map((a) => `${a.attackerSteps}: ${(100 * a.accuracy).toFixed(1)}%`).join(', ')}`);
     tf.dispose([xk, yk]);

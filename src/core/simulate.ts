@@ -4,20 +4,26 @@
  * same for every family.
  *
  * Memory: each step runs in its own synchronous `tf.tidy`; the previous state is disposed as soon as the
- * next exists. Inside an enclosing `tf.grad`, what the tape keeps depends on the gradient mode.
+ * next exists. Inside an enclosing `tf.grad`, what the tape keeps depends on the gradient mode; each mode
+ * lives in its own file under gradient-modes/ (as diffrax keeps its adjoints apart), over the step loop
+ * of step-loop.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '../tensor/gradients.js';
-import { withIsolatedTape, withTapePaused } from '../tensor/engine.js';
+import { withTapePaused } from '../tensor/engine.js';
 import { SpecError } from '../base/errors.js';
 import { formatGradientMode, type GradientMode } from './gradient-mode.js';
 import type { Integrator } from './integrators/integrator.js';
 import { euler } from './integrators/euler.js';
 import { map } from './integrators/map.js';
 import { checkProbes, probeName, readProbe, type Probe, type Trace } from './probes.js';
-import { makeSolution, type EventRecord, type Solution, type StopReason } from './solution.js';
+import { makeSolution, type EventRecord, type Solution } from './solution.js';
 import type { DynamicalSystem } from './system.js';
-import { disposeTree, fromTensors, keepTree, leaves, mapTree, tensorsOf, type TensorTree } from './tree.js';
+import { solveImplicit } from './gradient-modes/implicit.js';
+import { solveTruncated } from './gradient-modes/truncated.js';
+import { solveThroughLoop } from './gradient-modes/unrolled.js';
+import type { StepLoopResult } from './step-loop.js';
+import { disposeTree, keepTree, mapTree, type TensorTree } from './tree.js';
 
 export interface ConvergeCondition {
   /** Stop when the largest absolute change per step falls below this. */
@@ -74,119 +80,6 @@ function checkRequest(req: SimulateRequest<any, any, any>, integrator: Integrato
     throw new SpecError('gradient', `truncated(K) needs a positive integer K, got ${mode.steps}`);
   }
   if (req.countEvents && !req.system.counts) throw new SpecError('countEvents', `${req.system.kind} does not report event counts`);
-}
-
-interface StepLoopResult<S> {
-  state: S;
-  steps: number;
-  stopped: StopReason;
-  lastChange: number;
-  divergence?: { variable: string; step: number };
-}
-
-/**
- * Runs the loop from `state` (owned by the loop from here on) until a stop condition holds.
- * `ring` (if given) receives copies of the last states so a truncated gradient can replay them.
- */
-function runLoop<S extends TensorTree, P extends TensorTree, U extends TensorTree>(
-  req: SimulateRequest<S, P, U>,
-  integrator: Integrator,
-  start: S,
-  record: (state: S, step: number, final: boolean) => void,
-  countStep: ((previous: S, next: S) => void) | undefined,
-  ring: S[] | undefined,
-  ringSize: number,
-): StepLoopResult<S> {
-  const { system, params, input, maxSteps } = req;
-  const dt = req.dt ?? 1;
-  const t0 = req.t0 ?? 0;
-  const checkEvery = req.checkEvery ?? 1;
-  const converge = req.converge;
-  let state = start;
-  let lastChange = Number.NaN;
-  let previousEnergy: tf.Tensor | undefined =
-    converge?.on === 'energy' ? withTapePaused(() => tf.keep(system.energy!(state, input, params))) : undefined;
-  record(state, 0, false);
-  try {
-    for (let k = 0; k < maxSteps; k++) {
-      const next = tf.tidy(() => integrator.step(system, t0 + k * dt, dt, state, input, params, k) as tf.TensorContainer) as unknown as S;
-      keepTree(next);
-      countStep?.(state, next);
-      if (ring) {
-        ring.push(state);
-        if (ring.length > ringSize) disposeTree(ring.shift());
-      } else disposeTree(state);
-      state = next;
-      const steps = k + 1;
-      req.onStep?.(steps);
-      const isCheck = steps % checkEvery === 0 || steps === maxSteps;
-      if (isCheck) {
-        const ring0 = ring?.[ring.length - 1];
-        const check = withTapePaused(() => measureStep(system, state, ring0 ?? undefined, input, params, converge, previousEnergy));
-        if (check.energy) {
-          tf.dispose(previousEnergy);
-          previousEnergy = check.energy;
-        }
-        if (check.nonFinite !== undefined) {
-          record(state, steps, true);
-          return { state, steps, stopped: 'diverged', lastChange, divergence: { variable: check.nonFinite, step: steps } };
-        }
-        if (check.change !== undefined) lastChange = check.change;
-        if (converge && steps >= (converge.minSteps ?? 1) && lastChange < converge.tolerance) {
-          record(state, steps, true);
-          return { state, steps, stopped: 'converged', lastChange };
-        }
-      }
-      record(state, steps, steps === maxSteps);
-    }
-    return { state, steps: maxSteps, stopped: 'max-steps', lastChange };
-  } finally {
-    tf.dispose(previousEnergy);
-  }
-}
-
-interface StepCheck {
-  nonFinite?: string;
-  change?: number;
-  energy?: tf.Tensor;
-}
-
-/**
- * One read-back per check: for each state leaf, whether it holds NaN/Inf, and the change used for
- * convergence. Without a ring the previous state is gone, so state change is measured from the energy or
- * from the step map itself (|F(s) - s| would cost a step), which is why the loop passes the previous state
- * when it keeps one and otherwise measures change against a copy made for that purpose.
- */
-function measureStep<S extends TensorTree, P extends TensorTree, U extends TensorTree>(
-  system: DynamicalSystem<S, P, U>,
-  state: S,
-  previous: S | undefined,
-  input: U,
-  params: P,
-  converge: ConvergeCondition | undefined,
-  previousEnergy: tf.Tensor | undefined,
-): StepCheck {
-  const stateLeaves = leaves(state);
-  const out: StepCheck = {};
-  const values = tf.tidy(() => {
-    const parts: tf.Tensor[] = stateLeaves.map((l) => tf.reshape(tf.sum(tf.cast(tf.logicalNot(tf.isFinite(l.tensor)), 'float32')), [1]));
-    if (converge?.on === 'energy') {
-      const energy = system.energy!(state, input, params);
-      out.energy = tf.keep(energy);
-      parts.push(previousEnergy ? tf.reshape(tf.max(tf.abs(tf.sub(energy, previousEnergy))), [1]) : tf.tensor1d([Number.POSITIVE_INFINITY]));
-    } else if (converge && previous) {
-      const prevLeaves = leaves(previous);
-      const diffs = stateLeaves.map((l, i) => tf.reshape(tf.max(tf.abs(tf.sub(l.tensor, prevLeaves[i]!.tensor))), [1]));
-      parts.push(tf.reshape(tf.max(tf.concat(diffs)), [1]));
-    }
-    return tf.concat(parts);
-  });
-  const data = values.dataSync();
-  values.dispose();
-  const bad = stateLeaves.findIndex((_, i) => data[i]! > 0);
-  if (bad >= 0) out.nonFinite = stateLeaves[bad]!.path || 'state';
-  if (data.length > stateLeaves.length) out.change = data[stateLeaves.length]!;
-  return out;
 }
 
 function stopMessage(req: SimulateRequest<any, any, any>, result: StepLoopResult<any>, mode: GradientMode): string {
@@ -301,7 +194,7 @@ function sumCounts(perStep: readonly Record<string, Record<string, number>>[]): 
   return total;
 }
 
-/** Dispatches on the gradient mode. Outside an enclosing gradient every mode runs with the tape paused. */
+/** Dispatches on the gradient mode (one file each in gradient-modes/). Outside an enclosing gradient every mode runs with the tape paused. */
 function solve<S extends TensorTree, P extends TensorTree, U extends TensorTree>(
   req: SimulateRequest<S, P, U>,
   integrator: Integrator,
@@ -311,162 +204,8 @@ function solve<S extends TensorTree, P extends TensorTree, U extends TensorTree>
   record: (state: S, step: number, final: boolean) => void,
   countStep: ((previous: S, next: S) => void) | undefined,
 ): StepLoopResult<S> {
-  // The convergence check compares consecutive states, so the loop keeps one previous state whenever a
-  // state-change criterion is in force.
-  const needsPrevious = req.converge !== undefined && (req.converge.on ?? 'state') === 'state';
-  const plain = (tapeOn: boolean) => {
-    const ring: S[] | undefined = needsPrevious ? [] : undefined;
-    const run = () => runLoop(req, integrator, start, record, countStep, ring, 1);
-    try {
-      return tapeOn ? run() : withTapePaused(run);
-    } finally {
-      for (const s of ring ?? []) disposeTree(s);
-    }
-  };
-  if (!taping || mode.kind === 'none') return plain(false);
-  if (mode.kind === 'unrolled') return plain(true);
+  if (!taping || mode.kind === 'none') return solveThroughLoop(req, integrator, false, start, record, countStep);
+  if (mode.kind === 'unrolled') return solveThroughLoop(req, integrator, true, start, record, countStep);
   if (mode.kind === 'truncated') return solveTruncated(req, integrator, mode.steps, start, record, countStep);
   return solveImplicit(req, integrator, mode, start, record, countStep);
-}
-
-/**
- * Truncated backpropagation: the whole solve runs with the tape paused, keeping the last K states; the
- * last K steps are then replayed from the state K steps before the end with the tape on. The replay is
- * deterministic, so the returned state is the same as without a gradient.
- */
-function solveTruncated<S extends TensorTree, P extends TensorTree, U extends TensorTree>(
-  req: SimulateRequest<S, P, U>,
-  integrator: Integrator,
-  truncation: number,
-  start: S,
-  record: (state: S, step: number, final: boolean) => void,
-  countStep: ((previous: S, next: S) => void) | undefined,
-): StepLoopResult<S> {
-  const ring: S[] = [];
-  const result = withTapePaused(() => runLoop(req, integrator, start, record, countStep, ring, truncation));
-  const replay = Math.min(truncation, result.steps);
-  try {
-    if (result.stopped === 'diverged' || replay === 0) return result;
-    // ring holds the states before the last ring.length steps; the replay starts `replay` steps back.
-    let state = ring[ring.length - replay]!;
-    const dt = req.dt ?? 1;
-    const t0 = req.t0 ?? 0;
-    const first = result.steps - replay;
-    // The replayed start must be a leaf the tape can see as a constant; it is, having been made paused.
-    for (let k = first; k < result.steps; k++) {
-      const current = state;
-      state = keepTree(tf.tidy(() => integrator.step(req.system, t0 + k * dt, dt, current, req.input, req.params, k) as tf.TensorContainer) as unknown as S);
-      if (k > first) disposeTree(current);
-    }
-    disposeTree(result.state);
-    return { ...result, state };
-  } finally {
-    for (const s of ring) disposeTree(s);
-  }
-}
-
-/**
- * Implicit differentiation at the fixed point. The forward solve runs with the tape paused; the fixed
- * point is then passed through a `customGrad` whose backward pass solves the adjoint equation
- * w = v + (∂F/∂s)ᵀ w by fixed-point iteration and returns (∂F/∂θ)ᵀ w for every input and parameter leaf.
- */
-function solveImplicit<S extends TensorTree, P extends TensorTree, U extends TensorTree>(
-  req: SimulateRequest<S, P, U>,
-  integrator: Integrator,
-  mode: Extract<GradientMode, { kind: 'implicit' }>,
-  start: S,
-  record: (state: S, step: number, final: boolean) => void,
-  countStep: ((previous: S, next: S) => void) | undefined,
-): StepLoopResult<S> {
-  const needsPrevious = req.converge !== undefined && (req.converge.on ?? 'state') === 'state';
-  const ring: S[] | undefined = needsPrevious ? [] : undefined;
-  let result: StepLoopResult<S>;
-  try {
-    result = withTapePaused(() => runLoop(req, integrator, start, record, countStep, ring, 1));
-  } finally {
-    for (const s of ring ?? []) disposeTree(s);
-  }
-  if (result.stopped === 'diverged') return result;
-
-  const fixedPoint = result.state;
-  const stateLeaves = leaves(fixedPoint);
-  const inputLeaves = tensorsOf(req.input);
-  const paramLeaves = tensorsOf(req.params);
-  const thetas = [...inputLeaves, ...paramLeaves];
-  const dt = req.dt ?? 1;
-  const t = (req.t0 ?? 0) + result.steps * dt;
-  const k = result.steps;
-  const tolerance = mode.tolerance ?? req.converge?.tolerance ?? 1e-6;
-  const maxIterations = mode.maxIterations ?? req.maxSteps;
-  const F = (s: S, theta: readonly tf.Tensor[]): S =>
-    integrator.step(
-      req.system,
-      t,
-      dt,
-      s,
-      fromTensors(req.input, theta.slice(0, inputLeaves.length)),
-      fromTensors(req.params, theta.slice(inputLeaves.length)),
-      k,
-    );
-  const dot = (a: S, w: readonly tf.Tensor[]) => tf.addN(leaves(a).map((l, i) => tf.sum(tf.mul(l.tensor, w[i]!))));
-  const gradientsOf = (f: () => tf.Scalar, xs: tf.Tensor[]) =>
-    (tf.engine().gradients(f, xs, undefined, true).grads as (tf.Tensor | undefined)[]).map((g, i) => g ?? tf.zerosLike(xs[i]!));
-
-  const stateCount = stateLeaves.length;
-  const flat = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    // The backward pass runs after the enclosing forward scope has ended, so everything it reads (the fixed
-    // point and the input and parameter values) is saved through tfjs, which keeps copies until it is done.
-    const save = args[args.length - 1] as tf.GradSaveFunc;
-    save([...stateLeaves.map((l) => l.tensor), ...thetas]);
-    const value = tf.concat(stateLeaves.map((l) => tf.reshape(l.tensor, [-1])));
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) =>
-      withIsolatedTape(() => {
-        const sStar = fromTensors(fixedPoint, saved.slice(0, stateCount));
-        const thetaStar = saved.slice(stateCount);
-        const v = unflatten(dy, stateLeaves);
-        let w = v.map((x) => tf.keep(x.clone()));
-        for (let it = 0; it < maxIterations; it++) {
-          const wPrev = w;
-          const next = tf.tidy(() => {
-            const sVars = tensorsOf(sStar).map((x) => x.clone());
-            const jtw = gradientsOf(() => dot(F(fromTensors(fixedPoint, sVars), thetaStar), wPrev) as tf.Scalar, sVars);
-            return v.map((vi, i) => tf.add(vi, jtw[i]!));
-          });
-          const stats = tf.tidy(() => {
-            const c = tf.max(tf.stack(next.map((n, i) => tf.max(tf.abs(tf.sub(n, wPrev[i]!))))));
-            const m = tf.max(tf.stack(next.map((n) => tf.max(tf.abs(n)))));
-            return tf.stack([c, m]);
-          });
-          const [change, scale] = stats.dataSync();
-          stats.dispose();
-          w = next.map((x) => tf.keep(x));
-          tf.dispose(wPrev);
-          if (change! <= tolerance * Math.max(1, scale!)) break;
-        }
-        const grads = tf.tidy(() => {
-          const thetaVars = thetaStar.map((x) => x.clone());
-          return gradientsOf(() => dot(F(sStar, thetaVars), w) as tf.Scalar, thetaVars);
-        });
-        tf.dispose(w);
-        tf.dispose(v);
-        return grads;
-      });
-    return { value, gradFunc };
-  });
-  const attached = tf.tidy(() => {
-    return fromTensors(fixedPoint, unflatten(flat(...thetas), stateLeaves)) as tf.TensorContainer;
-  }) as unknown as S;
-  keepTree(attached);
-  disposeTree(fixedPoint);
-  return { ...result, state: attached };
-}
-
-/** Cuts a flat vector into tensors shaped like `like` (slices rather than split: tfjs's SplitV gradient fails for one part). */
-function unflatten(flat: tf.Tensor, like: readonly { tensor: tf.Tensor }[]): tf.Tensor[] {
-  let offset = 0;
-  return like.map(({ tensor }) => {
-    const part = tf.reshape(tf.slice(flat, [offset], [tensor.size]), tensor.shape);
-    offset += tensor.size;
-    return part;
-  });
 }

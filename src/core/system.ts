@@ -24,6 +24,12 @@ export type DerivedQuantity<S, P, U> = { quantity(state: S, input: U, params: P)
 interface SystemBase<S extends TensorTree, P extends TensorTree, U extends TensorTree> {
   /** Registry key used in specs. */
   readonly kind: string;
+  /**
+   * Work that depends only on the input and the parameters and stays fixed during a relaxation (EP's
+   * bottom-up drive x·W₁, LCA's Gram form b = Φᵀs and G): the caller runs it once per relaxation and passes
+   * the result as the input of every step. Systems without such a term leave it out.
+   */
+  prepare?(input: U, params: P): U;
   /** Initial state for this input (deterministic; randomness, if any, comes in through `input` or `params`). */
   initState(input: U, params: P): S;
   /** Per-example energy, shape [batch]; a Lyapunov function where the system has one. */

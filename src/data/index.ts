@@ -34,5 +34,5 @@ export {
   loadFashionMnist,
   type FashionMnistOptions,
 } from './fashion-mnist.js';
-export { DATASETS, datasetNames, DEFAULT_DATASET_NAME, loadDataset, type DatasetEntry, type DatasetLoadOptions } from './registry.js';
+export { DATASETS, datasetNames, DEFAULT_DATASET_NAME, loadDataset, dataSchema, type DataSettings, type DatasetEntry, type DatasetLoadOptions } from './registry.js';
 export { binaryClassPrototypes } from './prototypes.js';

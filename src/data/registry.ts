@@ -3,6 +3,7 @@
  * table rather than a mutable registry: the set of datasets is fixed at build time, and adding one is one
  * entry here plus its loader module.
  */
+import { z } from 'zod';
 import { SpecError, UnknownNameError } from '../base/errors.js';
 import type { Split } from './dataset.js';
 import { DEBIAN_FASHION_MNIST_DIR, loadFashionMnist } from './fashion-mnist.js';
@@ -55,3 +56,10 @@ export function loadDataset(name: string = DEFAULT_DATASET_NAME, options: Datase
   if (entry === undefined) throw new UnknownNameError('data.name', 'dataset', name, datasetNames());
   return entry.load(options);
 }
+
+/** The `data` section of a spec. */
+export const dataSchema = z.strictObject({
+  name: z.string().default(DEFAULT_DATASET_NAME).describe('dataset: mnist-embedded, fashion-mnist or idx-folder'),
+  dataDir: z.string().optional().describe('folder of MNIST-format IDX files'),
+});
+export type DataSettings = z.infer<typeof dataSchema>;

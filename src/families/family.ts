@@ -20,13 +20,16 @@
 import type { z } from 'zod';
 import type { Rng } from '../base/rng.js';
 import type { DynamicalSystem } from '../core/system.js';
+import type { TensorTree } from '../core/tree.js';
 import type { Split } from '../data/index.js';
 import type { ClassifierAdapter } from '../attacks/models/source.js';
 import type { HardwareAdapter } from '../hardware/adapter.js';
 import type { NirMapper } from '../export/nir-mapping.js';
 import type { Progress } from '../runs/progress.js';
 import type { RunFolder } from '../runs/run-folder.js';
-import type { ResolvedSpec } from '../spec/schema.js';
+import type { ProbeSettings, RunSettings } from '../core/run-settings.js';
+import type { DataSettings } from '../data/index.js';
+import type { BackendName } from '../tensor/backend.js';
 
 /** What a system can be used for; the columns of `neurodyn list`. */
 export const CAPABILITIES = [
@@ -49,6 +52,20 @@ export type Support = 'yes' | `no: ${string}`;
 /** One row of the support table: a declaration for every capability. */
 export type SupportRow = Readonly<Record<Capability, Support>>;
 
+/** A validated spec with its defaults filled in (the schema itself is assembled in spec/ from the registries). */
+export interface ResolvedSpec {
+  readonly $schema?: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly seed: number;
+  readonly backend: BackendName;
+  readonly data: DataSettings;
+  readonly system: { readonly kind: string } & Readonly<Record<string, unknown>>;
+  readonly run: RunSettings;
+  readonly probes: readonly ProbeSettings[];
+  readonly job: { readonly kind: string } & Readonly<Record<string, unknown>>;
+}
+
 export interface SystemEntry {
   readonly kind: string;
   readonly description: string;
@@ -58,6 +75,20 @@ export interface SystemEntry {
   readonly variables: (options: any) => readonly string[];
   /** Builds the system from its validated options and the sizes the data imposes. */
   readonly create: (options: any, dims: { readonly inputSize: number }) => DynamicalSystem<any, any, any>;
+  /**
+   * A small configuration the shared tests build (test/families/support.test.ts): options as a spec would
+   * write them, the input size, and a function making params and input for a batch of that size from a
+   * seeded generator. The shared tests relax it and check the declarations (probe variables, energy)
+   * against what the built system really does.
+   */
+  readonly example: SystemExample;
+}
+
+export interface SystemExample {
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly inputSize: number;
+  /** Parameters and input for `batch` examples, built with tfjs from `rng` (the caller frees them). */
+  readonly make: (system: DynamicalSystem<any, any, any>, batch: number, rng: Rng) => { params: TensorTree; input: TensorTree };
 }
 
 export interface JobContext<O> {

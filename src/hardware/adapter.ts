@@ -7,10 +7,7 @@
  */
 import { createRegistry } from '../core/registry.js';
 import type { Rng } from '../base/rng.js';
-import type { Split } from '../data/index.js';
-import type { ModelRecord } from '../runs/model-store.js';
-import type { ResolvedSpec } from '../spec/schema.js';
-import type * as tf from '@tensorflow/tfjs-core';
+import type { ModelSource } from '../runs/model-source.js';
 import type { ActivityRecord } from './counts.js';
 import type { LayeredNetwork } from './network.js';
 
@@ -29,13 +26,11 @@ export interface TrainedNetwork {
 }
 
 export interface BuildRequest {
-  readonly spec: ResolvedSpec;
-  readonly data: Split;
+  /** The spec's sections, the data and, from a run folder, the trained parameters (the caller keeps them). */
+  readonly source: ModelSource;
   readonly rng: Rng;
   /** Test examples to use. */
   readonly count: number;
-  /** The saved model, when building from a run folder. */
-  readonly model?: ModelRecord & { params: Record<string, tf.Tensor> };
 }
 
 export interface HardwareAdapter {

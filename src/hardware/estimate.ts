@@ -1,24 +1,17 @@
 /**
- * What `neurodyn energy` does, as a library call: build a family's trained network from a run folder or
- * a spec, record its activity (the float relaxation's graded counts, or the spiking emulation's real
+ * What `neurodyn energy` does, as a library call: build a family's trained network (its HardwareAdapter),
+ * record its activity (the float relaxation's graded counts, or the spiking emulation's real
  * spikes at each profile's weight and state bits), and price it on each profile.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { SpecError } from '../base/errors.js';
-import { makeRng } from '../base/rng.js';
-import { loadDataset } from '../data/index.js';
-import { loadModel } from '../runs/model-store.js';
-import { loadSpecFile } from '../spec/parse.js';
-import type { ResolvedSpec } from '../spec/schema.js';
-import { useBackend } from '../tensor/index.js';
+import type { Rng } from '../base/rng.js';
+import type { ModelSource } from '../runs/model-source.js';
 import { estimateCost, type CostReport } from './cost.js';
 import { neuroBenchMetrics, type ActivityRecord, type NeuroBenchMetrics } from './counts.js';
 import { emulate, type EngineName } from './emulate.js';
 import { gpuJsEngine } from './emulate-gpujs.js';
 import { tfjsEngine } from './emulate-tfjs.js';
-import { hardwareAdapters } from './families/index.js';
-import type { TrainedNetwork } from './adapter.js';
+import { hardwareAdapters, type TrainedNetwork } from './adapter.js';
 import { structureOf } from './network.js';
 import type { Profile } from './profile.js';
 import { toSpikingNetwork } from './quantize.js';
@@ -33,35 +26,15 @@ export function createEngine(name: EngineName) {
   return name === 'gpujs' ? gpuJsEngine() : tfjsEngine();
 }
 
-export interface Source {
-  readonly spec: ResolvedSpec;
-  readonly runDir?: string;
-}
-
-/** A run folder (holding spec.json, and model/ if trained) or a spec file. */
-export function resolveSource(target: string): Source {
-  if (!fs.existsSync(target)) throw new SpecError('<run-folder|spec>', `${target} does not exist`);
-  if (fs.statSync(target).isDirectory()) {
-    const specFile = path.join(target, 'spec.json');
-    if (!fs.existsSync(specFile)) throw new SpecError('<run-folder|spec>', `${target} is not a run folder (no spec.json)`);
-    return { spec: loadSpecFile(specFile), runDir: target };
-  }
-  return { spec: loadSpecFile(target) };
-}
-
-export async function buildTrainedNetwork(source: Source, count: number, backend?: string): Promise<TrainedNetwork> {
-  const { spec } = source;
-  await useBackend(backend ?? spec.backend, backend !== undefined ? '--backend' : 'backend');
-  const adapter = hardwareAdapters.get(spec.system.kind, 'system.kind');
-  const hasModel = source.runDir !== undefined && fs.existsSync(path.join(source.runDir, 'model', 'model.json'));
-  if (!hasModel && !adapter.fromSpec) throw new SpecError('<run-folder|spec>', `${spec.system.kind} needs a trained model: pass a run folder written by a training run`);
-  const model = hasModel ? loadModel(source.runDir!) : undefined;
-  const data = loadDataset(spec.data.name, spec.data.dataDir !== undefined ? { dataDir: spec.data.dataDir } : {});
-  try {
-    return adapter.build({ spec, data, rng: makeRng(spec.seed), count, ...(model ? { model } : {}) });
-  } finally {
-    if (model) for (const t of Object.values(model.params)) t.dispose();
-  }
+/**
+ * A family's hardware network for a model: from a run folder's trained parameters, or from the spec alone
+ * where the family builds its network from the data (Hopfield's stored prototypes). The caller keeps
+ * `source.trained` and frees it; the network copies what it needs.
+ */
+export function buildTrainedNetwork(source: ModelSource, rng: Rng, count: number): TrainedNetwork {
+  const adapter = hardwareAdapters.get(source.system.kind, 'system.kind');
+  if (!source.trained && !adapter.fromSpec) throw new SpecError('<run-folder|spec>', `${source.origin}: ${source.system.kind} needs a trained model: pass a run folder written by a training run`);
+  return adapter.build({ source, rng, count });
 }
 
 export interface ProfileEstimate {

@@ -8,8 +8,7 @@ import type { z } from 'zod';
 import { SpecError, UnknownNameError } from '../base/errors.js';
 import { integrators } from '../core/integrators/index.js';
 import { datasetNames } from '../data/index.js';
-import { jobs } from '../jobs/index.js';
-import { systems } from '../systems/index.js';
+import { jobs, systems } from '../families/registry.js';
 import { BACKEND_NAMES } from '../tensor/backend.js';
 import { simSpecSchema, type ResolvedSpec } from './schema.js';
 
@@ -74,9 +73,11 @@ function checkConsistency(spec: ResolvedSpec): void {
   if (!job.systems.includes(system.kind)) {
     throw new SpecError('job.kind', `job ${JSON.stringify(job.kind)} cannot drive system ${JSON.stringify(system.kind)}; it drives: ${job.systems.join(', ')}`);
   }
+  const { kind: _kind, ...systemOptions } = spec.system;
+  const variables = system.variables(systemOptions);
   spec.probes.forEach((p, i) => {
-    if (!system.variables.includes(p.variable)) {
-      throw new SpecError(`probes[${i}].variable`, `${JSON.stringify(p.variable)} is not a variable of ${system.kind}; allowed: ${system.variables.join(', ')}`);
+    if (!variables.includes(p.variable)) {
+      throw new SpecError(`probes[${i}].variable`, `${JSON.stringify(p.variable)} is not a variable of ${system.kind}; allowed: ${variables.join(', ')}`);
     }
   });
   const names = spec.probes.map((p) => p.name ?? p.variable);

@@ -9,8 +9,9 @@ import { simulate } from '../../src/core/simulate.js';
 import { loadDataset } from '../../src/data/index.js';
 import { attackModel } from '../../src/attacks/attack-model.js';
 import { attackLoss } from '../../src/attacks/losses.js';
+import '../../src/families/index.js';
 import { classifierFor, type ModelSource } from '../../src/attacks/models/index.js';
-import { equilibriumProp } from '../../src/systems/equilibrium-prop.js';
+import { equilibriumProp } from '../../src/families/equilibrium-prop/system.js';
 import { useBackend } from '../../src/tensor/index.js';
 
 // Seconds normally; minutes when the machine is shared and loaded.
@@ -80,9 +81,9 @@ describe('equilibrium-prop adapter', () => {
 
 describe('LCANet adapter', () => {
   it('scores are the head applied to the code after the spec’s steps; the unrolled gradient matches finite differences', async () => {
-    const { lcaConv } = await import('../../src/systems/lca-conv.js');
-    const { headLogits, initHead } = await import('../../src/learning/lcanet-classifier.js');
-    const { randomDictionary } = await import('../../src/systems/lca-common.js');
+    const { lcaConv } = await import('../../src/families/lca/system-conv.js');
+    const { headLogits, initHead } = await import('../../src/families/lca/lcanet-head.js');
+    const { randomDictionary } = await import('../../src/families/lca/system-common.js');
     const data = loadDataset('mnist-embedded');
     const options = { features: 4, inputChannels: 1, kernelSize: 5, stride: 2, padding: 'same', lambda: 0.1, tau: 5, threshold: 'soft', nonnegative: true, normalizeInput: true } as const;
     const system = lcaConv(options as never);

@@ -9,7 +9,7 @@ import { attackCommand } from '../../src/cli/commands/attack.js';
 import { corruptCommand } from '../../src/cli/commands/corrupt.js';
 import { useBackend } from '../../src/tensor/index.js';
 import { makeRng } from '../../src/base/rng.js';
-import { equilibriumProp } from '../../src/systems/equilibrium-prop.js';
+import { equilibriumProp } from '../../src/families/equilibrium-prop/system.js';
 import { saveModel } from '../../src/runs/model-store.js';
 import { openRunFolder } from '../../src/runs/run-folder.js';
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeRng, randomNormal, type Rng } from '../../src/base/rng.js';
 import type { GradientMode } from '../../src/core/gradient-mode.js';
-import { hopfield, storePatterns } from '../../src/systems/hopfield.js';
+import { hopfield, storePatterns } from '../../src/families/hopfield/system.js';
 import { apgd } from '../../src/attacks/apgd.js';
 import { attackModel, type StepWeighting } from '../../src/attacks/attack-model.js';
 import type { ClassifierRun, DynamicsClassifier } from '../../src/attacks/classifier.js';
@@ -42,8 +42,7 @@ function tinyHopfield(options: { cueCurrent: number; gain: number; maxSteps: num
     params: storePatterns(prototypes),
     classes: 3,
     imageShape: [4, 4, 1],
-    relaxation: { maxSteps: options.maxSteps, ...(options.tolerance ? { tolerance: options.tolerance } : {}) },
-    dt: 0.2,
+    relaxation: { maxSteps: options.maxSteps, ...(options.tolerance ? { converge: { tolerance: options.tolerance } } : {}), dt: 0.2 },
     toInput: (x) => ({ cue: tf.sub(tf.mul(x, 2), 1) as tf.Tensor2D }),
     logitsOf: (v) => tf.mul(tf.matMul(v as tf.Tensor2D, prototypes, false, true), 10 / n) as tf.Tensor2D,
     owned: [prototypes],

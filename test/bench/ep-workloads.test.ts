@@ -8,8 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeRng } from '../../bench/rng.js';
 import { epConvNetFromTorchLayout, epConvParams, epConvPhi } from '../../bench/workloads/ep_conv.js';
 import { disposeNet, epFcStep, makeEpFcNet } from '../../bench/workloads/ep_shared.js';
-import { equilibriumPropConv } from '../../src/systems/equilibrium-prop-conv.js';
-import { equilibriumProp } from '../../src/systems/equilibrium-prop.js';
+import { equilibriumPropConv } from '../../src/families/equilibrium-prop/system-conv.js';
+import { equilibriumProp } from '../../src/families/equilibrium-prop/system.js';
 import { useBackend } from '../../src/tensor/index.js';
 
 beforeAll(async () => {

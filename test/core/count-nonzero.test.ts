@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { countNonzero } from '../../src/core/count-nonzero.js';
 import { makeRng, normalArray } from '../../src/base/rng.js';
 import { simulate } from '../../src/core/simulate.js';
-import { equilibriumProp, withInputDrive } from '../../src/systems/equilibrium-prop.js';
+import { equilibriumProp, withInputDrive } from '../../src/families/equilibrium-prop/system.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -7,7 +7,7 @@ import { makeRng, randomNormal } from '../../src/base/rng.js';
 import { throwIfDiverged } from '../../src/core/solution.js';
 import { simulate } from '../../src/core/simulate.js';
 import type { DiscreteSystem } from '../../src/core/system.js';
-import { hopfield, type HopfieldInput, type HopfieldParams, type HopfieldState } from '../../src/systems/hopfield.js';
+import { hopfield, type HopfieldInput, type HopfieldParams, type HopfieldState } from '../../src/families/hopfield/system.js';
 import { useBackend } from '../../src/tensor/index.js';
 
 beforeAll(async () => {

@@ -5,17 +5,25 @@ import { makeRng, normalArray } from '../../src/base/rng.js';
 import { loadDataset, subset, toTensors } from '../../src/data/index.js';
 import { emulate } from '../../src/hardware/emulate.js';
 import { tfjsEngine } from '../../src/hardware/emulate-tfjs.js';
-import { hardwareAdapters } from '../../src/hardware/families/index.js';
-import { argmaxAccuracy, type TrainedNetwork } from '../../src/hardware/adapter.js';
+import '../../src/families/index.js';
+import { argmaxAccuracy, hardwareAdapters, type TrainedNetwork } from '../../src/hardware/adapter.js';
+import type { ModelSource } from '../../src/runs/model-source.js';
+import type { ResolvedSpec } from '../../src/spec/schema.js';
+import type { Split } from '../../src/data/index.js';
 import { toSpikingNetwork } from '../../src/hardware/quantize.js';
 import { validateSpec } from '../../src/spec/parse.js';
-import { normalizeSamples, randomDictionary } from '../../src/systems/lca-common.js';
+import { normalizeSamples, randomDictionary } from '../../src/families/lca/system-common.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 const data = loadDataset('mnist-embedded');
+
+/** A spec's sections (and trained parameters, if given) as the hardware adapters take them. */
+function modelSource(spec: ResolvedSpec, split: Split, params?: Record<string, tf.Tensor>): ModelSource {
+  return { origin: 'test', system: spec.system, run: spec.run, data: split, ...(params ? { trained: { params, trainedBy: 'test' } } : {}) };
+}
 const count = 40;
 const n = 784;
 
@@ -43,7 +51,7 @@ describe('equilibrium-prop adapter', () => {
   beforeAll(() => {
     params = makeParams();
     before = tf.memory().numTensors;
-    trained = hardwareAdapters.get('equilibrium-prop').build({ spec, data, rng: makeRng(1), count, model: { system: spec.system, trainedBy: 'test', params } });
+    trained = hardwareAdapters.get('equilibrium-prop').build({ source: modelSource(spec, data, params), rng: makeRng(1), count });
   });
   afterAll(() => tf.dispose(Object.values(params)));
 
@@ -93,7 +101,7 @@ describe('equilibrium-prop adapter', () => {
   }, 20000);
 
   it('refuses a run folder without a model, naming what is needed', () => {
-    expect(() => hardwareAdapters.get('equilibrium-prop').build({ spec, data, rng: makeRng(1), count })).toThrow(/ep-train/);
+    expect(() => hardwareAdapters.get('equilibrium-prop').build({ source: modelSource(spec, data), rng: makeRng(1), count })).toThrow(/ep-train/);
   });
 });
 
@@ -117,7 +125,7 @@ describe('lca adapter', () => {
   beforeAll(() => {
     dictionary = makeDictionary();
     before = tf.memory().numTensors;
-    trained = hardwareAdapters.get('lca').build({ spec, data, rng: makeRng(1), count, model: { system: spec.system, trainedBy: 'test', params: { dictionary } } });
+    trained = hardwareAdapters.get('lca').build({ source: modelSource(spec, data, { dictionary }), rng: makeRng(1), count });
   });
   afterAll(() => dictionary.dispose());
 
@@ -166,6 +174,6 @@ describe('lca adapter', () => {
 
   it('refuses the signed threshold, naming the option', () => {
     const signed = validateSpec({ ...spec, system: { ...spec.system, nonnegative: false } });
-    expect(() => hardwareAdapters.get('lca').build({ spec: signed, data, rng: makeRng(1), count, model: { system: signed.system, trainedBy: 'test', params: { dictionary } } })).toThrow(/system\.nonnegative/);
+    expect(() => hardwareAdapters.get('lca').build({ source: modelSource(signed, data, { dictionary }), rng: makeRng(1), count })).toThrow(/system\.nonnegative/);
   });
 });

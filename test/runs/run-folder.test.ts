@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeNpy } from '../../src/export/npy.js';
-import { executeRun } from '../../src/runs/execute.js';
+import { executeRun } from '../../src/app/execute.js';
 import { loadSpecFile } from '../../src/spec/parse.js';
 import { validateSpec } from '../../src/spec/parse.js';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError, SpecError } from '../../src/base/errors.js';
-import { executeRun } from '../../src/runs/execute.js';
+import { executeRun } from '../../src/app/execute.js';
 import { loadSpecFile } from '../../src/spec/parse.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);

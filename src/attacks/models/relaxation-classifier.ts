@@ -8,7 +8,7 @@
  * continuous system, dt · the vector field), taken over all state variables together.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Integrator } from '../../core/integrators/integrator.js';
+import type { RelaxationSettings } from '../../core/run-settings.js';
 import { euler } from '../../core/integrators/euler.js';
 import { map } from '../../core/integrators/map.js';
 import type { Probe } from '../../core/probes.js';
@@ -28,10 +28,12 @@ export interface RelaxationClassifierOptions<S extends TensorTree, P extends Ten
   readonly classes: number;
   readonly imageShape: readonly [number, number, number];
   readonly bounds?: readonly [number, number];
-  readonly relaxation: Relaxation;
-  readonly integrator?: Integrator;
-  readonly dt?: number;
-  readonly checkEvery?: number;
+  /**
+   * The model's own relaxation: its run section through relaxationSettings (the gradient mode there is
+   * ignored: a request names its own), or just the steps (dt 1, checks every step, the system's default
+   * integrator).
+   */
+  readonly relaxation: Pick<RelaxationSettings, 'maxSteps'> & Partial<Omit<RelaxationSettings, 'gradient'>>;
   /** The system's input for a batch x (differentiable in x). */
   readonly toInput: (x: tf.Tensor, rng?: Rng) => U;
   /** Class scores [batch, classes] from the system's readout [batch, ...]. */
@@ -46,8 +48,10 @@ export function relaxationClassifier<S extends TensorTree, P extends TensorTree,
 ): DynamicsClassifier {
   const { system, params } = options;
   if (!system.readout) throw new Error(`${system.kind} has no readout; a classifier needs one`);
-  const integrator = options.integrator ?? (system.time === 'discrete' ? map : euler);
-  const dt = options.dt ?? 1;
+  const settings = options.relaxation;
+  const integrator = settings.integrator ?? (system.time === 'discrete' ? map : euler);
+  const dt = settings.dt ?? 1;
+  const own: Relaxation = { maxSteps: settings.maxSteps, ...(settings.converge ? { converge: settings.converge } : {}) };
   const [h, w, c] = options.imageShape;
   const classifier: DynamicsClassifier = {
     name: options.name,
@@ -56,11 +60,11 @@ export function relaxationClassifier<S extends TensorTree, P extends TensorTree,
     inputShape: [h * w * c],
     imageShape: options.imageShape,
     bounds: options.bounds ?? [0, 1],
-    relaxation: options.relaxation,
+    relaxation: own,
     stochastic: options.stochastic ?? false,
     hasEnergy: system.energy !== undefined,
     run(x: tf.Tensor, request: ClassifierRunRequest = {}): ClassifierRun {
-      const relaxation = request.relaxation ?? options.relaxation;
+      const relaxation = request.relaxation ?? own;
       const input = tf.tidy(() => options.toInput(x, request.rng) as unknown as tf.TensorContainer) as unknown as U;
       const probes: Probe[] = [];
       if (request.stepLogits) probes.push({ name: 'readout', variable: 'readout', differentiable: true });
@@ -73,8 +77,8 @@ export function relaxationClassifier<S extends TensorTree, P extends TensorTree,
           integrator,
           dt,
           maxSteps: relaxation.maxSteps,
-          ...(relaxation.tolerance !== undefined ? { converge: { tolerance: relaxation.tolerance } } : {}),
-          ...(options.checkEvery ? { checkEvery: options.checkEvery } : {}),
+          ...(relaxation.converge ? { converge: relaxation.converge } : {}),
+          checkEvery: settings.checkEvery ?? 1,
           gradient: request.gradient ?? { kind: 'none' },
           probes,
         }),

@@ -18,7 +18,7 @@ import { parseNorm } from '../../attacks/threat-model.js';
 import { openRunFolder } from '../../runs/run-folder.js';
 import { renderLinePlot } from '../../runs/svg-plot.js';
 import { liveTensorCount } from '../../tensor/index.js';
-import { defaultRunFolder, loadModelSource, numberList, openModelCommand, positiveInteger } from './model-source.js';
+import { defaultRunFolder, loadModelSource, numberList, openModelCommand, positiveInteger } from '../../app/model-source.js';
 
 export interface AttackOptions {
   readonly threat?: string;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { SpecError } from '../../base/errors.js';
-import { executeRun } from '../../runs/execute.js';
+import { executeRun } from '../../app/execute.js';
 import { loadSpecFile } from '../../spec/parse.js';
 
 /** Jobs that train one network two ways and report both side by side. */

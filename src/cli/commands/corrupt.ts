@@ -13,7 +13,7 @@ import { accuracyWithSteps, corruptionAccuracy } from '../../attacks/corruption-
 import { openRunFolder } from '../../runs/run-folder.js';
 import { renderLinePlot } from '../../runs/svg-plot.js';
 import { liveTensorCount } from '../../tensor/index.js';
-import { defaultRunFolder, openModelCommand, positiveInteger } from './model-source.js';
+import { defaultRunFolder, openModelCommand, positiveInteger } from '../../app/model-source.js';
 
 export interface CorruptOptions {
   readonly corruptions?: string;

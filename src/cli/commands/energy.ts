@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SpecError } from '../../base/errors.js';
 import { writeFileAtomic } from '../../runs/atomic-write.js';
-import { buildTrainedNetwork, DEFAULT_ENGINE, estimateOnProfiles, resolveSource } from '../../hardware/estimate.js';
+import { loadTrainedNetwork } from '../../app/model-source.js';
+import { DEFAULT_ENGINE, estimateOnProfiles } from '../../hardware/estimate.js';
 import { listProfiles, loadProfile } from '../../hardware/profiles.js';
 import type { EngineName } from '../../hardware/emulate.js';
 
@@ -27,8 +28,7 @@ export async function energyCommand(target: string, options: EnergyOptions): Pro
   const engine = (options.engine ?? DEFAULT_ENGINE) as EngineName;
   if (engine !== 'gpujs' && engine !== 'tfjs') throw new SpecError('--engine', `must be gpujs or tfjs, got ${JSON.stringify(options.engine)}`);
   const profiles = options.profile.includes('all') ? listProfiles() : options.profile.map((p) => loadProfile(p));
-  const source = resolveSource(target);
-  const trained = await buildTrainedNetwork(source, count, options.backend);
+  const { trained, spec, runDir } = await loadTrainedNetwork(target, count, options.backend);
   try {
     const result = estimateOnProfiles(trained, profiles, steps !== undefined ? { steps, engine } : undefined);
     out(`${trained.family}: ${count} test inferences; float model accuracy ${(100 * result.float.accuracy).toFixed(1)}% (${result.float.activity.origin})`);
@@ -45,7 +45,7 @@ export async function energyCommand(target: string, options: EnergyOptions): Pro
       for (const f of c.figures) out(`    ${f.field} = ${f.value} (${f.status}; ${f.citation}${f.where ? `, ${f.where}` : ''})`);
       for (const w of c.warnings) out(`  warning: ${w}`);
     }
-    const file = options.out ?? (source.runDir ? path.join(source.runDir, `energy-${profiles.map((p) => p.id).join('+').slice(0, 80)}.json`) : `energy-${source.spec.name}.json`);
+    const file = options.out ?? (runDir ? path.join(runDir, `energy-${profiles.map((p) => p.id).join('+').slice(0, 80)}.json`) : `energy-${spec.name}.json`);
     if (fs.existsSync(file) && options.out === undefined) out(`\n(replacing ${file})`);
     writeFileAtomic(file, `${JSON.stringify({ family: trained.family, count, float: { accuracy: result.float.accuracy, origin: result.float.activity.origin }, profiles: result.perProfile }, null, 2)}\n`);
     out(`\nwritten: ${file}`);

@@ -3,10 +3,11 @@ import path from 'node:path';
 import { SpecError } from '../../base/errors.js';
 import { decodeNpy, type NpyData } from '../../export/npy.js';
 import { encodeNpz, type NpzMember } from '../../export/npz.js';
-import { nirMappers, spikingNetworkToNir } from '../../export/nir-mapping.js';
+import { nirMappers } from '../../export/nir-mapping.js';
+import { spikingNetworkToNir } from '../../hardware/spiking-nir.js';
 import { writeNir } from '../../export/nir.js';
 import { writeNirData, type GraphData } from '../../export/nirdata.js';
-import { buildTrainedNetwork, resolveSource } from '../../hardware/estimate.js';
+import { loadModelSource, loadTrainedNetwork } from '../../app/model-source.js';
 import { loadProfile } from '../../hardware/profiles.js';
 import { toSpikingNetwork } from '../../hardware/quantize.js';
 import { writeFileAtomic } from '../../runs/atomic-write.js';
@@ -37,7 +38,9 @@ function recordedArrays(runDir: string): Record<string, { data: NpyData; shape: 
 /** `neurodyn export <run-folder> --format nir|nirdata|npz`. */
 export async function exportCommand(target: string, options: ExportOptions): Promise<void> {
   if (!FORMATS.includes(options.format)) throw new SpecError('--format', `must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(options.format)}`);
-  const source = resolveSource(target);
+  const loaded = loadModelSource(target, undefined, '<run-folder>');
+  if (loaded.source.trained) for (const t of Object.values(loaded.source.trained.params)) t.dispose();
+  const source = { spec: loaded.spec, ...(loaded.runDir ? { runDir: loaded.runDir } : {}) };
   const kind = source.spec.system.kind;
   const base = source.runDir ?? '.';
   if (options.format === 'nir') {
@@ -49,7 +52,7 @@ export async function exportCommand(target: string, options: ExportOptions): Pro
       const mapper = nirMappers.get(kind, 'system.kind');
       await writeNir(file, mapper({}, source.spec.system));
     } else {
-      const trained = await buildTrainedNetwork(source, 1);
+      const { trained } = await loadTrainedNetwork(target, 1);
       try {
         const profile = options.profile ? loadProfile(options.profile) : undefined;
         const precision = profile ? { ...(profile.capacity.weightBits ? { weightBits: profile.capacity.weightBits.si } : {}), ...(profile.capacity.stateBits ? { stateBits: profile.capacity.stateBits.si } : {}) } : {};

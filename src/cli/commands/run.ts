@@ -1,6 +1,6 @@
 import path from 'node:path';
 import fs from 'node:fs';
-import { executeRun } from '../../runs/execute.js';
+import { executeRun } from '../../app/execute.js';
 import { loadSpecFile } from '../../spec/parse.js';
 
 export interface RunOptions {

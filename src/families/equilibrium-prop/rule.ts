@@ -1,0 +1,186 @@
+/**
+ * Equilibrium propagation as a learning rule (Scellier & Bengio 2017; Ernoult et al. 2019; Laborieux et al.
+ * 2021; equations in reference/peers.md §4).
+ *
+ * Per batch: the free phase relaxes T1 steps from zeros (or from the example's persistent particle) with
+ * β = 0 to s⁰; the nudged phase relaxes T2 steps from s⁰ with β to s^β; with symmetric nudging a third
+ * phase relaxes T2 steps from s⁰ with −β to s^{−β}. The directions handed to the optimizer (which moves
+ * against them) are Laborieux's `p.grad`, the gradient of (Φ(s₂, β₂) − Φ(s₁, β₁)) / (β₁ − β₂):
+ *
+ *   one-sided:  d = −(1/β) (∂Φ^β/∂θ(s^β) − ∂Φ⁰/∂θ(s⁰))
+ *   symmetric:  d = −(1/(2β)) (∂Φ^β/∂θ(s^β) − ∂Φ^{−β}/∂θ(s^{−β}))
+ *
+ * Φ is averaged over the batch. For a layered network ∂Φ/∂W_n = u_{n−1}ᵀ u_n and ∂Φ/∂b_n = u_n: the
+ * update is local, a difference of pre·post products between the phases. As β → 0, d tends to the gradient
+ * of the output cost C at the free fixed point (the GDU property, checked in the tests against BPTT).
+ *
+ * Options:
+ * - `random-sign`: β's sign is drawn per batch (Scellier & Bengio; Laborieux `--random-sign`), which removes
+ *   the first-order bias of the one-sided estimate on average;
+ * - persistent particles (Scellier & Bengio): each training example's free state is stored and is the
+ *   next free phase's starting point;
+ * - continual EP (Ernoult et al. 2020, "Continual weight updates and convergence of EP"): the weights move
+ *   at every nudged step, θ_{t+1} = θ_t − η (−1/β)(∂Φ/∂θ(s_{t+1}) − ∂Φ/∂θ(s_t)), so the nudged dynamics
+ *   see the changing weights. The directions returned are the sum of the per-step ones, so that plain SGD
+ *   with the same rates η (no momentum) ends at the same weights.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '../../tensor/gradients.js';
+import { SpecError } from '../../base/errors.js';
+import type { Rng } from '../../base/rng.js';
+import { simulate } from '../../core/simulate.js';
+import { throwIfDiverged } from '../../core/solution.js';
+import { disposeTree, keepTree, type TensorTree } from '../../core/tree.js';
+import { nudged, oneHotTargets, type EpInputBase, type EpParams, type EquilibriumNetwork } from './system.js';
+import type { ParticleStore } from './particles.js';
+import type { ParamMap } from '../../learning/optimizers.js';
+import type { Batch, LearningRule, RuleOutput } from '../../learning/rule.js';
+
+export type Nudging = 'one-sided' | 'random-sign' | 'symmetric';
+
+export interface EquilibriumPropRuleOptions {
+  readonly system: EquilibriumNetwork<any, any>;
+  /** T1. */
+  readonly freeSteps: number;
+  /** T2. */
+  readonly nudgedSteps: number;
+  /** |β|. */
+  readonly beta: number;
+  readonly nudging?: Nudging;
+  /** Parameters to update (default all of the system's). */
+  readonly modifies?: readonly string[];
+  /** Reuse each example's last free state as its next starting point. */
+  readonly particles?: ParticleStore;
+  /** Continual EP with these per-parameter rates η (the optimizer must be plain SGD with the same rates). */
+  readonly continual?: { readonly lr: Readonly<Record<string, number>> };
+  /** Called after every relaxation step (e.g. to sample memory). */
+  readonly onStep?: () => void;
+}
+
+/** Batch mean of ∂Φ^β/∂θ at `state`, for the named parameters. */
+export function primitiveGradient<S extends TensorTree, U extends EpInputBase>(
+  system: EquilibriumNetwork<S, U>,
+  state: S,
+  input: U,
+  params: EpParams,
+  names: readonly string[],
+): tf.Tensor[] {
+  const xs = names.map((n) => params[n]!);
+  return tf.grads((...args: tf.Tensor[]) => {
+    const p = { ...params, ...Object.fromEntries(names.map((n, i) => [n, args[i]!])) };
+    return tf.mean(system.primitive(state, input, p)) as tf.Scalar;
+  })(xs);
+}
+
+function checkOptions(o: EquilibriumPropRuleOptions): void {
+  const positiveInt = (v: number, path: string) => {
+    if (!(Number.isInteger(v) && v >= 1)) throw new SpecError(path, `must be a positive integer, got ${v}`);
+  };
+  positiveInt(o.freeSteps, 'job.freeSteps');
+  positiveInt(o.nudgedSteps, 'job.nudgedSteps');
+  if (!(o.beta > 0 && Number.isFinite(o.beta))) throw new SpecError('job.beta', `must be a positive number (the sign is set by 'nudging'), got ${o.beta}`);
+  for (const n of o.modifies ?? []) {
+    if (!o.system.paramNames.includes(n)) throw new SpecError('modifies', `${JSON.stringify(n)} is not a parameter of ${o.system.kind}; it has ${o.system.paramNames.join(', ')}`);
+  }
+  if (o.continual) {
+    for (const n of o.modifies ?? o.system.paramNames) {
+      if (!(n in o.continual.lr)) throw new SpecError('job.continual', `continual EP needs a learning rate for ${n}`);
+    }
+  }
+}
+
+export function equilibriumPropagation(options: EquilibriumPropRuleOptions): LearningRule<ParamMap> {
+  checkOptions(options);
+  const { system, particles } = options;
+  const nudging = options.nudging ?? 'one-sided';
+  const names = options.modifies ?? system.paramNames;
+  const relax = <S extends TensorTree>(params: EpParams, input: EpInputBase, state0: S | undefined, steps: number) =>
+    throwIfDiverged(
+      simulate({
+        system,
+        params,
+        input,
+        maxSteps: steps,
+        ...(state0 ? { state0 } : {}),
+        // NaN/Inf are checked once, at the end: every check reads back from the backend and stalls it.
+        checkEvery: steps,
+        ...(options.onStep ? { onStep: () => options.onStep!() } : {}),
+      }),
+    );
+
+  return Object.freeze({
+    name: options.continual ? 'continual-equilibrium-propagation' : 'equilibrium-propagation',
+    modifies: names,
+    phases: nudging === 'symmetric' ? ['free', 'nudged+', 'nudged-'] : ['free', 'nudged'],
+    directions(params: ParamMap, batch: Batch, rng: Rng): RuleOutput {
+      if (!batch.y) throw new SpecError('data', 'equilibrium propagation needs class labels');
+      if (particles && !batch.indices) throw new SpecError('particles', 'persistent particles need the example indices of each batch');
+      const target = oneHotTargets(batch.y, system.classes);
+      const input = system.prepare({ x: batch.x }, params);
+      const start = particles ? particles.read(batch.indices!) : undefined;
+      const free = relax(params, input, start, options.freeSteps);
+      disposeTree(start);
+      if (particles) particles.write(batch.indices!, free.state);
+      const sign = nudging === 'random-sign' && rng.uniform() < 0.5 ? -1 : 1;
+      const beta = sign * options.beta;
+      const metrics = {
+        cost: tf.mean(system.cost(free.state, { ...input, target }, params)) as tf.Scalar,
+        accuracy: tf.mean(tf.cast(tf.equal(tf.argMax(system.readout!(free.state, input, params), 1), batch.y), 'float32')) as tf.Scalar,
+      };
+      let directions: tf.Tensor[];
+      if (options.continual) directions = continualNudgedPhase(options, names, params, input, target, beta, free.state);
+      else {
+        const plus = relax(params, nudged(input, target, beta), free.state, options.nudgedSteps);
+        const gPlus = primitiveGradient(system, plus.state, nudged({ x: batch.x }, target, beta), params, names);
+        plus.dispose();
+        if (nudging === 'symmetric') {
+          const minus = relax(params, nudged(input, target, -beta), free.state, options.nudgedSteps);
+          const gMinus = primitiveGradient(system, minus.state, nudged({ x: batch.x }, target, -beta), params, names);
+          minus.dispose();
+          directions = gPlus.map((g, i) => tf.mul(tf.sub(g, gMinus[i]!), -1 / (2 * beta)));
+        } else {
+          const gFree = primitiveGradient(system, free.state, { x: batch.x }, params, names);
+          directions = gPlus.map((g, i) => tf.mul(tf.sub(g, gFree[i]!), -1 / beta));
+        }
+      }
+      free.dispose();
+      return { directions: Object.fromEntries(names.map((n, i) => [n, directions[i]!])), metrics };
+    },
+  });
+}
+
+/**
+ * The nudged phase of continual EP: one step at a time, the weights moving by η times the step's EP
+ * direction before the next step. Returns the summed directions; the caller's tidy owns the tensors.
+ */
+function continualNudgedPhase(
+  options: EquilibriumPropRuleOptions,
+  names: readonly string[],
+  params0: EpParams,
+  input0: EpInputBase,
+  target: tf.Tensor2D,
+  beta: number,
+  freeState: TensorTree,
+): tf.Tensor[] {
+  const { system } = options;
+  const lr = options.continual!.lr;
+  let params: EpParams = params0;
+  let state: TensorTree = freeState;
+  let total: tf.Tensor[] = names.map((n) => tf.zerosLike(params0[n]!));
+  const raw = nudged({ x: input0.x }, target, beta);
+  for (let t = 0; t < options.nudgedSteps; t++) {
+    const input = system.prepare(raw, params);
+    const solution = throwIfDiverged(simulate({ system, params, input, maxSteps: 1, state0: state, checkEvery: 1 }));
+    const next = keepTree(solution.state);
+    const before = primitiveGradient(system, state, raw, params, names);
+    const after = primitiveGradient(system, next, raw, params, names);
+    const step = after.map((g, i) => tf.mul(tf.sub(g, before[i]!), -1 / beta));
+    total = total.map((s, i) => tf.add(s, step[i]!));
+    params = { ...params, ...Object.fromEntries(names.map((n, i) => [n, tf.sub(params[n]!, tf.mul(step[i]!, lr[n]!))])) };
+    if (state !== freeState) disposeTree(state);
+    state = next;
+    options.onStep?.();
+  }
+  if (state !== freeState) disposeTree(state);
+  return total;
+}

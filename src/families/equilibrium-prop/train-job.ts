@@ -1,0 +1,73 @@
+/**
+ * `ep-train`: trains a layered energy network by equilibrium propagation (or, with `rule: "bptt"`, by
+ * backpropagation through its free phase), evaluates it after every epoch, and saves the trained model.
+ * Resumable: an interrupted run continues from its last epoch with `--resume` (see runs/checkpoints.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { openCheckpoints } from '../../runs/checkpoints.js';
+import { saveModel } from '../../runs/model-store.js';
+import { renderLinePlot } from '../../runs/svg-plot.js';
+import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, type EpTrainingOptions, type Method } from './training.js';
+import type { JobContext, JobEntry, Metrics } from '../family.js';
+
+export const epTrainOptions = z.strictObject({
+  rule: z.enum(['ep', 'bptt']).default('ep').describe('equilibrium propagation, or BPTT through the T1 free steps'),
+  ...epTrainingFields,
+});
+type Options = EpTrainingOptions & { readonly rule: Method };
+
+/** What a model's user needs besides its tensors. */
+export function modelMeta(context: JobContext<EpTrainingOptions>, layout: string, method: Method): Record<string, unknown> {
+  return { ...context.spec.system, freeSteps: context.spec.run.maxSteps, inputLayout: layout, classNames: context.data.train.classNames, trainedOn: context.data.train.name, method };
+}
+
+async function run(context: JobContext<Options>): Promise<Metrics> {
+  const { options, folder } = context;
+  const network = buildNetwork(context);
+  const checkpoints = openCheckpoints(folder.destination, context.spec, context.resume ?? false);
+  const init = network.initParams(context.rng.split('init'));
+  const outcome = await (async () => {
+    try {
+      return await trainMethod(context, network, options.rule, init, checkpoints, (record) => context.say(describeEpoch(record)));
+    } finally {
+      tf.dispose(Object.values(init));
+    }
+  })();
+  for (const record of outcome.history) folder.appendMetrics(record);
+  const epochs = outcome.history.map((r) => r.epoch);
+  folder.writeText(
+    'learning-curve.svg',
+    renderLinePlot({
+      title: `${network.kind} trained by ${options.rule.toUpperCase()} on ${context.data.train.name}`,
+      xLabel: 'epoch',
+      yLabel: 'accuracy',
+      series: [
+        { name: 'train (running)', x: epochs, y: outcome.history.map((r) => r.train_accuracy) },
+        { name: 'test', x: epochs, y: outcome.history.map((r) => r.test_accuracy) },
+      ],
+    }),
+  );
+  saveModel(folder, { system: context.spec.system, trainedBy: options.rule === 'ep' ? 'equilibrium-propagation' : 'bptt', meta: modelMeta(context, network.layout, options.rule) }, outcome.params);
+  tf.dispose(Object.values(outcome.params));
+  checkpoints.clear();
+  const last = outcome.history[outcome.history.length - 1]!;
+  return {
+    test_accuracy: last.test_accuracy,
+    train_accuracy: last.train_accuracy,
+    best_test_accuracy: Math.max(...outcome.history.map((r) => r.test_accuracy)),
+    train_seconds: Number(outcome.history.reduce((s, r) => s + r.seconds, 0).toFixed(3)),
+    peak_tensor_bytes: Math.max(...outcome.history.map((r) => r.peak_tensor_bytes)),
+    peak_rss_bytes: Math.max(...outcome.history.map((r) => r.peak_rss_bytes)),
+    epochs: outcome.history.length,
+    rule: options.rule,
+  };
+}
+
+export const epTrain: JobEntry<Options> = {
+  kind: 'ep-train',
+  description: 'train a layered energy network by equilibrium propagation (or BPTT) and save it',
+  options: epTrainOptions,
+  systems: ['equilibrium-prop', 'equilibrium-prop-conv'],
+  run,
+};

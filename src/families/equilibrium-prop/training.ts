@@ -1,0 +1,307 @@
+/**
+ * What the EP training jobs share: their options, building the network from the spec, the EP and BPTT
+ * rules over it, the optimizer with one learning rate per layer, evaluation, the memory meter, and one
+ * training run with per-epoch evaluation, metrics and resumable checkpoints.
+ *
+ * The free phase has T1 = `run.maxSteps` steps (in training, in BPTT's unrolled loss and in evaluation).
+ * Per epoch a training reports: `train_accuracy`, the accuracy of the free-phase prediction on each
+ * training batch as it is trained on (the running accuracy the EP papers report), `test_accuracy` after
+ * the epoch, `seconds` of training (evaluation excluded, in `eval_seconds`), and the memory high-water
+ * marks sampled after every relaxation step: `peak_tensor_bytes` (tf.memory().numBytes, the bytes held
+ * by live tensors, including the BPTT tape) and `peak_rss_bytes` (the process's resident memory).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { SpecError } from '../../base/errors.js';
+import { parseGradientMode } from '../../core/gradient-mode.js';
+import { simulate } from '../../core/simulate.js';
+import { throwIfDiverged } from '../../core/solution.js';
+import { toTensors, type Dataset } from '../../data/index.js';
+import { bpttThroughFreePhase } from './bptt-rule.js';
+import { createParticleStore, type ParticleStore } from './particles.js';
+import { equilibriumPropagation } from './rule.js';
+import { adam, sgd, type Optimizer, type OptimizerState, type ParamMap } from '../../learning/optimizers.js';
+import type { LearningRule } from '../../learning/rule.js';
+import { train } from '../../learning/train.js';
+import type { CheckpointStore } from '../../runs/checkpoints.js';
+import type { EpParams, EquilibriumNetwork } from './system.js';
+import type { JobContext } from '../family.js';
+
+const rates = z.array(z.number().positive()).min(1).describe('one learning rate per layer (W1/b1, W2/b2, …)');
+
+export const epOptimizerSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('sgd'),
+    lr: rates,
+    momentum: z.number().min(0).max(1).default(0),
+    weightDecay: z.number().min(0).default(0),
+  }),
+  z.strictObject({
+    kind: z.literal('adam'),
+    lr: rates,
+    beta1: z.number().min(0).max(1).default(0.9),
+    beta2: z.number().min(0).max(1).default(0.999),
+  }),
+]);
+
+/** Options every EP training job has (the free phase is T1 = run.maxSteps steps). */
+export const epTrainingFields = {
+  nudgedSteps: z.int().min(1).describe('T2: steps of each nudged phase'),
+  beta: z.number().positive().describe('|β|, the nudging strength'),
+  nudging: z.enum(['one-sided', 'random-sign', 'symmetric']).default('one-sided').describe("β's sign: fixed, drawn per batch, or ±β (a third phase)"),
+  persistentParticles: z.boolean().default(false).describe("start each example's free phase where it last relaxed to (Scellier & Bengio)"),
+  continual: z.boolean().default(false).describe('continual EP: move the weights at every nudged step (needs plain SGD)'),
+  optimizer: epOptimizerSchema,
+  batchSize: z.int().min(1).default(20),
+  epochs: z.int().min(1),
+  trainLimit: z.int().min(1).optional().describe('train on the first n training examples only'),
+  testLimit: z.int().min(1).optional().describe('evaluate on the first n test examples only'),
+};
+
+export type EpOptimizerOptions = z.infer<typeof epOptimizerSchema>;
+export interface EpTrainingOptions {
+  readonly nudgedSteps: number;
+  readonly beta: number;
+  readonly nudging: 'one-sided' | 'random-sign' | 'symmetric';
+  readonly persistentParticles: boolean;
+  readonly continual: boolean;
+  readonly optimizer: EpOptimizerOptions;
+  readonly batchSize: number;
+  readonly epochs: number;
+  readonly trainLimit?: number;
+  readonly testLimit?: number;
+}
+
+export type Method = 'ep' | 'bptt';
+
+/** The network the spec describes, checked against the data and the run section. */
+export function buildNetwork(context: JobContext<EpTrainingOptions>): EquilibriumNetwork<any, any> {
+  const { spec, data } = context;
+  const network = context.system.create(spec.system, { inputSize: data.train.height * data.train.width }) as EquilibriumNetwork<any, any>;
+  if (network.classes !== data.train.classes) {
+    throw new SpecError('system.layers', `the last layer has ${network.classes} units but ${data.train.name} has ${data.train.classes} classes; make the last width ${data.train.classes}`);
+  }
+  if (spec.probes.length > 0) throw new SpecError('probes', 'EP training jobs record no traces (they would be one per batch and phase); remove probes, or relax a trained model with another job');
+  if (spec.run.converge) throw new SpecError('run.converge', 'EP training relaxes exactly T1 = run.maxSteps steps in every phase; remove run.converge');
+  if (parseGradientMode(spec.run.gradient, 'run.gradient').kind !== 'none') {
+    throw new SpecError('run.gradient', "EP training chooses how it differentiates (EP: none; BPTT: unrolled); leave run.gradient at 'none'");
+  }
+  if (spec.run.integrator && spec.run.integrator !== 'map') throw new SpecError('run.integrator', `${network.kind} is a discrete map; use 'map' or leave it out`);
+  return network;
+}
+
+/** Per-parameter rates from per-layer ones: W<n> and b<n> get lr[n-1]. */
+export function layerRates(network: EquilibriumNetwork<any, any>, lr: readonly number[]): Record<string, number> {
+  const layers = network.paramNames.length / 2;
+  if (lr.length !== layers) {
+    throw new SpecError('job.optimizer.lr', `gives ${lr.length} rate${lr.length === 1 ? '' : 's'} for a network of ${layers} layers (${network.paramNames.join(', ')}); give one per layer`);
+  }
+  return Object.fromEntries(network.paramNames.map((name) => [name, lr[Number(name.slice(1)) - 1]!]));
+}
+
+export function buildOptimizer(network: EquilibriumNetwork<any, any>, options: EpOptimizerOptions): Optimizer {
+  const lr = layerRates(network, options.lr);
+  return options.kind === 'sgd' ? sgd({ lr, momentum: options.momentum, weightDecay: options.weightDecay }) : adam({ lr, beta1: options.beta1, beta2: options.beta2 });
+}
+
+/** High-water marks of tensor bytes and resident memory, sampled by `sample()`. */
+export interface MemoryMeter {
+  sample(): void;
+  reset(): void;
+  readonly peakTensorBytes: number;
+  readonly peakRssBytes: number;
+}
+
+export function memoryMeter(): MemoryMeter {
+  let tensors = 0;
+  let rss = 0;
+  return {
+    sample() {
+      tensors = Math.max(tensors, tf.memory().numBytes);
+      rss = Math.max(rss, process.memoryUsage.rss());
+    },
+    reset() {
+      tensors = 0;
+      rss = 0;
+    },
+    get peakTensorBytes() {
+      return tensors;
+    },
+    get peakRssBytes() {
+      return rss;
+    },
+  };
+}
+
+export function buildRule(
+  network: EquilibriumNetwork<any, any>,
+  method: Method,
+  options: EpTrainingOptions,
+  freeSteps: number,
+  meter: MemoryMeter,
+  particles: ParticleStore | undefined,
+): LearningRule<ParamMap> {
+  if (method === 'bptt') return bpttThroughFreePhase({ system: network, freeSteps, onStep: meter.sample });
+  if (options.continual && !(options.optimizer.kind === 'sgd' && options.optimizer.momentum === 0 && options.optimizer.weightDecay === 0)) {
+    throw new SpecError('job.continual', 'continual EP moves the weights during the nudged phase with plain SGD; use optimizer {"kind": "sgd"} without momentum or weight decay');
+  }
+  return equilibriumPropagation({
+    system: network,
+    freeSteps,
+    nudgedSteps: options.nudgedSteps,
+    beta: options.beta,
+    nudging: options.nudging,
+    ...(particles ? { particles } : {}),
+    ...(options.continual ? { continual: { lr: layerRates(network, options.optimizer.lr) } } : {}),
+    onStep: meter.sample,
+  });
+}
+
+/** Accuracy of the free-phase prediction (T1 steps from zeros) on the first `limit` examples. */
+export function evaluateAccuracy(network: EquilibriumNetwork<any, any>, params: EpParams, data: Dataset, freeSteps: number, limit?: number, batchSize = 500): number {
+  const count = Math.min(limit ?? data.count, data.count);
+  let correct = 0;
+  for (let start = 0; start < count; start += batchSize) {
+    const n = Math.min(batchSize, count - start);
+    const { x, y } = toTensors(data, { start, count: n, layout: network.layout });
+    correct += tf.tidy(() => {
+      const input = network.prepare({ x }, params);
+      const solution = throwIfDiverged(simulate({ system: network, params, input, maxSteps: freeSteps, checkEvery: freeSteps }));
+      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(network.readout!(solution.state, input, params), 1), y), 'float32')).dataSync()[0]!;
+      solution.dispose();
+      return hits;
+    });
+    tf.dispose([x, y]);
+  }
+  return correct / count;
+}
+
+export type EpochRecord = {
+  readonly method: Method;
+  readonly epoch: number;
+  readonly train_accuracy: number;
+  readonly test_accuracy: number;
+  readonly cost: number;
+  readonly seconds: number;
+  readonly eval_seconds: number;
+  readonly peak_tensor_bytes: number;
+  readonly peak_rss_bytes: number;
+};
+
+export interface TrainingOutcome {
+  /** Final parameters (the caller disposes them). */
+  readonly params: ParamMap;
+  readonly history: readonly EpochRecord[];
+}
+
+function clone(params: EpParams): ParamMap {
+  return Object.fromEntries(Object.entries(params).map(([k, t]) => [k, t.clone()]));
+}
+
+function stateTensors(state: OptimizerState): Record<string, tf.Tensor> {
+  return Object.fromEntries(Object.entries(state.slots).flatMap(([slot, ps]) => Object.entries(ps).map(([name, t]) => [`${slot}/${name}`, t])));
+}
+
+function stateFrom(step: number, tensors: Record<string, tf.Tensor>): OptimizerState {
+  const slots: Record<string, Record<string, tf.Tensor>> = {};
+  for (const [key, t] of Object.entries(tensors)) {
+    const [slot, name] = key.split('/') as [string, string];
+    (slots[slot] ??= {})[name] = t;
+  }
+  return { step, slots };
+}
+
+/**
+ * Trains the network with one method from `init` (not consumed), or continues from the method's last
+ * checkpoint. `onEpoch` receives each epoch's record as it is completed (not those restored).
+ */
+export async function trainMethod(
+  context: JobContext<EpTrainingOptions>,
+  network: EquilibriumNetwork<any, any>,
+  method: Method,
+  init: EpParams,
+  checkpoints: CheckpointStore,
+  onEpoch: (record: EpochRecord) => void,
+): Promise<TrainingOutcome> {
+  const { options, data, spec } = context;
+  const freeSteps = spec.run.maxSteps;
+  const trainCount = Math.min(options.trainLimit ?? data.train.count, data.train.count);
+  const optimizer = buildOptimizer(network, options.optimizer);
+  const meter = memoryMeter();
+  const saved = checkpoints.load(method);
+  let particles: ParticleStore | undefined;
+  if (method === 'ep' && options.persistentParticles) {
+    const template = tf.tidy(() => network.initState(network.prepare({ x: tf.zeros(network.layout === 'flat' ? [1, data.train.height * data.train.width] : [1, data.train.height, data.train.width, 1]) }, init), init));
+    const stored = saved ? Object.keys(saved.arrays).sort().map((k) => saved.arrays[k]!) : undefined;
+    particles = createParticleStore(trainCount, template, stored);
+    tf.dispose(Object.values(template).flat() as tf.Tensor[]);
+  }
+  const rule = buildRule(network, method, options, freeSteps, meter, particles);
+  const history: EpochRecord[] = saved ? [...((saved.record.history as EpochRecord[]) ?? [])] : [];
+  let params: ParamMap;
+  let optimizerState: OptimizerState | undefined;
+  if (saved) {
+    params = Object.fromEntries(network.paramNames.map((n) => [n, saved.tensors[`param/${n}`]!]));
+    optimizerState = stateFrom(saved.record.optimizerStep as number, Object.fromEntries(Object.entries(saved.tensors).filter(([k]) => !k.startsWith('param/'))));
+    context.say(`${method}: resuming after epoch ${saved.epoch} of ${options.epochs} from ${checkpoints.dir}`);
+  } else params = clone(init);
+  if (saved && saved.epoch >= options.epochs) {
+    tf.dispose(Object.values(stateTensors(optimizerState!)));
+    return { params, history };
+  }
+
+  const progress = context.progress(`${method} training`, (options.epochs - (saved?.epoch ?? 0)) * trainCount);
+  try {
+    const result = await train({
+      params,
+      rule,
+      optimizer,
+      ...(optimizerState ? { optimizerState } : {}),
+      data: data.train,
+      layout: network.layout,
+      batchSize: options.batchSize,
+      epochs: options.epochs,
+      startEpoch: saved?.epoch ?? 0,
+      limit: trainCount,
+      rng: context.rng.split('train'),
+      onBatch: (examples) => {
+        meter.sample();
+        progress.tick(examples);
+      },
+      onEpoch: (report, current, state) => {
+        const evalStart = performance.now();
+        const testAccuracy = evaluateAccuracy(network, current, data.test, freeSteps, options.testLimit, network.layout === 'flat' ? 500 : 100);
+        const record: EpochRecord = {
+          method,
+          epoch: report.epoch + 1,
+          train_accuracy: report.metrics.accuracy ?? Number.NaN,
+          test_accuracy: testAccuracy,
+          cost: report.metrics.cost ?? Number.NaN,
+          seconds: Number(report.seconds.toFixed(3)),
+          eval_seconds: Number(((performance.now() - evalStart) / 1000).toFixed(3)),
+          peak_tensor_bytes: meter.peakTensorBytes,
+          peak_rss_bytes: meter.peakRssBytes,
+        };
+        meter.reset();
+        history.push(record);
+        checkpoints.save(method, {
+          epoch: report.epoch + 1,
+          tensors: { ...Object.fromEntries(Object.entries(current).map(([k, t]) => [`param/${k}`, t])), ...stateTensors(state) },
+          arrays: particles ? Object.fromEntries(particles.data.map((d, i) => [`particles-${String(i).padStart(3, '0')}`, d])) : {},
+          record: { history, optimizerStep: state.step },
+        });
+        onEpoch(record);
+      },
+    });
+    tf.dispose(Object.values(stateTensors(result.state)));
+    return { params: result.params, history };
+  } finally {
+    progress.done();
+  }
+}
+
+/** One line per epoch for the person running it. */
+export function describeEpoch(r: EpochRecord): string {
+  const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+  return `${r.method} epoch ${r.epoch}: train ${pct(r.train_accuracy)}  test ${pct(r.test_accuracy)}  cost ${r.cost.toFixed(4)}  ${r.seconds.toFixed(1)} s (+${r.eval_seconds.toFixed(1)} s eval)  peak tensors ${(r.peak_tensor_bytes / 2 ** 20).toFixed(1)} MiB, rss ${(r.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`;
+}

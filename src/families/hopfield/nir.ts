@@ -1,0 +1,10 @@
+/** Hopfield's rate form in NIR: u is an LI node, but the graded output V = tanh(g·u) has no primitive. */
+import { UnmappableError, type NirMapper } from '../../export/nir-mapping.js';
+
+export const hopfieldNir: NirMapper = () => {
+  throw new UnmappableError(
+    'hopfield',
+    'the graded output V = tanh(gain·u) has no NIR primitive (NIR neurons are LI, LIF, IF, I, CubaLIF and the Heaviside Threshold)',
+    "Its spiking form cannot be exported either: rate-coding a signed tanh needs ternary spikes, which NIR's IF does not have.",
+  );
+};
