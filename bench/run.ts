@@ -108,7 +108,8 @@ async function main(): Promise<number> {
         console.log(JSON.stringify({ workload: w.id, round: r + 1, native_ms: nat.ms_per_step, plain_wasm_ms: plain.ms_per_step, speedup: Math.round((plain.ms_per_step / nat.ms_per_step) * 100) / 100, threads: nat.threads }));
       }
       const sorted = [...ratios].sort((a, b) => a - b);
-      const median = sorted.length ? sorted[(sorted.length - 1) >> 1]! : NaN;
+      const mid = sorted.length >> 1;
+      const median = sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
       console.log(`${w.id}: native is ${median.toFixed(2)}× plain wasm (median of ${ratios.length} alternating rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
     }
     return 0;
