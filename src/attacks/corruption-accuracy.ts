@@ -31,7 +31,7 @@ export function accuracyWithSteps(classifier: DynamicsClassifier, data: Dataset,
     const records = run.stepLogits!.steps.length;
     // Batches may stop at different steps (convergence is checked per batch): keep the common prefix.
     const here = Array.from({ length: records }, (_, i) => {
-      const logits = tf.tidy(() => tf.gather(run.stepLogits!.values, i)) as unknown as tf.Tensor2D;
+      const logits = tf.tidy(() => tf.gather(run.stepLogits!.values, i) as tf.Tensor as tf.Tensor2D);
       const wrong = misclassified(logits, y).reduce((s, v) => s + v, 0);
       logits.dispose();
       return count - wrong;

@@ -42,7 +42,7 @@ export function trajectory(classifier: DynamicsClassifier, x: tf.Tensor, labels:
   try {
     const records = run.stepLogits!.steps.length;
     const accuracy = Array.from({ length: records }, (_, i) => {
-      const logits = tf.tidy(() => tf.gather(run.stepLogits!.values, i)) as unknown as tf.Tensor2D;
+      const logits = tf.tidy(() => tf.gather(run.stepLogits!.values, i) as tf.Tensor as tf.Tensor2D);
       const wrong = misclassified(logits, labels);
       logits.dispose();
       return 1 - wrong.reduce((s, v) => s + v, 0) / wrong.length;

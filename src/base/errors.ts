@@ -54,3 +54,17 @@ export class DivergenceError extends NeurodynError {
 export function isNeurodynError(e: unknown): e is NeurodynError {
   return e instanceof NeurodynError;
 }
+
+/**
+ * Runs `build` and re-throws its SpecErrors with `prefix` in front of their path. Library code names the
+ * option as its caller wrote it (`features`, `beta`); the layer that read the option from a spec section
+ * adds where it sits in the spec (`system.features`, `job.beta`).
+ */
+export function withSpecPath<T>(prefix: string, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof SpecError && !(e instanceof UnknownNameError)) throw new SpecError(e.path ? `${prefix}.${e.path}` : prefix, e.detail);
+    throw e;
+  }
+}

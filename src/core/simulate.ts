@@ -23,7 +23,7 @@ import { solveImplicit } from './gradient-modes/implicit.js';
 import { solveTruncated } from './gradient-modes/truncated.js';
 import { solveThroughLoop } from './gradient-modes/unrolled.js';
 import type { StepLoopResult } from './step-loop.js';
-import { disposeTree, keepTree, mapTree, type TensorTree } from './tree.js';
+import { disposeTree, keepTree, mapTree, tidyTree, type TensorTree } from './tree.js';
 
 export interface ConvergeCondition {
   /** Stop when the largest absolute change per step falls below this. */
@@ -111,7 +111,7 @@ export function simulate<S extends TensorTree, P extends TensorTree, U extends T
   let start: S | undefined;
   try {
     start = keepTree(
-      tf.tidy(() => (req.state0 ? mapTree(req.state0, (t) => t.clone()) : req.system.initState(req.input, req.params)) as tf.TensorContainer) as unknown as S,
+      tidyTree(() => (req.state0 ? mapTree(req.state0, (t) => t.clone()) : req.system.initState(req.input, req.params))),
     );
     checkProbes(req.system, start, probes);
   } catch (e) {

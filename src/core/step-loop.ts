@@ -9,7 +9,7 @@ import type { Integrator } from './integrators/integrator.js';
 import type { ConvergeCondition, SimulateRequest } from './simulate.js';
 import type { StopReason } from './solution.js';
 import type { DynamicalSystem } from './system.js';
-import { disposeTree, keepTree, leaves, type TensorTree } from './tree.js';
+import { disposeTree, keepTree, leaves, tidyTree, type TensorTree } from './tree.js';
 
 export interface StepLoopResult<S> {
   state: S;
@@ -44,7 +44,7 @@ export function runLoop<S extends TensorTree, P extends TensorTree, U extends Te
   record(state, 0, false);
   try {
     for (let k = 0; k < maxSteps; k++) {
-      const next = tf.tidy(() => integrator.step(system, t0 + k * dt, dt, state, input, params, k) as tf.TensorContainer) as unknown as S;
+      const next = tidyTree(() => integrator.step(system, t0 + k * dt, dt, state, input, params, k));
       keepTree(next);
       countStep?.(state, next);
       if (ring) {

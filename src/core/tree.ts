@@ -91,3 +91,11 @@ export function keepTree<T extends TensorTree>(tree: T): T {
 export function treeSize(tree: TensorTree): number {
   return tensorsOf(tree).reduce((n, t) => n + t.size, 0);
 }
+
+/**
+ * `tf.tidy` for a function returning a tree: every tensor made inside is freed except the leaves of the
+ * returned tree. tfjs types tidy's result as a TensorContainer; this keeps the tree's own type.
+ */
+export function tidyTree<T extends TensorTree>(fn: () => T): T {
+  return tf.tidy(() => fn() as unknown as tf.TensorContainer) as unknown as T;
+}

@@ -49,6 +49,20 @@ export interface Corruption {
 }
 
 const map = (image: Image, f: (v: number, i: number) => number) => Float32Array.from(image.data, f);
+
+/**
+ * Additive Gaussian noise of standard deviation σ (pixel units), clipped to [0, 1], drawn pixel by pixel
+ * in order from `rng`: the one Gaussian noise of the framework (the CIFAR-10-C corruption and any σ a job
+ * asks for).
+ */
+export function gaussianNoise(values: Float32Array, sigma: number, rng: Rng): Float32Array {
+  return Float32Array.from(values, (v) => clip01(v + sigma * rng.normal()));
+}
+
+/** A copy of `dataset` with Gaussian noise σ on every image (one generator through all pixels in order). */
+export function withGaussianNoise(dataset: Dataset, sigma: number, rng: Rng): Dataset {
+  return makeDataset({ ...dataset, name: `${dataset.name}+gaussian-${sigma}`, images: gaussianNoise(dataset.images, sigma, rng) });
+}
 const sign = (rng: Rng) => (rng.uniform() < 0.5 ? -1 : 1);
 
 function saltAndPepper(image: Image, amount: number, rng: Rng): Float32Array {
@@ -194,7 +208,7 @@ export const CORRUPTIONS: readonly Corruption[] = [
   fixed('zigzag', (x, rng) => zigzag(x, rng)),
   fixed('canny_edges', (x) => canny(x)),
   // CIFAR-10-C parameters, five severities.
-  graded('gaussian_noise', [0.04, 0.06, 0.08, 0.09, 0.1], (x, s, rng) => map(x, (v) => clip01(v + s * rng.normal()))),
+  graded('gaussian_noise', [0.04, 0.06, 0.08, 0.09, 0.1], (x, s, rng) => gaussianNoise(x.data, s, rng)),
   graded('shot_noise', [500, 250, 100, 75, 50], (x, c, rng) => map(x, (v) => clip01(poisson(rng, v * c) / c))),
   graded('impulse_noise', [0.01, 0.02, 0.03, 0.05, 0.07], (x, s, rng) => saltAndPepper(x, s, rng)),
   graded('speckle_noise', [0.06, 0.1, 0.12, 0.16, 0.2], (x, s, rng) => map(x, (v) => clip01(v + v * s * rng.normal()))),

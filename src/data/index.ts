@@ -36,3 +36,4 @@ export {
 } from './fashion-mnist.js';
 export { DATASETS, datasetNames, DEFAULT_DATASET_NAME, loadDataset, dataSchema, type DataSettings, type DatasetEntry, type DatasetLoadOptions } from './registry.js';
 export { binaryClassPrototypes } from './prototypes.js';
+export { batchAccuracy, datasetAccuracy, type DatasetAccuracyOptions } from './accuracy.js';

@@ -16,7 +16,7 @@ import type { Rng } from '../../base/rng.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { simulate } from '../../core/simulate.js';
 import type { DynamicalSystem } from '../../core/system.js';
-import { leaves, tensorsOf, type TensorTree } from '../../core/tree.js';
+import { leaves, tensorsOf, tidyTree, type TensorTree } from '../../core/tree.js';
 import { withTapePaused } from '../../tensor/engine.js';
 import type { ClassifierRun, ClassifierRunRequest, DynamicsClassifier, Relaxation } from '../classifier.js';
 
@@ -65,7 +65,7 @@ export function relaxationClassifier<S extends TensorTree, P extends TensorTree,
     hasEnergy: system.energy !== undefined,
     run(x: tf.Tensor, request: ClassifierRunRequest = {}): ClassifierRun {
       const relaxation = request.relaxation ?? own;
-      const input = tf.tidy(() => options.toInput(x, request.rng) as unknown as tf.TensorContainer) as unknown as U;
+      const input = tidyTree(() => options.toInput(x, request.rng));
       const probes: Probe[] = [];
       if (request.stepLogits) probes.push({ name: 'readout', variable: 'readout', differentiable: true });
       if (request.energy && system.energy) probes.push({ name: 'energy', variable: 'energy' });

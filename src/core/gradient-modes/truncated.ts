@@ -3,12 +3,11 @@
  * last K steps are then replayed from the state K steps before the end with the tape on. The replay is
  * deterministic, so the returned state is the same as without a gradient.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { withTapePaused } from '../../tensor/engine.js';
 import type { Integrator } from '../integrators/integrator.js';
 import type { SimulateRequest } from '../simulate.js';
 import { runLoop, type StepLoopResult } from '../step-loop.js';
-import { disposeTree, keepTree, type TensorTree } from '../tree.js';
+import { disposeTree, keepTree, tidyTree, type TensorTree } from '../tree.js';
 
 export function solveTruncated<S extends TensorTree, P extends TensorTree, U extends TensorTree>(
   req: SimulateRequest<S, P, U>,
@@ -31,7 +30,7 @@ export function solveTruncated<S extends TensorTree, P extends TensorTree, U ext
     // The replayed start must be a leaf the tape can see as a constant; it is, having been made paused.
     for (let k = first; k < result.steps; k++) {
       const current = state;
-      state = keepTree(tf.tidy(() => integrator.step(req.system, t0 + k * dt, dt, current, req.input, req.params, k) as tf.TensorContainer) as unknown as S);
+      state = keepTree(tidyTree(() => integrator.step(req.system, t0 + k * dt, dt, current, req.input, req.params, k)));
       if (k > first) disposeTree(current);
     }
     disposeTree(result.state);

@@ -6,6 +6,7 @@
  * update.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchAccuracy } from '../../data/index.js';
 import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { oneHotTargets, type EpParams, type EquilibriumNetwork } from './system.js';
@@ -38,7 +39,7 @@ export function unrolledFreePhaseLoss(options: BpttOptions, params: EpParams, ba
     }),
   );
   const loss = tf.mean(system.cost(solution.state, { ...input, target }, params)) as tf.Scalar;
-  const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(system.readout!(solution.state, input, params), 1), batch.y!), 'float32')) as tf.Scalar;
+  const accuracy = batchAccuracy(system.readout!(solution.state, input, params), batch.y!);
   solution.dispose();
   return { loss, metrics: { accuracy } };
 }

@@ -2,7 +2,7 @@
  * The equilibrium-propagation systems as a spec names them: their options (zod, strict) and how they are built.
  */
 import { z } from 'zod';
-import { SpecError } from '../../base/errors.js';
+import { SpecError, withSpecPath } from '../../base/errors.js';
 import type { SystemEntry } from '../family.js';
 import { ACTIVATION_NAMES } from './system-activations.js';
 import { randomUniform } from '../../base/rng.js';
@@ -31,7 +31,7 @@ export const equilibriumPropEntry: SystemEntry = {
   variables: (options: { layers: number[]; output: string }) => [...stateLayers(options.layers.length - (options.output === 'mse' ? 0 : 1)), 'energy', 'readout'],
   create: (options: Omit<EquilibriumPropOptions, 'sizes'> & { layers: number[] }, dims) => {
     const { layers, ...rest } = options;
-    return equilibriumProp({ ...rest, sizes: [dims.inputSize, ...layers] });
+    return withSpecPath('system', () => equilibriumProp({ ...rest, sizes: [dims.inputSize, ...layers] }));
   },
   example: {
     options: { layers: [12, 8, 4], output: 'mse' },
@@ -58,7 +58,7 @@ export const equilibriumPropConvEntry: SystemEntry = {
   create: (options: Omit<EquilibriumPropConvOptions, 'inputSize'>, dims) => {
     const side = Math.round(Math.sqrt(dims.inputSize));
     if (side * side !== dims.inputSize) throw new SpecError('data', `equilibrium-prop-conv needs square single-channel images; got ${dims.inputSize} pixels`);
-    return equilibriumPropConv({ ...options, inputSize: side });
+    return withSpecPath('system', () => equilibriumPropConv({ ...options, inputSize: side }));
   },
   example: {
     options: { channels: [2, 3], kernelSize: 3, classes: 4, output: 'mse' },

@@ -25,6 +25,7 @@
  *   with the same rates η (no momentum) ends at the same weights.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchAccuracy } from '../../data/index.js';
 import '../../tensor/gradients.js';
 import { SpecError } from '../../base/errors.js';
 import type { Rng } from '../../base/rng.js';
@@ -78,13 +79,13 @@ function checkOptions(o: EquilibriumPropRuleOptions): void {
   };
   positiveInt(o.freeSteps, 'job.freeSteps');
   positiveInt(o.nudgedSteps, 'job.nudgedSteps');
-  if (!(o.beta > 0 && Number.isFinite(o.beta))) throw new SpecError('job.beta', `must be a positive number (the sign is set by 'nudging'), got ${o.beta}`);
+  if (!(o.beta > 0 && Number.isFinite(o.beta))) throw new SpecError('beta', `must be a positive number (the sign is set by 'nudging'), got ${o.beta}`);
   for (const n of o.modifies ?? []) {
     if (!o.system.paramNames.includes(n)) throw new SpecError('modifies', `${JSON.stringify(n)} is not a parameter of ${o.system.kind}; it has ${o.system.paramNames.join(', ')}`);
   }
   if (o.continual) {
     for (const n of o.modifies ?? o.system.paramNames) {
-      if (!(n in o.continual.lr)) throw new SpecError('job.continual', `continual EP needs a learning rate for ${n}`);
+      if (!(n in o.continual.lr)) throw new SpecError('continual', `continual EP needs a learning rate for ${n}`);
     }
   }
 }
@@ -125,7 +126,7 @@ export function equilibriumPropagation(options: EquilibriumPropRuleOptions): Lea
       const beta = sign * options.beta;
       const metrics = {
         cost: tf.mean(system.cost(free.state, { ...input, target }, params)) as tf.Scalar,
-        accuracy: tf.mean(tf.cast(tf.equal(tf.argMax(system.readout!(free.state, input, params), 1), batch.y), 'float32')) as tf.Scalar,
+        accuracy: batchAccuracy(system.readout!(free.state, input, params), batch.y),
       };
       let directions: tf.Tensor[];
       if (options.continual) directions = continualNudgedPhase(options, names, params, input, target, beta, free.state);

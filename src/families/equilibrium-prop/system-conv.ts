@@ -100,14 +100,14 @@ export function equilibriumPropConv(options: EquilibriumPropConvOptions): Equili
     ...options,
   });
   if (!(o.channels.length >= 1 && o.channels.every((c) => Number.isInteger(c) && c > 0))) {
-    throw new SpecError('system.channels', `must list at least one positive integer channel count, got ${JSON.stringify(o.channels)}`);
+    throw new SpecError('channels', `must list at least one positive integer channel count, got ${JSON.stringify(o.channels)}`);
   }
   const spatial: number[] = [];
   let size = o.inputSize;
   for (let n = 0; n < o.channels.length; n++) {
     const convolved = size - o.kernelSize + 1;
     if (!(convolved >= POOL && convolved % POOL === 0)) {
-      throw new SpecError('system.channels', `layer ${n + 1}: a ${size}×${size} map convolved by a ${o.kernelSize}×${o.kernelSize} kernel is ${convolved}×${convolved}, which a 2×2 pool cannot tile; use fewer layers or another kernelSize`);
+      throw new SpecError('channels', `layer ${n + 1}: a ${size}×${size} map convolved by a ${o.kernelSize}×${o.kernelSize} kernel is ${convolved}×${convolved}, which a 2×2 pool cannot tile; use fewer layers or another kernelSize`);
     }
     size = convolved / POOL;
     spatial.push(size);

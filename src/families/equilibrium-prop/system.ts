@@ -122,9 +122,9 @@ export function nudged<U extends EpInputBase>(input: U, target: tf.Tensor2D, bet
 
 function checkOptions(o: Required<EquilibriumPropOptions>): void {
   if (!(Array.isArray(o.sizes) && o.sizes.length >= 3 && o.sizes.every((n) => Number.isInteger(n) && n > 0))) {
-    throw new SpecError('system.sizes', `must list at least 3 positive integer widths (input, hidden…, output), got ${JSON.stringify(o.sizes)}`);
+    throw new SpecError('sizes', `must list at least 3 positive integer widths (input, hidden…, output), got ${JSON.stringify(o.sizes)}`);
   }
-  if (!(o.stepSize > 0)) throw new SpecError('system.stepSize', `must be positive, got ${o.stepSize}`);
+  if (!(o.stepSize > 0)) throw new SpecError('stepSize', `must be positive, got ${o.stepSize}`);
 }
 
 export function equilibriumProp(options: EquilibriumPropOptions): EquilibriumPropSystem {

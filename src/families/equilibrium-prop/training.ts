@@ -12,11 +12,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { SpecError } from '../../base/errors.js';
+import { SpecError, withSpecPath } from '../../base/errors.js';
 import { parseGradientMode } from '../../core/gradient-mode.js';
 import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
-import { toTensors, type Dataset } from '../../data/index.js';
+import { datasetAccuracy, type Dataset } from '../../data/index.js';
 import { bpttThroughFreePhase } from './bptt-rule.js';
 import { createParticleStore, type ParticleStore } from './particles.js';
 import { equilibriumPropagation } from './rule.js';
@@ -145,7 +145,7 @@ export function buildRule(
   if (options.continual && !(options.optimizer.kind === 'sgd' && options.optimizer.momentum === 0 && options.optimizer.weightDecay === 0)) {
     throw new SpecError('job.continual', 'continual EP moves the weights during the nudged phase with plain SGD; use optimizer {"kind": "sgd"} without momentum or weight decay');
   }
-  return equilibriumPropagation({
+  return withSpecPath('job', () => equilibriumPropagation({
     system: network,
     freeSteps,
     nudgedSteps: options.nudgedSteps,
@@ -154,26 +154,19 @@ export function buildRule(
     ...(particles ? { particles } : {}),
     ...(options.continual ? { continual: { lr: layerRates(network, options.optimizer.lr) } } : {}),
     onStep: meter.sample,
-  });
+  }));
 }
 
 /** Accuracy of the free-phase prediction (T1 steps from zeros) on the first `limit` examples. */
 export function evaluateAccuracy(network: EquilibriumNetwork<any, any>, params: EpParams, data: Dataset, freeSteps: number, limit?: number, batchSize = 500): number {
-  const count = Math.min(limit ?? data.count, data.count);
-  let correct = 0;
-  for (let start = 0; start < count; start += batchSize) {
-    const n = Math.min(batchSize, count - start);
-    const { x, y } = toTensors(data, { start, count: n, layout: network.layout });
-    correct += tf.tidy(() => {
-      const input = network.prepare({ x }, params);
-      const solution = throwIfDiverged(simulate({ system: network, params, input, maxSteps: freeSteps, checkEvery: freeSteps }));
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(network.readout!(solution.state, input, params), 1), y), 'float32')).dataSync()[0]!;
-      solution.dispose();
-      return hits;
-    });
-    tf.dispose([x, y]);
-  }
-  return correct / count;
+  const logitsOf = (x: tf.Tensor) => {
+    const input = network.prepare({ x }, params);
+    const solution = throwIfDiverged(simulate({ system: network, params, input, maxSteps: freeSteps, checkEvery: freeSteps }));
+    const logits = tf.clone(network.readout!(solution.state, input, params));
+    solution.dispose();
+    return logits;
+  };
+  return datasetAccuracy(logitsOf, data, { layout: network.layout, batchSize, ...(limit !== undefined ? { limit } : {}) });
 }
 
 export type EpochRecord = {

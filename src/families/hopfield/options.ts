@@ -2,6 +2,7 @@
  * The Hopfield system as a spec names it: its options (zod, strict) and how it is built.
  */
 import { z } from 'zod';
+import { withSpecPath } from '../../base/errors.js';
 import type { SystemEntry } from '../family.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { randomUniform } from '../../base/rng.js';
@@ -16,7 +17,7 @@ export const hopfieldEntry: SystemEntry = {
     cueCurrent: z.number().min(0).default(0).describe('external current I = cueCurrent · cue held during the relaxation'),
   }),
   variables: () => ['u', 'energy', 'readout'],
-  create: (options: { gain: number; tau: number; cueCurrent: number }, dims) => hopfield({ ...options, size: dims.inputSize }),
+  create: (options: { gain: number; tau: number; cueCurrent: number }, dims) => withSpecPath('system', () => hopfield({ ...options, size: dims.inputSize })),
   example: {
     options: { gain: 4, cueCurrent: 0.2 },
     inputSize: 16,

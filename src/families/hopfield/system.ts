@@ -51,9 +51,9 @@ function logCosh(a: tf.Tensor): tf.Tensor {
 
 export function hopfield(options: HopfieldOptions): HopfieldSystem {
   const o: Required<HopfieldOptions> = Object.freeze({ gain: 4, tau: 1, cueCurrent: 0, ...options });
-  if (!(Number.isInteger(o.size) && o.size > 0)) throw new SpecError('system.size', `must be a positive integer, got ${o.size}`);
-  if (!(o.gain > 0)) throw new SpecError('system.gain', `must be positive, got ${o.gain}`);
-  if (!(o.tau > 0)) throw new SpecError('system.tau', `must be positive, got ${o.tau}`);
+  if (!(Number.isInteger(o.size) && o.size > 0)) throw new SpecError('size', `must be a positive integer, got ${o.size}`);
+  if (!(o.gain > 0)) throw new SpecError('gain', `must be positive, got ${o.gain}`);
+  if (!(o.tau > 0)) throw new SpecError('tau', `must be positive, got ${o.tau}`);
   const output = (u: tf.Tensor) => tf.tanh(tf.mul(u, o.gain));
   const drive = (input: HopfieldInput, params: HopfieldParams) => (o.cueCurrent === 0 ? params.bias : tf.add(params.bias, tf.mul(input.cue, o.cueCurrent)));
   return Object.freeze({

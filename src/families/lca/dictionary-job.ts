@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { SpecError } from '../../base/errors.js';
+import { SpecError, withSpecPath } from '../../base/errors.js';
 import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { subset, toTensors, type Dataset } from '../../data/index.js';
@@ -125,7 +125,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   let dictionary = randomDictionary(shape, context.rng.split('dictionary'));
 
   const ruleOptions = { system, iterations };
-  const rule = options.rule === 'hebbian' ? lcaHebbianRule({ ...ruleOptions, eta: options.eta, ...(options.clip !== undefined ? { clip: options.clip } : {}) }) : lcaEnergyGradientRule(ruleOptions);
+  const rule = withSpecPath('job', () => options.rule === 'hebbian' ? lcaHebbianRule({ ...ruleOptions, eta: options.eta, ...(options.clip !== undefined ? { clip: options.clip } : {}) }) : lcaEnergyGradientRule(ruleOptions));
   const optimizer = options.rule === 'hebbian' ? sgd({ lr: 1 }) : sgd({ lr: options.lr, momentum: options.momentum });
 
   const test = subset(context.data.test, 0, Math.min(options.evalExamples, context.data.test.count));

@@ -90,7 +90,7 @@ export function hebbianCorrelation(options: LcaDictionaryRuleOptions, dictionary
 }
 
 function checkIterations(iterations: number): void {
-  if (!(Number.isInteger(iterations) && iterations >= 1)) throw new SpecError('run.maxSteps', `must be a positive integer, got ${iterations}`);
+  if (!(Number.isInteger(iterations) && iterations >= 1)) throw new SpecError('iterations', `must be a positive integer, got ${iterations}`);
 }
 
 function dictionaryParameter(params: ParamMap, name: string): tf.Tensor {
@@ -103,8 +103,8 @@ export function lcaHebbianRule(options: LcaHebbianOptions): LearningRule<ParamMa
   const name = options.parameter ?? 'dictionary';
   const eta = options.eta ?? 0.01;
   const clip = options.clip ?? Number.POSITIVE_INFINITY;
-  if (!(eta > 0)) throw new SpecError('job.eta', `must be positive, got ${eta}`);
-  if (!(clip > 0)) throw new SpecError('job.clip', `must be positive, got ${clip}`);
+  if (!(eta > 0)) throw new SpecError('eta', `must be positive, got ${eta}`);
+  if (!(clip > 0)) throw new SpecError('clip', `must be positive, got ${clip}`);
   checkIterations(options.iterations);
   return Object.freeze({
     name: 'lca-hebbian',

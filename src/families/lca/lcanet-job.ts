@@ -21,12 +21,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { DataError, SpecError } from '../../base/errors.js';
+import { DataError, SpecError, withSpecPath } from '../../base/errors.js';
 import { parseGradientMode } from '../../core/gradient-mode.js';
-import type { Rng } from '../../base/rng.js';
 import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
-import { makeDataset, subset, toTensors, type Dataset } from '../../data/index.js';
+import { batchAccuracy, datasetAccuracy, makeDataset, subset, toTensors, type Dataset } from '../../data/index.js';
+import { withGaussianNoise } from '../../data/corruptions.js';
 import { backprop } from '../../learning/backprop.js';
 import { lcaHebbianRule, unitNormAtoms } from './dictionary-rules.js';
 import { convFrontEnd, crossEntropy, headLogits, initConvFrontEnd, initHead, type ConvFrontEndSpec, type HeadSpec } from './lcanet-head.js';
@@ -59,22 +59,9 @@ export const lcanetOptions = z.strictObject({
 });
 type Options = z.infer<typeof lcanetOptions>;
 
-/** Test images with Gaussian noise σ (pixel units), clipped to [0, 1]; seeded. */
-function noisy(dataset: Dataset, sigma: number, rng: Rng): Dataset {
-  const images = new Float32Array(dataset.images.length);
-  for (let i = 0; i < images.length; i++) images[i] = Math.min(1, Math.max(0, dataset.images[i]! + sigma * rng.normal()));
-  return makeDataset({ ...dataset, name: `${dataset.name}+gaussian-${sigma}`, images });
-}
 
-function accuracyOf(logitsOf: (x: tf.Tensor) => tf.Tensor2D, dataset: Dataset, layout: 'flat' | 'nhwc', batch = 500): number {
-  let correct = 0;
-  for (let start = 0; start < dataset.count; start += batch) {
-    const size = Math.min(batch, dataset.count - start);
-    const { x, y } = toTensors(dataset, { start, count: size, layout });
-    correct += tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logitsOf(x), 1), tf.cast(y, 'int32')), 'float32')).dataSync()[0]!);
-    tf.dispose([x, y]);
-  }
-  return correct / dataset.count;
+function accuracyOf(logitsOf: (x: tf.Tensor) => tf.Tensor2D, dataset: Dataset, layout: 'flat' | 'nhwc'): number {
+  return datasetAccuracy(logitsOf, dataset, { layout });
 }
 
 async function run(context: JobContext<Options>): Promise<Metrics> {
@@ -107,7 +94,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     try {
       const learned = await train({
         params: { dictionary: randomDictionary(system.dictionaryShape(), context.rng.split('dictionary')) },
-        rule: lcaHebbianRule({ system, iterations, eta: options.eta }),
+        rule: withSpecPath('job', () => lcaHebbianRule({ system, iterations, eta: options.eta })),
         optimizer: sgd({ lr: 1 }),
         data: learnOn,
         layout: 'nhwc',
@@ -219,7 +206,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const noiseBaseline: Record<string, number> = {};
   for (const sigma of options.noise) {
     const key = String(sigma);
-    const corrupted = noisy(noiseSet, sigma, context.rng.split(`noise-${key}`));
+    const corrupted = withGaussianNoise(noiseSet, sigma, context.rng.split(`noise-${key}`));
     noiseLcanet[key] = options.fineTune ? accuracyOf(lcanetLogits(lcanetFinal), corrupted, 'nhwc') : accuracyOf(codeLogits(lcanetFinal), encode(corrupted, `σ=${key}`), 'flat');
     if (baselineParams) noiseBaseline[key] = accuracyOf(baselineLogits(baselineParams), corrupted, 'nhwc');
     folder.appendMetrics({ phase: 'noise', sigma, lcanet_accuracy: noiseLcanet[key], ...(baselineParams ? { baseline_accuracy: noiseBaseline[key] } : {}) });
@@ -273,7 +260,7 @@ async function trainClassifier(context: JobContext<Options>, arm: 'lcanet' | 'ba
         modifies: t.modifies,
         loss: (params, batch) => {
           const logits = t.logits(params)(batch.x);
-          const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(batch.y!, 'int32')), 'float32')) as tf.Scalar;
+          const accuracy = batchAccuracy(logits, batch.y!);
           return { loss: crossEntropy(logits, batch.y!), metrics: { train_accuracy: accuracy } };
         },
       }),

@@ -2,6 +2,7 @@
  * The LCA systems as a spec names them: their options (zod, strict) and how they are built.
  */
 import { z } from 'zod';
+import { withSpecPath } from '../../base/errors.js';
 import type { SystemEntry } from '../family.js';
 import { randomUniform } from '../../base/rng.js';
 import type { DynamicalSystem } from '../../core/system.js';
@@ -27,7 +28,7 @@ export const lcaEntry: SystemEntry = {
     ...lcaDynamicsOptions,
   }),
   variables: () => LCA_VARIABLES,
-  create: (options: { features: number; form: 'error' | 'gram' }, dims) => lca({ ...options, inputSize: dims.inputSize }),
+  create: (options: { features: number; form: 'error' | 'gram' }, dims) => withSpecPath('system', () => lca({ ...options, inputSize: dims.inputSize })),
   example: {
     options: { features: 12, lambda: 0.2, tau: 10 },
     inputSize: 16,
@@ -51,7 +52,7 @@ export const lcaConvEntry: SystemEntry = {
     ...lcaDynamicsOptions,
   }),
   variables: () => LCA_VARIABLES,
-  create: (options: { features: number; inputChannels: number; kernelSize: number; stride: number; padding: 'same' | 'valid' }) => lcaConv(options),
+  create: (options: { features: number; inputChannels: number; kernelSize: number; stride: number; padding: 'same' | 'valid' }) => withSpecPath('system', () => lcaConv(options)),
   example: {
     options: { features: 4, kernelSize: 3, stride: 2, lambda: 0.2, tau: 10 },
     inputSize: 64,

@@ -39,13 +39,13 @@ export const LCA_DYNAMICS_DEFAULTS: Required<LcaDynamicsOptions> = Object.freeze
 });
 
 /** Fills in the defaults and checks the values, naming the spec path of a bad one. */
-export function resolveDynamics(options: LcaDynamicsOptions, path = 'system'): Required<LcaDynamicsOptions> {
+export function resolveDynamics(options: LcaDynamicsOptions): Required<LcaDynamicsOptions> {
   const given = { lambda: options.lambda, tau: options.tau, threshold: options.threshold, nonnegative: options.nonnegative, normalizeInput: options.normalizeInput };
   const o = { ...LCA_DYNAMICS_DEFAULTS, ...stripUndefined(given) };
-  if (!(Number.isFinite(o.lambda) && o.lambda >= 0)) throw new SpecError(`${path}.lambda`, `must be a number ≥ 0, got ${o.lambda}`);
+  if (!(Number.isFinite(o.lambda) && o.lambda >= 0)) throw new SpecError('lambda', `must be a number ≥ 0, got ${o.lambda}`);
   // τ < 1 would overshoot the fixed point of every coefficient in one step.
-  if (!(Number.isFinite(o.tau) && o.tau >= 1)) throw new SpecError(`${path}.tau`, `must be a number ≥ 1 (each step moves u by 1/τ of its drive), got ${o.tau}`);
-  if (o.threshold !== 'soft' && o.threshold !== 'hard') throw new SpecError(`${path}.threshold`, `must be 'soft' or 'hard', got ${JSON.stringify(o.threshold)}`);
+  if (!(Number.isFinite(o.tau) && o.tau >= 1)) throw new SpecError('tau', `must be a number ≥ 1 (each step moves u by 1/τ of its drive), got ${o.tau}`);
+  if (o.threshold !== 'soft' && o.threshold !== 'hard') throw new SpecError('threshold', `must be 'soft' or 'hard', got ${JSON.stringify(o.threshold)}`);
   return Object.freeze(o);
 }
 

@@ -89,9 +89,9 @@ export function lcaConv(options: LcaConvOptions): LcaConvSystem {
   positiveInteger('features', o.features);
   positiveInteger('kernelSize', o.kernelSize);
   positiveInteger('stride', o.stride);
-  if (o.padding !== 'same' && o.padding !== 'valid') throw new SpecError('system.padding', `must be 'same' or 'valid', got ${JSON.stringify(o.padding)}`);
+  if (o.padding !== 'same' && o.padding !== 'valid') throw new SpecError('padding', `must be 'same' or 'valid', got ${JSON.stringify(o.padding)}`);
   if (o.padding === 'same' && o.kernelSize % 2 === 0) {
-    throw new SpecError('system.kernelSize', `'same' padding needs an odd kernel (it pads k//2 on each side, as lcapt); got ${o.kernelSize}; use an odd size or padding 'valid'`);
+    throw new SpecError('kernelSize', `'same' padding needs an odd kernel (it pads k//2 on each side, as lcapt); got ${o.kernelSize}; use an odd size or padding 'valid'`);
   }
   const operator = convDictionary(o);
   const parts = lcaSystemParts(dynamics, operator);
@@ -107,7 +107,7 @@ export function lcaConv(options: LcaConvOptions): LcaConvSystem {
       if (input.x.rank !== 4 || channels !== c) {
         throw new SpecError('input.x', `convolutional LCA with ${c} input channel(s) needs x of shape [batch, height, width, ${c}], got [${input.x.shape.join(', ')}]`);
       }
-      if (o.padding === 'valid' && (h! < k || w! < k)) throw new SpecError('system.kernelSize', `kernel ${k} is larger than the ${h}×${w} image under 'valid' padding`);
+      if (o.padding === 'valid' && (h! < k || w! < k)) throw new SpecError('kernelSize', `kernel ${k} is larger than the ${h}×${w} image under 'valid' padding`);
       return parts.initState(input);
     },
     step: parts.step,

@@ -79,9 +79,9 @@ export function matrixDictionary(inputSize: number, features: number): Dictionar
 export function lca(options: LcaOptions): LcaSystem {
   const dynamics = resolveDynamics(options);
   const o: Required<LcaOptions> = Object.freeze({ ...dynamics, form: options.form ?? 'error', inputSize: options.inputSize, features: options.features });
-  if (!(Number.isInteger(o.inputSize) && o.inputSize > 0)) throw new SpecError('system.inputSize', `must be a positive integer, got ${o.inputSize}`);
-  if (!(Number.isInteger(o.features) && o.features > 0)) throw new SpecError('system.features', `must be a positive integer, got ${o.features}`);
-  if (o.form !== 'error' && o.form !== 'gram') throw new SpecError('system.form', `must be 'error' or 'gram', got ${JSON.stringify(o.form)}`);
+  if (!(Number.isInteger(o.inputSize) && o.inputSize > 0)) throw new SpecError('inputSize', `must be a positive integer, got ${o.inputSize}`);
+  if (!(Number.isInteger(o.features) && o.features > 0)) throw new SpecError('features', `must be a positive integer, got ${o.features}`);
+  if (o.form !== 'error' && o.form !== 'gram') throw new SpecError('form', `must be 'error' or 'gram', got ${JSON.stringify(o.form)}`);
   const operator = matrixDictionary(o.inputSize, o.features);
   const parts = lcaSystemParts(dynamics, operator);
   const checkShapes = (input: LcaInput, params: LcaParams) => {
@@ -95,7 +95,7 @@ export function lca(options: LcaOptions): LcaSystem {
   };
   const gramStep = (state: LcaState, input: LcaInput): LcaState => {
     const { drive, lateral } = input as Partial<LcaGramInput>;
-    if (!drive || !lateral) throw new SpecError('system.form', "the 'gram' form steps on the input made by system.prepare(input, params) (it holds the drive b and G)");
+    if (!drive || !lateral) throw new SpecError('form', "the 'gram' form steps on the input made by system.prepare(input, params) (it holds the drive b and G)");
     const a = transfer(state.u, dynamics);
     return { u: leakyIntegrate(state.u, drive, tf.matMul(a as tf.Tensor2D, lateral as tf.Tensor2D), o.tau, -1), a };
   };

@@ -9,7 +9,7 @@
  * without "type": "module"). The `@tensorflow/tfjs` union package inlines them into its own bundle; a
  * project that depends on tfjs-core alone gets "gradient function not found for Sum" from every tf.grad.
  *
- * This script bundles `dist/register_all_gradients.js` with esbuild (a dev-time tool, present through
+ * This script bundles `dist/register_all_gradients.js` with esbuild (a declared devDependency, also present through
  * vitest/vite), inlining the gradient configs and the stateless op wrappers they call, and redirecting the
  * few stateful modules (engine, tensor class, registries, environment) to the public API of the one
  * tfjs-core that the program loaded, so that exactly one engine, kernel registry and gradient registry

@@ -181,7 +181,7 @@ describe('EP learning rule', () => {
       expect(compare(large[n]!, plain[n]!).relative).toBeGreaterThan(1e-3);
     }
     tf.dispose([...Object.values(plain), ...Object.values(tiny), ...Object.values(large), ...Object.values(params), x, y]);
-    expect(() => equilibriumPropagation({ ...common, continual: { lr: { W1: 0.1 } } })).toThrow(/job\.continual: continual EP needs a learning rate for b1/);
+    expect(() => equilibriumPropagation({ ...common, continual: { lr: { W1: 0.1 } } })).toThrow(/^continual: continual EP needs a learning rate for b1/);
   }, 30_000);
 
   it('persistent particles: the free phase starts where the example last relaxed to', () => {

@@ -53,7 +53,7 @@ describe('equilibrium-prop-conv: the step is s ← ρ(∂Φ/∂s), ∂Φ/∂s by
     expect(params.W2!.shape).toEqual([5, 5, 32, 64]);
     expect(params.W3!.shape).toEqual([1024, 10]);
     tf.dispose(Object.values(params));
-    expect(() => equilibriumPropConv({ inputSize: 28, channels: [8, 8, 8] })).toThrow(/system\.channels: layer 3/);
+    expect(() => equilibriumPropConv({ inputSize: 28, channels: [8, 8, 8] })).toThrow(/^channels: layer 3/);
   });
 });
 

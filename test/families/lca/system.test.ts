@@ -295,9 +295,9 @@ describe('lca: counts, input normalisation, memory and errors', () => {
 
   it('bad options name the option, the value and what is allowed', () => {
     expect(() => lca({ inputSize: 10, features: 0 })).toThrow(SpecError);
-    expect(() => lca({ inputSize: 10, features: 5, tau: 0.5 })).toThrow(/system\.tau.*≥ 1/);
-    expect(() => lcaConv({ inputChannels: 1, features: 4, kernelSize: 4 })).toThrow(/system\.kernelSize.*odd kernel/);
-    expect(() => lcaConv({ inputChannels: 1, features: 4, padding: 'full' as 'same' })).toThrow(/system\.padding/);
+    expect(() => lca({ inputSize: 10, features: 5, tau: 0.5 })).toThrow(/^tau.*≥ 1/);
+    expect(() => lcaConv({ inputChannels: 1, features: 4, kernelSize: 4 })).toThrow(/^kernelSize.*odd kernel/);
+    expect(() => lcaConv({ inputChannels: 1, features: 4, padding: 'full' as 'same' })).toThrow(/^padding/);
     const system = lcaConv({ inputChannels: 3, features: 4 });
     const x = tf.zeros([1, 8, 8, 1]);
     const dictionary = tf.zeros([7, 7, 3, 4]);
