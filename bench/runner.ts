@@ -3,7 +3,7 @@
  * repeats of N steps, and checks that the live tensor count stays flat.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { liveTensorCount } from '../src/tensor/index.js';
+import { liveTensorCount, nativeKernelsActive, nativeThreads } from '../src/tensor/index.js';
 import { makeRng } from './rng.js';
 import type { Workload } from './types.js';
 
@@ -31,11 +31,15 @@ export interface RunOptions {
 }
 
 export function implName(): string {
-  return `neurodyn-tfjs-${tf.version_core}-${tf.getBackend()}`;
+  return `neurodyn-tfjs-${tf.version_core}-${tf.getBackend()}${nativeKernelsActive() ? '+native' : ''}`;
 }
 
-/** Threads the active backend computes with: wasm reports its own count (1 under Node); cpu is 1. */
+/**
+ * Threads the active backend computes with: the native kernels' setting where they are active; else wasm
+ * reports its own count (1 under Node); cpu is 1.
+ */
 export function backendThreads(): number {
+  if (nativeKernelsActive()) return nativeThreads();
   const b = tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number } } };
   const n = b.wasm?.tfjs?.getThreadsCount?.();
   return typeof n === 'number' && n > 0 ? n : 1;

@@ -21,6 +21,13 @@ import { sweepCommand } from './commands/sweep.js';
 import { workerCommand } from './commands/worker.js';
 import { reportCommand } from './commands/report.js';
 import { viewCommand } from './commands/view.js';
+import { setNativeThreads } from '../tensor/index.js';
+
+function threadsOption(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !(n >= 1)) throw new InvalidArgumentError('threads is a positive integer');
+  return n;
+}
 
 function seedOption(value: string): number {
   const n = Number(value);
@@ -32,7 +39,12 @@ export function program(): Command {
   const cli = new Command('neurodyn')
     .description('Simulate brain-inspired networks as dynamical systems, attack them, learn locally, estimate neuromorphic cost.')
     .version('0.1.0')
-    .showHelpAfterError('(run neurodyn help for the commands)');
+    .showHelpAfterError('(run neurodyn help for the commands)')
+    .option('--threads <n>', 'threads of the native kernels (OpenBLAS and oneDNN; default: the number of cores)', threadsOption)
+    .hook('preAction', (command) => {
+      const { threads } = command.opts<{ threads?: number }>();
+      if (threads !== undefined) setNativeThreads(threads);
+    });
   cli
     .command('run')
     .description('run a sim spec and write a run folder (spec.json, metrics.jsonl, summary.json, traces, pictures)')

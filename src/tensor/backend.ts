@@ -21,8 +21,11 @@ import path from 'node:path';
 import { BackendError, UnknownNameError } from '../base/errors.js';
 import { registerGradients, unregisterVendoredGradients } from './gradients.js';
 import { registerWasmKernels } from './wasm-kernels/register.js';
+import { enableNativeKernels, nativeKernelInfo, nativeThreads, nativeStatus, type NativeKernelInfo } from './native/index.js';
 
 registerWasmKernels();
+// Over the wasm kernels: the native ones fall back to them for what they do not handle.
+enableNativeKernels();
 
 export const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow', 'webgpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -41,9 +44,13 @@ export interface BackendInfo {
   readonly isDefault: boolean;
   /** What it is on this machine (SIMD and threads, package version, GPU adapter ...). */
   readonly detail?: string;
+  /** wasm only: the kernels the native addon can replace, whether each is native here, and why not. */
+  readonly kernels?: readonly NativeKernelInfo[];
 }
 
-type Probe = { readonly available: true; readonly detail?: string } | { readonly available: false; readonly reason: string };
+type Probe =
+  | { readonly available: true; readonly detail?: string; readonly kernels?: readonly NativeKernelInfo[] }
+  | { readonly available: false; readonly reason: string };
 
 /**
  * Makes `name` the active tfjs backend and returns it, loading and registering an optional backend first
@@ -85,7 +92,8 @@ async function prepare(name: BackendName): Promise<Probe> {
   switch (name) {
     case 'wasm':
       registerWasmKernels();
-      return { available: true, detail: await wasmDetail() };
+      enableNativeKernels();
+      return { available: true, detail: await wasmDetail(), kernels: nativeKernelInfo() };
     case 'cpu':
       return { available: true, detail: "tfjs's pure-JS reference kernels: slow; the oracle for backend-equivalence tests" };
     case 'tensorflow':
@@ -99,7 +107,9 @@ async function wasmDetail(): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT').catch(() => false);
   const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT').catch(() => false);
   const threading = threads ? 'multi-threaded' : 'single-threaded (tfjs-backend-wasm disables its threads under Node)';
-  return ['XNNPACK', simd ? 'SIMD' : 'no SIMD', threading].join(', ');
+  const native = nativeStatus();
+  const nativeDetail = native.available ? `; native kernels: ${native.addon.libraries()}, ${nativeThreads()} thread(s)` : '';
+  return ['XNNPACK', simd ? 'SIMD' : 'no SIMD', threading].join(', ') + nativeDetail;
 }
 
 /** Initialises a registered backend without making it the active one; false when its initialisation fails. */

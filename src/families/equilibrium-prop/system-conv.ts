@@ -17,8 +17,8 @@
  * where P'(z) ⊙ s routes each pooled unit's s to the position of its window's maximum (the gradient of the
  * max-pool) and convᵀ is the transposed convolution (the gradient of the convolution with respect to its
  * input). The first is tfjs's MaxPoolGrad kernel with its own gradient (`routeToMaxima`); the second
- * and the convolutions run in the GEMM form (im2col/col2im, src/tensor/patches.ts) where the backend has
- * those kernels, since tfjs-wasm's transposed convolution is a plain loop (about 1 GFLOP/s). All of it is
+ * and the convolutions run in the form src/tensor/conv-forms.ts picks for the backend (direct on the native
+ * kernels, the GEMM form on plain wasm, whose transposed convolution is a slow loop). All of it is
  * differentiable, so BPTT can run through this step too. With `output: 'softmax-ce'` the output layer leaves
  * the dynamics as in the fully connected network (equilibrium-prop.ts): the readout is
  * softmax(flat(s_L) W_{L+1} + b_{L+1}) and its cross-entropy nudges s_L.
@@ -36,7 +36,7 @@ import { countNonzero } from '../../core/count-nonzero.js';
 import { SpecError } from '../../base/errors.js';
 import { uniformArray, type Rng } from '../../base/rng.js';
 import type { StepCounts } from '../../core/system.js';
-import { col2im, im2col, patchKernelsAvailable, type PatchGeometry } from '../../tensor/patches.js';
+import { convolve, convolveTransposed } from '../../tensor/conv-forms.js';
 import { activation, type ActivationName } from './system-activations.js';
 import type { EpInit, EpOutput, EpParams, EquilibriumNetwork } from './system.js';
 
@@ -128,29 +128,11 @@ export function equilibriumPropConv(options: EquilibriumPropConvOptions): Equili
   const nudging = (input: EpConvInput) => input.beta !== undefined && input.target !== undefined;
 
   const inChannels = (n: number) => (n === 1 ? o.inputChannels : o.channels[n - 2]!);
-  const inSize = (n: number) => (n === 1 ? o.inputSize : spatial[n - 2]!);
-  const geometry = (n: number): PatchGeometry => {
-    const size = inSize(n);
-    return { height: size, width: size, channels: inChannels(n), kernelSize: o.kernelSize, stride: 1, padTop: 0, padLeft: 0, outHeight: size - o.kernelSize + 1, outWidth: size - o.kernelSize + 1 };
-  };
-  const patchSize = (n: number) => o.kernelSize * o.kernelSize * inChannels(n);
-  /** conv(below, W_n) + b_n; in the GEMM form im2col(below) · W_n where the backend has the patch kernels. */
-  const preactivation = (below: tf.Tensor, p: EpParams, n: number) => {
-    if (!patchKernelsAvailable()) return tf.add(tf.conv2d(below as tf.Tensor4D, W(p, n) as tf.Tensor4D, 1, 'valid'), b(p, n));
-    const g = geometry(n);
-    const columns = tf.reshape(im2col(below as tf.Tensor4D, g), [-1, patchSize(n)]);
-    const product = tf.matMul(columns, tf.reshape(W(p, n), [patchSize(n), o.channels[n - 1]!]));
-    return tf.reshape(tf.add(product, b(p, n)), [below.shape[0]!, g.outHeight, g.outWidth, o.channels[n - 1]!]);
-  };
-  /** convᵀ(dz, W_n), the gradient of conv(·, W_n) with respect to its input: col2im(dz · W_nᵀ) in the GEMM form. */
-  const transposedConvolution = (dz: tf.Tensor, p: EpParams, n: number, like: tf.Tensor) => {
-    if (!patchKernelsAvailable()) return tf.conv2dTranspose(dz as tf.Tensor4D, W(p, n) as tf.Tensor4D, like.shape as [number, number, number, number], 1, 'valid');
-    const g = geometry(n);
-    // W_nᵀ materialised: a product with transposeB set takes a slower path on wasm.
-    const weightsT = tf.transpose(tf.reshape(W(p, n), [patchSize(n), o.channels[n - 1]!]));
-    const columns = tf.matMul(tf.reshape(dz, [-1, o.channels[n - 1]!]), weightsT);
-    return col2im(tf.reshape(columns, [dz.shape[0]!, g.outHeight, g.outWidth, patchSize(n)]), g);
-  };
+  const valid = { stride: 1, pad: 0 };
+  /** conv(below, W_n) + b_n, in the backend's fastest form (src/tensor/conv-forms.ts). */
+  const preactivation = (below: tf.Tensor, p: EpParams, n: number) => tf.add(convolve(below, W(p, n), valid), b(p, n));
+  /** convᵀ(dz, W_n), the gradient of conv(·, W_n) with respect to its input. */
+  const transposedConvolution = (dz: tf.Tensor, p: EpParams, n: number, like: tf.Tensor) => convolveTransposed(dz, W(p, n), like.shape, valid);
   const pool = (z: tf.Tensor) => tf.maxPool(z as tf.Tensor4D, POOL, POOL, 'valid');
   const poolGradient = (z: tf.Tensor, pooled: tf.Tensor, s: tf.Tensor) => routeToMaxima(s, z, pooled);
   const drive = (x: tf.Tensor, p: EpParams) => pool(preactivation(x, p, 1));

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { countNonzero } from '../../core/count-nonzero.js';
 import { SpecError } from '../../base/errors.js';
 import type { Rng } from '../../base/rng.js';
+import { leakyIntegrate } from '../../tensor/fused-steps.js';
 
 export type LcaThreshold = 'soft' | 'hard';
 
@@ -153,7 +154,7 @@ export function errorFormStep(state: LcaState, signal: tf.Tensor, dictionary: tf
   const a = transfer(state.u, o);
   const error = tf.sub(signal, operator.reconstruct(a, dictionary, signal));
   const drive = operator.project(error, dictionary);
-  return { u: tf.add(state.u, tf.div(tf.sub(tf.add(drive, a), state.u), o.tau)), a };
+  return { u: leakyIntegrate(state.u, drive, a, o.tau), a };
 }
 
 /** Events of one step (counted on the code the step used, `next.a`): see each system's doc comment. */

@@ -26,7 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SpecError } from '../../base/errors.js';
 import type { DiscreteSystem } from '../../core/system.js';
-import { col2im, patchKernelsAvailable, type PatchGeometry } from '../../tensor/patches.js';
+import { convolve, convolveTransposed } from '../../tensor/conv-forms.js';
 import { lcaCounts, lcaSystemParts, resolveDynamics, type DictionaryOperator, type LcaDynamicsOptions, type LcaInput, type LcaParams, type LcaState } from './system-common.js';
 
 export type LcaPadding = 'same' | 'valid';
@@ -52,46 +52,20 @@ export type LcaConvSystem = DiscreteSystem<LcaState, LcaParams, LcaInput> & {
   dictionaryShape(): [number, number, number, number];
 };
 
-type Padding = 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-
 /**
- * For stride 1 the transposed convolution is a convolution with the atoms flipped in space and the
- * channel axes swapped (used where the patch kernels are missing).
- */
-function flippedFilter(dictionary: tf.Tensor): tf.Tensor4D {
-  return tf.transpose(tf.reverse(dictionary, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-}
-
-/**
- * Φa and Φᵀe. Φᵀe is a plain convolution. Φa, the transposed convolution, runs on wasm and cpu in the GEMM
- * form (src/tensor/patches.ts): col2im(a · Φ_mᵀ) with Φ_m = Φ reshaped [k·k·C, K], so that the arithmetic is
- * in one matrix product (tfjs-wasm 4.22's own Conv2DBackpropInput ran at about 1 GFLOP/s and its one-output-channel
- * convolution, the flipped form, at 2–3; src/tensor/wasm-kernels/Conv2DBackpropInput.ts now picks this same
- * GEMM form for such shapes). Other backends use their own transposed convolutions.
+ * Φa = conv_transpose(a, Φ) and Φᵀe = conv(e, Φ), in the form the backend runs fastest (the choice is made
+ * in src/tensor/conv-forms.ts: direct convolutions on the native kernels, the GEMM form on plain wasm).
  */
 export function convDictionary(o: Required<LcaConvOptions>): DictionaryOperator {
   const { kernelSize: k, stride: s, padding, features, inputChannels } = o;
   const half = padding === 'same' ? (k - 1) / 2 : 0;
-  const pad: Padding = padding === 'same' ? [[0, 0], [half, half], [half, half], [0, 0]] : 'valid';
+  const shape = { stride: s, pad: half };
   const outSize = (size: number) => Math.floor((size + 2 * half - k) / s) + 1;
   const overlapping = 2 * Math.floor((k - 1) / s) + 1;
   const patchSize = k * k * inputChannels;
-  const geometry = (h: number, w: number): PatchGeometry => ({ height: h, width: w, channels: inputChannels, kernelSize: k, stride: s, padTop: half, padLeft: half, outHeight: outSize(h), outWidth: outSize(w) });
   return Object.freeze({
-    reconstruct(code: tf.Tensor, dictionary: tf.Tensor, like: tf.Tensor) {
-      const [batch, h, w] = like.shape as number[];
-      if (patchKernelsAvailable()) {
-        const g = geometry(h!, w!);
-        const columns = tf.matMul(tf.reshape(code, [-1, features]), tf.reshape(dictionary, [patchSize, features]), false, true);
-        return col2im(tf.reshape(columns, [batch!, g.outHeight, g.outWidth, patchSize]), g);
-      }
-      if (s === 1 && padding === 'same') return tf.conv2d(code as tf.Tensor4D, flippedFilter(dictionary), 1, pad);
-      return tf.conv2dTranspose(code as tf.Tensor4D, dictionary as tf.Tensor4D, like.shape as [number, number, number, number], s, pad);
-    },
-    // XNNPACK's convolution with K output channels is already a good GEMM. Measured on wasm against
-    // im2col + matMul (on a loaded machine, A/B in one process): within ±15% either way for C = 1, stride 1,
-    // K = 64, and 2.5× faster for stride 2, K = 16, where the im2col copy is not amortised over many atoms.
-    project: (error: tf.Tensor, dictionary: tf.Tensor) => tf.conv2d(error as tf.Tensor4D, dictionary as tf.Tensor4D, s, pad),
+    reconstruct: (code: tf.Tensor, dictionary: tf.Tensor, like: tf.Tensor) => convolveTransposed(code, dictionary, like.shape, shape),
+    project: (error: tf.Tensor, dictionary: tf.Tensor) => convolve(error, dictionary, shape),
     codeShape: (signalShape: readonly number[]) => [signalShape[0]!, outSize(signalShape[1]!), outSize(signalShape[2]!), features],
     atomSize: patchSize,
     lateralFanOut: overlapping * overlapping * features,

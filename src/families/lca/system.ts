@@ -28,6 +28,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SpecError } from '../../base/errors.js';
 import type { DiscreteSystem } from '../../core/system.js';
+import { leakyIntegrate } from '../../tensor/fused-steps.js';
 import {
   lcaCounts,
   lcaSystemParts,
@@ -96,7 +97,7 @@ export function lca(options: LcaOptions): LcaSystem {
     const { drive, lateral } = input as Partial<LcaGramInput>;
     if (!drive || !lateral) throw new SpecError('form', "the 'gram' form steps on the input made by system.prepare(input, params) (it holds the drive b and G)");
     const a = transfer(state.u, dynamics);
-    return { u: tf.add(state.u, tf.div(tf.sub(tf.sub(drive, state.u), tf.matMul(a as tf.Tensor2D, lateral as tf.Tensor2D)), o.tau)), a };
+    return { u: leakyIntegrate(state.u, drive, tf.matMul(a as tf.Tensor2D, lateral as tf.Tensor2D), o.tau, -1), a };
   };
   return Object.freeze({
     kind: 'lca',

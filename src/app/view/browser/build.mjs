@@ -9,6 +9,13 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../../..');
 const entries = { report: 'report-page.ts', view: 'view-page.ts' };
+// src/tensor/native/ loads a Node addon; in a page there are no native kernels (native-stub.ts says so).
+const nativeStub = {
+  name: 'native-stub',
+  setup(b) {
+    b.onResolve({ filter: /\/native\/(register|fused)\.js$/ }, () => ({ path: path.join(here, 'native-stub.ts') }));
+  },
+};
 for (const [name, file] of Object.entries(entries)) {
   const result = await build({
     entryPoints: [path.join(here, file)],
@@ -21,6 +28,7 @@ for (const [name, file] of Object.entries(entries)) {
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,
+    plugins: [nativeStub],
   });
   const bytes = Object.values(result.metafile.outputs)[0].bytes;
   console.log(`dist/browser/${name}.js: ${(bytes / 1024).toFixed(0)} KiB`);
