@@ -65,7 +65,7 @@ export function convDictionary(o: Required<LcaConvOptions>): DictionaryOperator 
   const patchSize = k * k * inputChannels;
   return Object.freeze({
     reconstruct: (code: tf.Tensor, dictionary: tf.Tensor, like: tf.Tensor) => convolveTransposed(code, dictionary, like.shape, shape),
-    project: (error: tf.Tensor, dictionary: tf.Tensor) => convolve(error, dictionary, shape),
+    project: (error: tf.Tensor, dictionary: tf.Tensor) => convolve(error, dictionary, shape, 'direct'),
     codeShape: (signalShape: readonly number[]) => [signalShape[0]!, outSize(signalShape[1]!), outSize(signalShape[2]!), features],
     atomSize: patchSize,
     lateralFanOut: overlapping * overlapping * features,
