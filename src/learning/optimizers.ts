@@ -109,3 +109,15 @@ export function optimizerStateFrom(step: number, tensors: Record<string, tf.Tens
   }
   return { step, slots };
 }
+
+/** What a training checkpoint holds: the parameters as `param/<name>` beside the optimizer's slots. */
+export function checkpointTensors(params: ParamMap, state: OptimizerState): Record<string, tf.Tensor> {
+  return { ...Object.fromEntries(Object.entries(params).map(([k, t]) => [`param/${k}`, t])), ...optimizerStateTensors(state) };
+}
+
+/** The inverse of checkpointTensors, for the parameters `names` and the optimizer at `step`. */
+export function fromCheckpointTensors(tensors: Record<string, tf.Tensor>, names: readonly string[], step: number): { params: ParamMap; state: OptimizerState } {
+  const params = Object.fromEntries(names.map((n) => [n, tensors[`param/${n}`]!]));
+  const state = optimizerStateFrom(step, Object.fromEntries(Object.entries(tensors).filter(([k]) => !k.startsWith('param/'))));
+  return { params, state };
+}

@@ -20,7 +20,7 @@ import { SpecError } from '../../base/errors.js';
 import { parseGradientMode } from '../../core/gradient-mode.js';
 import { getCorruption } from '../../data/corruptions.js';
 import { subset, type Dataset } from '../../data/index.js';
-import { optimizerStateFrom, optimizerStateTensors, type OptimizerState, type ParamMap } from '../../learning/optimizers.js';
+import { checkpointTensors, fromCheckpointTensors, optimizerStateTensors, type OptimizerState, type ParamMap } from '../../learning/optimizers.js';
 import { train } from '../../learning/train.js';
 import { openCheckpoints, type CheckpointStore } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
@@ -103,8 +103,7 @@ async function trainModel(context: JobContext<Options>, system: CnnfSystem, cycl
   let params: ParamMap;
   let optimizerState: OptimizerState | undefined;
   if (saved) {
-    params = Object.fromEntries(system.paramNames.map((n) => [n, saved.tensors[`param/${n}`]!]));
-    optimizerState = optimizerStateFrom(saved.record.optimizerStep as number, Object.fromEntries(Object.entries(saved.tensors).filter(([k]) => !k.startsWith('param/'))));
+    ({ params, state: optimizerState } = fromCheckpointTensors(saved.tensors, system.paramNames, saved.record.optimizerStep as number));
     say(`${cycles} cycles: resuming after epoch ${saved.epoch} of ${options.epochs}`);
     if (saved.epoch >= options.epochs) {
       tf.dispose(Object.values(optimizerStateTensors(optimizerState)));
@@ -161,7 +160,7 @@ async function trainModel(context: JobContext<Options>, system: CnnfSystem, cycl
         history.push(record);
         checkpoints.save(label, {
           epoch: report.epoch + 1,
-          tensors: { ...Object.fromEntries(Object.entries(current).map(([k, t]) => [`param/${k}`, t])), ...optimizerStateTensors(state) },
+          tensors: checkpointTensors(current, state),
           arrays: {},
           record: { history, optimizerStep: state.step },
         });

@@ -20,7 +20,7 @@ import { datasetAccuracy, type Dataset } from '../../data/index.js';
 import { bpttThroughFreePhase } from './bptt-rule.js';
 import { createParticleStore, type ParticleStore } from './particles.js';
 import { equilibriumPropagation } from './rule.js';
-import { adam, optimizerStateFrom, optimizerStateTensors, sgd, type Optimizer, type OptimizerState, type ParamMap } from '../../learning/optimizers.js';
+import { adam, checkpointTensors, fromCheckpointTensors, optimizerStateTensors, sgd, type Optimizer, type OptimizerState, type ParamMap } from '../../learning/optimizers.js';
 import { memoryMeter, type MemoryMeter } from '../../learning/memory-meter.js';
 import type { LearningRule } from '../../learning/rule.js';
 import { train } from '../../learning/train.js';
@@ -193,8 +193,7 @@ export async function trainMethod(
   let params: ParamMap;
   let optimizerState: OptimizerState | undefined;
   if (saved) {
-    params = Object.fromEntries(network.paramNames.map((n) => [n, saved.tensors[`param/${n}`]!]));
-    optimizerState = optimizerStateFrom(saved.record.optimizerStep as number, Object.fromEntries(Object.entries(saved.tensors).filter(([k]) => !k.startsWith('param/'))));
+    ({ params, state: optimizerState } = fromCheckpointTensors(saved.tensors, network.paramNames, saved.record.optimizerStep as number));
     context.say(`${method}: resuming after epoch ${saved.epoch} of ${options.epochs} from ${checkpoints.dir}`);
   } else params = clone(init);
   if (saved && saved.epoch >= options.epochs) {
@@ -238,7 +237,7 @@ export async function trainMethod(
         history.push(record);
         checkpoints.save(method, {
           epoch: report.epoch + 1,
-          tensors: { ...Object.fromEntries(Object.entries(current).map(([k, t]) => [`param/${k}`, t])), ...optimizerStateTensors(state) },
+          tensors: checkpointTensors(current, state),
           arrays: particles ? Object.fromEntries(particles.data.map((d, i) => [`particles-${String(i).padStart(3, '0')}`, d])) : {},
           record: { history, optimizerStep: state.step },
         });

@@ -32,6 +32,7 @@ import { normalizeCounts } from '../../hardware/counts.js';
 import { checkDenseSize, denseConvolution, poolSelector } from '../../hardware/dense-conv.js';
 import { checkNetwork, type Population, type Projection } from '../../hardware/network.js';
 import type { HeadSpec } from './lcanet-head.js';
+import { twoChannelEncoding } from './hardware.js';
 import { lcaConvEntry } from './options.js';
 import { normalizeSamples } from './system-common.js';
 import type { LcaConvSystem } from './system-conv.js';
@@ -152,20 +153,7 @@ function build(request: BuildRequest): TrainedNetwork {
   // Spike values of the relu populations: the largest activity the float model reaches.
   const calibration = relax(false).activity;
   const peak = (values: Float32Array) => values.reduce((a, v) => Math.max(a, v), 0) || 1;
-  const scale = signal.reduce((a, v) => Math.max(a, Math.abs(v)), 0) || 1;
-  const inputs = new Float32Array(count * 2 * n);
-  for (let e = 0; e < count; e++) {
-    for (let i = 0; i < n; i++) {
-      const s = signal[e * n + i]! / scale;
-      inputs[e * 2 * n + i] = Math.max(0, s);
-      inputs[e * 2 * n + n + i] = Math.max(0, -s);
-    }
-  }
-  const drive = new Float32Array(2 * n * m);
-  for (let k = 0; k < n * m; k++) {
-    drive[k] = D[k]! * scale;
-    drive[n * m + k] = -D[k]! * scale;
-  }
+  const { inputs, drive } = twoChannelEncoding(signal, count, n, D, m);
   const lateral = tf.tidy(() => {
     const d = tf.tensor2d(D, [n, m]);
     const gram = tf.matMul(d, d, true, false);

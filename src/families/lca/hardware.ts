@@ -63,6 +63,30 @@ export function reconstructionQuality(code: Float32Array, signal: Float32Array, 
   return 1 - sum / count;
 }
 
+/**
+ * The signed (normalised) signal s as two [0, 1] channels, its positive and negative parts divided by the
+ * largest |s| over the examples, and the drive weights that undo the split: rows [Φ·scale; −Φ·scale] for
+ * Φ [n, k] row-major, so that [s⁺, s⁻]·drive = s·Φ exactly. Shared by the fully connected LCA and the
+ * LCANet, whose dense-expanded dictionary D takes Φ's place.
+ */
+export function twoChannelEncoding(signal: Float32Array, count: number, n: number, phi: Float32Array, k: number): { inputs: Float32Array; drive: Float32Array } {
+  const scale = signal.reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
+  const inputs = new Float32Array(count * 2 * n);
+  for (let e = 0; e < count; e++) {
+    for (let i = 0; i < n; i++) {
+      const s = signal[e * n + i]! / scale;
+      inputs[e * 2 * n + i] = Math.max(0, s);
+      inputs[e * 2 * n + n + i] = Math.max(0, -s);
+    }
+  }
+  const drive = new Float32Array(2 * n * k);
+  for (let j = 0; j < n * k; j++) {
+    drive[j] = phi[j]! * scale;
+    drive[n * k + j] = -phi[j]! * scale;
+  }
+  return { inputs, drive };
+}
+
 function build(request: BuildRequest): TrainedNetwork {
   const { source } = request;
   const { data } = source;
@@ -103,22 +127,7 @@ function build(request: BuildRequest): TrainedNetwork {
   };
 
   // Host-side encoding of the signed signal into two [0, 1] channels (see the doc comment).
-  const scale = signal.reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
-  const inputs = new Float32Array(count * 2 * n);
-  for (let e = 0; e < count; e++) {
-    for (let i = 0; i < n; i++) {
-      const s = signal[e * n + i]! / scale;
-      inputs[e * 2 * n + i] = Math.max(0, s);
-      inputs[e * 2 * n + n + i] = Math.max(0, -s);
-    }
-  }
-  const drive = new Float32Array(2 * n * k);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < k; j++) {
-      drive[i * k + j] = phi[i * k + j]! * scale;
-      drive[(n + i) * k + j] = -phi[i * k + j]! * scale;
-    }
-  }
+  const { inputs, drive } = twoChannelEncoding(signal, count, n, phi, k);
   const lateral = new Float32Array(k * k);
   for (let p = 0; p < k; p++) {
     for (let q = 0; q < k; q++) {

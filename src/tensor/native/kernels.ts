@@ -11,6 +11,7 @@
  * project's wasm kernel, src/tensor/wasm-kernels/).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { matMulShape } from '../matmul-shape.js';
 import type { NativeAddon } from './addon.js';
 
 /** The part of tfjs-backend-wasm's BackendWasm the native kernels reach into. */
@@ -30,16 +31,8 @@ export function nativeBatchMatMul(addon: NativeAddon, previous: tf.KernelFunc): 
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return fallback(previous, args);
-    const ra = a.shape.length, rb = b.shape.length;
-    const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
-    const ka = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
-    const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
-    const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
-    tf.util.assert(ka === kb, () => `Error in matMul: inner shapes (${ka}) and (${kb}) of Tensors with shapes ${a.shape} and ` +
-      `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
-    const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const { m, k: ka, n, outer, batchA, batchB } = matMulShape(a, b, transposeA, transposeB);
     const batch = tf.util.sizeFromShape(outer);
-    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2)), batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
     // Each side is either one matrix for every batch or one per batch; partial broadcasts ([2,1] x [1,3]) go to previous.
     if ((batchA !== 1 && batchA !== batch) || (batchB !== 1 && batchB !== batch)) return fallback(previous, args);
     const backend = args.backend as unknown as WasmHeapBackend;

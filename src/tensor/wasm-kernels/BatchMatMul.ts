@@ -14,6 +14,7 @@
  * 4.5 ms against 64 ms; untransposed single products unchanged (70 ms, 31 GFLOP/s).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { matMulShape } from '../matmul-shape.js';
 import { compose, type KernelArgs } from './_shared.js';
 
 /** Builds the replacement around `original`, tfjs-backend-wasm's kernel (the fast path it calls into). */
@@ -22,17 +23,8 @@ export function makeBatchMatMul(original: tf.KernelFunc): tf.KernelFunc {
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original({ inputs, attrs: attrs ?? {}, backend }) as tf.TensorInfo;
-    const ra = a.shape.length, rb = b.shape.length;
-    const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
-    const ka = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
-    const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
-    const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
-    tf.util.assert(ka === kb, () => `Error in matMul: inner shapes (${ka}) and (${kb}) of Tensors with shapes ${a.shape} and ` +
-      `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
-    const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const { m, k: ka, n, outer, outerA, outerB, batchA, batchB } = matMulShape(a, b, transposeA, transposeB);
     const outShape = [...outer, m, n];
-    const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
-    const batchA = tf.util.sizeFromShape(outerA), batchB = tf.util.sizeFromShape(outerB);
     return compose(backend, (s) => {
       if (batchA > 1 && batchB > 1 && !tf.util.arraysEqual(outerA, outerB)) {
         // Batch dims broadcast against each other ([2,1] x [1,3]): tile both to the full batch (the
@@ -49,10 +41,10 @@ export function makeBatchMatMul(original: tf.KernelFunc): tf.KernelFunc {
       const mm = (x: tf.TensorInfo, y: tf.TensorInfo) => s.call(original, { a: x, b: y }, plain);
       // Untransposed rank-3 operands: a3 [batchA, m, k], b3 [batchB, k, n].
       const a3 = transposeA ? s.transpose(s.reshape(a, [batchA, ka, m]), [0, 2, 1]) : s.reshape(a, [batchA, m, ka]);
-      const b3 = transposeB ? s.transpose(s.reshape(b, [batchB, n, kb]), [0, 2, 1]) : s.reshape(b, [batchB, kb, n]);
+      const b3 = transposeB ? s.transpose(s.reshape(b, [batchB, n, ka]), [0, 2, 1]) : s.reshape(b, [batchB, ka, n]);
       if (batchB === 1) return s.reshape(mm(s.reshape(a3, [1, batchA * m, ka]), b3), outShape);
       if (batchA === 1) {
-        const wide = s.reshape(s.transpose(b3, [1, 0, 2]), [1, kb, batchB * n]);
+        const wide = s.reshape(s.transpose(b3, [1, 0, 2]), [1, ka, batchB * n]);
         const out = s.reshape(mm(a3, wide), [m, batchB, n]);
         return s.reshape(s.transpose(out, [1, 0, 2]), outShape);
       }
