@@ -73,7 +73,7 @@ export function openRunFolder(destination: string): RunFolder {
 }
 
 /** Whether a process with this id is running (signal 0 checks without sending anything). */
-function isRunning(pid: number): boolean {
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { NeurodynError } from '../../base/errors.js';
 import { writeFileAtomic } from '../../runs/atomic-write.js';
 import { checkpointDirFor } from '../../runs/checkpoints.js';
+import { isRunning } from '../../runs/run-folder.js';
 import type { ResolvedSpec } from '../../spec/schema.js';
 
 export type EpochRecord = Readonly<Record<string, unknown>>;
@@ -104,15 +105,6 @@ export function checkpointedRecords(dir: string): EpochRecord[] {
     }
   }
   return records;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function endOrphan(file: string): Promise<void> {
