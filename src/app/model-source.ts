@@ -55,14 +55,14 @@ export function loadModelSource(specOrRun: string, dataDir?: string, argument = 
  * A family's hardware network from `<run-folder|spec>`, on the chosen backend (default the spec's). The
  * trained parameters are freed once the network is built (it copies what it needs).
  */
-export async function loadTrainedNetwork(target: string, count: number, backend?: string): Promise<{ trained: TrainedNetwork; spec: ResolvedSpec; runDir?: string }> {
+export async function loadTrainedNetwork(target: string, count: number, backend?: string, calibration?: number): Promise<{ trained: TrainedNetwork; spec: ResolvedSpec; runDir?: string }> {
   // The backend before the model: loading the parameters makes tensors (a missing spec is reported by loadModelSource).
   const specFile = fs.existsSync(target) && fs.statSync(target).isDirectory() ? path.join(target, 'spec.json') : target;
   const specBackend = fs.existsSync(specFile) ? loadSpecFile(specFile).backend : 'wasm';
   await useBackend(backend ?? specBackend, backend !== undefined ? '--backend' : 'backend');
   const loaded = loadModelSource(target, undefined, '<run-folder|spec>');
   try {
-    const trained = buildTrainedNetwork(loaded.source, makeRng(loaded.spec.seed), count);
+    const trained = buildTrainedNetwork(loaded.source, makeRng(loaded.spec.seed), count, calibration);
     return { trained, spec: loaded.spec, ...(loaded.runDir ? { runDir: loaded.runDir } : {}) };
   } finally {
     if (loaded.source.trained) for (const t of Object.values(loaded.source.trained.params)) t.dispose();

@@ -90,6 +90,8 @@ export function program(): Command {
     .option('--emulate <steps>', 'price the spiking emulation (this many time steps) instead of the float relaxation')
     .option('--engine <name>', 'emulation engine: gpujs or tfjs')
     .option('--backend <name>', 'tensor backend (overrides the spec)')
+    .option('--reset <mode>', "for --emulate: after a spike a neuron 'subtract's its threshold (default) or goes to 'zero' (NIR IF)")
+    .option('--calibrate <n>', 'test examples (the first ones) that calibrate spike values and the input scale', '100')
     .option('--out <file>', 'where to write the JSON report')
     .action(energyCommand);
   cli
@@ -97,8 +99,10 @@ export function program(): Command {
     .description('export a network as NIR, or recorded traces as NIRData HDF5 or .npz')
     .argument('<run-folder>', 'a run folder (or, for --format nir, a spec)')
     .requiredOption('--format <format>', 'nir, nirdata or npz')
-    .option('--as <form>', "for nir: 'rate' (the family's float dynamics) or 'spiking' (the integrate-and-fire emulation)")
+    .option('--as <form>', "for nir: 'spiking' (the integrate-and-fire emulation; the default where a family has one) or 'rate' (the family's float dynamics)")
     .option('--profile <id>', 'for --as spiking: quantize to this profile\'s weight and state bits')
+    .option('--reset <mode>', "for --as spiking: 'subtract' (default; I + Threshold nodes) or 'zero' (plain IF nodes); price the same with energy --reset")
+    .option('--calibrate <n>', 'for --as spiking: test examples (the first ones) that calibrate spike values and the input scale', '100')
     .option('--out <file>', 'output file')
     .action(exportCommand);
   cli

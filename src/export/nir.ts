@@ -15,7 +15,8 @@
  * attributes and no compression are used (the reader ignores both).
  *
  * Semantics are NIR's continuous-time ODEs: LIF τ dv/dt = (v_leak − v) + R·I, IF dv/dt = R·I, LI without
- * spikes, I (integrator) dv/dt = R·I; spiking neurons reset to v_reset when v > v_threshold.
+ * spikes, I (integrator) dv/dt = R·I; spiking neurons reset to v_reset when v > v_threshold; Threshold
+ * z = [x > θ]; Scale y = s ⊙ x; Delay y(t) = x(t − τ).
  */
 import { SpecError } from '../base/errors.js';
 import { float64, int64, openHdf5, writeArray, writeHdf5, writeString, type Hdf5Group, type NumericArray } from './hdf5.js';
@@ -51,6 +52,8 @@ export const FIELDS = {
   LI: { required: ['tau', 'r', 'v_leak'], optional: [] },
   I: { required: ['r'], optional: [] },
   Threshold: { required: ['threshold'], optional: [] },
+  Scale: { required: ['scale'], optional: [] },
+  Delay: { required: ['delay'], optional: [] },
   CubaLIF: { required: ['tau_syn', 'tau_mem', 'r', 'v_leak', 'v_threshold', 'w_in'], optional: ['v_reset'] },
 } as const;
 export type NirType = keyof typeof FIELDS;
@@ -82,7 +85,11 @@ export const nir = {
   },
   li: (n: number, tau: number, r = 1, vLeak = 0): NirNode => ({ type: 'LI', fields: { tau: filled(n, tau), r: filled(n, r), v_leak: filled(n, vLeak) } }),
   integrator: (n: number, r = 1): NirNode => ({ type: 'I', fields: { r: filled(n, r) } }),
-  threshold: (n: number, threshold: number): NirNode => ({ type: 'Threshold', fields: { threshold: filled(n, threshold) } }),
+  threshold: (n: number, threshold: number | ArrayLike<number>): NirNode => ({ type: 'Threshold', fields: { threshold: filled(n, threshold) } }),
+  /** y = s ⊙ x. */
+  scale: (n: number, scale: number | ArrayLike<number>): NirNode => ({ type: 'Scale', fields: { scale: filled(n, scale) } }),
+  /** y(t) = x(t − delay), per element, in the graph's time unit. */
+  delay: (n: number, delay: number): NirNode => ({ type: 'Delay', fields: { delay: filled(n, delay) } }),
   cubaLif: (n: number, tauSyn: number, tauMem: number, threshold: number): NirNode => ({
     type: 'CubaLIF',
     fields: { tau_syn: filled(n, tauSyn), tau_mem: filled(n, tauMem), r: ones(n), v_leak: zeros(n), v_threshold: filled(n, threshold), v_reset: zeros(n), w_in: ones(n) },

@@ -10,6 +10,14 @@ import type { Rng } from '../base/rng.js';
 import type { ModelSource } from '../runs/model-source.js';
 import type { ActivityRecord } from './counts.js';
 import type { LayeredNetwork } from './network.js';
+import type { NirDocumentation } from './spiking-nir.js';
+
+/**
+ * How many test examples (the first ones) calibrate what a spiking network takes from the data (spike
+ * values, the input scale), whatever number is then evaluated: `energy` and `export` build the same
+ * network from one run folder this way.
+ */
+export const CALIBRATION_EXAMPLES = 100;
 
 export interface TrainedNetwork {
   readonly family: string;
@@ -20,6 +28,8 @@ export interface TrainedNetwork {
   readonly count: number;
   /** Relaxes the float model on the inputs with event counting; returns its counts and accuracy. */
   measure(): { activity: ActivityRecord; accuracy: number; seconds: number };
+  /** What calibrated the network and what its inputs and readout mean (for the NIR file and the output). */
+  readonly documentation: NirDocumentation & { readonly calibration: string };
   /** Accuracy of readout activity ([count × readout size]) against the labels, by the family's rule. */
   score(readout: Float32Array): number;
   dispose(): void;
@@ -31,6 +41,8 @@ export interface BuildRequest {
   readonly rng: Rng;
   /** Test examples to use. */
   readonly count: number;
+  /** Test examples (the first ones) that calibrate the network; default CALIBRATION_EXAMPLES. */
+  readonly calibration?: number;
 }
 
 export interface HardwareAdapter {

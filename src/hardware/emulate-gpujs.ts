@@ -1,25 +1,25 @@
 /**
- * The emulation engine on gpu.js: one kernel per population does the synaptic accumulation
- * v_p + b_p + Σ_j s_j W_jp over the stacked presynaptic spikes (the O(batch·fan-in·size) part, skipping
+ * The emulation engine on gpu.js (the step emulate.ts documents): one kernel per population does the
+ * synaptic accumulation Σ_j s_j W_jp + b_p over the stacked presynaptic spikes (the O(batch·fan-in·size) part, skipping
  * silent inputs as an event-driven core does); firing, reset, saturation and counting are a plain
  * O(batch·size) loop. Kernels run in gpu.js's `webasm` mode (WebAssembly, SIMD) by default.
  */
 import { createGpu, type GPU, type GpuJsMode, type IKernelRunShortcut } from '../tensor/gpujs.js';
-import type { BatchResult, EmulationEngine, EngineCounts } from './emulate.js';
+import type { BatchResult, EmulationEngine, EngineCounts, StepSpikes } from './emulate.js';
 import type { SpikingNetwork, SpikingPopulation } from './quantize.js';
 
 /** Written as a plain function so gpu.js can compile it; `this` is gpu.js's kernel context. */
-function integrateKernel(this: any, v: Float32Array, bias: Float32Array, s: Float32Array, w: Float32Array): number {
+function integrateKernel(this: any, bias: Float32Array, s: Float32Array, w: Float32Array): number {
   const n = this.constants.size as number;
   const k = this.constants.fanIn as number;
   const b = Math.floor(this.thread.x / n);
   const i = this.thread.x - b * n;
-  let acc = v[this.thread.x]! + bias[i]!;
+  let acc = 0;
   for (let j = 0; j < k; j++) {
     const sj = s[b * k + j]!;
     if (sj !== 0) acc += sj * w[j * n + i]!;
   }
-  return acc;
+  return acc + bias[i]!;
 }
 
 export function gpuJsEngine(mode: GpuJsMode = 'webasm'): EmulationEngine {
@@ -36,7 +36,9 @@ export function gpuJsEngine(mode: GpuJsMode = 'webasm'): EmulationEngine {
   };
   return {
     name: 'gpujs',
-    runBatch(network: SpikingNetwork, x: Float32Array, batch: number, valid: number, steps: number, checkpoints: readonly number[]): BatchResult {
+    runBatch(network: SpikingNetwork, x: Float32Array, batch: number, valid: number, steps: number, checkpoints: readonly number[], onStep?: StepSpikes): BatchResult {
+      const subtract = network.reset === 'subtract';
+      const S = Math.fround(network.inputThreshold);
       const inputSize = network.inputSize;
       const vIn = new Float32Array(batch * inputSize);
       let spikes = new Map<string, Float32Array>([[network.inputName, new Float32Array(batch * inputSize)]]);
@@ -57,11 +59,13 @@ export function gpuJsEngine(mode: GpuJsMode = 'webasm'): EmulationEngine {
         const next = new Map<string, Float32Array>();
         // Input encoder.
         const sx = new Float32Array(batch * inputSize);
+        const zx = spikes.get(network.inputName)!;
         for (let k = 0; k < sx.length; k++) {
-          const u = vIn[k]! + x[k]!;
-          const fire = u >= 1 ? 1 : 0;
+          const d = subtract ? Math.fround(x[k]! - S * zx[k]!) : x[k]!;
+          const u = Math.fround(vIn[k]! + d);
+          const fire = u > S ? 1 : 0;
           sx[k] = fire;
-          vIn[k] = u - fire;
+          vIn[k] = subtract || fire === 0 ? u : 0;
         }
         let inputSpikes = 0;
         for (let k = 0; k < valid * inputSize; k++) inputSpikes += sx[k]!;
@@ -83,18 +87,21 @@ export function gpuJsEngine(mode: GpuJsMode = 'webasm'): EmulationEngine {
             }
             offset += width;
           }
-          const vp = p.fanIn > 0 ? (kernelFor(p, batch)(v.get(p.name)!, p.bias, sIn, p.weight) as Float32Array) : addBias(v.get(p.name)!, p.bias);
+          const drive = p.fanIn > 0 ? (kernelFor(p, batch)(p.bias, sIn, p.weight) as Float32Array) : tiledBias(batch, p.bias);
+          const vp = v.get(p.name)!;
+          const zp = spikes.get(p.name)!;
           const sp = new Float32Array(batch * p.size);
+          const theta = Math.fround(p.threshold);
           let fired = 0;
           for (let k = 0; k < vp.length; k++) {
-            let u = vp[k]!;
-            let s = 0;
-            if (u >= p.threshold) s = 1;
-            else if (p.signed && u <= -p.threshold) s = -1;
-            u -= s * p.threshold;
+            const d = subtract ? Math.fround(drive[k]! - theta * zp[k]!) : drive[k]!;
+            let u = Math.fround(vp[k]! + d);
             if (u > p.stateLimit) u = p.stateLimit;
             else if (u < -p.stateLimit) u = -p.stateLimit;
-            vp[k] = u;
+            let s = 0;
+            if (u > theta) s = 1;
+            else if (p.signed && u < -theta) s = -1;
+            vp[k] = subtract || s === 0 ? u : 0;
             sp[k] = s;
             if (s !== 0 && k < valid * p.size) fired++;
           }
@@ -109,6 +116,7 @@ export function gpuJsEngine(mode: GpuJsMode = 'webasm'): EmulationEngine {
         }
         spikes = next;
         if (checkpoints.includes(t)) readoutCounts.set(t, readoutSum.slice());
+        if (onStep) onStep(t, spikes);
       }
       return { readoutCounts, counts };
     },
@@ -120,8 +128,8 @@ export function gpuJsEngine(mode: GpuJsMode = 'webasm'): EmulationEngine {
   };
 }
 
-function addBias(v: Float32Array, bias: Float32Array): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let k = 0; k < v.length; k++) out[k] = v[k]! + bias[k % bias.length]!;
+function tiledBias(batch: number, bias: Float32Array): Float32Array {
+  const out = new Float32Array(batch * bias.length);
+  for (let b = 0; b < batch; b++) out.set(bias, b * bias.length);
   return out;
 }

@@ -1,17 +1,17 @@
 /**
- * The emulation engine in tfjs ops (whatever backend is active, wasm by default): the same step as
- * emulate.ts documents, with the synaptic accumulation as one matMul of the stacked presynaptic spikes
+ * The emulation engine in tfjs ops (whatever backend is active, wasm by default): the step emulate.ts
+ * documents, with the synaptic accumulation as one matMul of the stacked presynaptic spikes
  * per population and firing/reset as elementwise ops. State stays in tensors between steps; counts and
  * the readout are accumulated on the backend and read back once per checkpoint.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BatchResult, EmulationEngine, EngineCounts } from './emulate.js';
+import type { BatchResult, EmulationEngine, EngineCounts, StepSpikes } from './emulate.js';
 import type { SpikingNetwork } from './quantize.js';
 
 export function tfjsEngine(): EmulationEngine {
   return {
     name: 'tfjs',
-    runBatch(network: SpikingNetwork, xData: Float32Array, batch: number, valid: number, steps: number, checkpoints: readonly number[]): BatchResult {
+    runBatch(network: SpikingNetwork, xData: Float32Array, batch: number, valid: number, steps: number, checkpoints: readonly number[], onStep?: StepSpikes): BatchResult {
       const inputSize = network.inputSize;
       const readoutCounts = new Map<number, Float32Array>();
       const names = [network.inputName, ...network.populations.map((p) => p.name)];
@@ -37,27 +37,32 @@ export function tfjsEngine(): EmulationEngine {
       try {
         for (let t = 1; t <= steps; t++) {
           const result = tf.tidy(() => {
-            const u = tf.add(vIn, constants.x);
-            const sx = tf.cast(tf.greaterEqual(u, 1), 'float32');
-            const nextVIn = tf.sub(u, sx);
+            const subtract = network.reset === 'subtract';
+            const zx = spikes.get(network.inputName)!;
+            const dx = subtract ? tf.sub(constants.x, tf.mul(zx, network.inputThreshold)) : constants.x;
+            const u = tf.add(vIn, dx);
+            const sx = tf.cast(tf.greater(u, network.inputThreshold), 'float32');
+            const nextVIn = subtract ? u : tf.mul(u, tf.sub(1, sx));
             const next = new Map<string, tf.Tensor>([[network.inputName, sx]]);
             const rowTallies: tf.Tensor[] = [tf.stack([tf.sum(tf.mul(sx, constants.mask)), tf.scalar(0)])];
             const nextV = network.populations.map((p, i) => {
               const c = constants.perPopulation[i]!;
               const sIn = p.sources.length === 1 ? spikes.get(p.sources[0]!)! : tf.concat(p.sources.map((s) => spikes.get(s)!), 1);
-              let vp = tf.add(v[i]!, c.bias);
-              if (p.fanIn > 0) vp = tf.add(vp, tf.matMul(sIn, c.weight));
-              let s = tf.cast(tf.greaterEqual(vp, p.threshold), 'float32');
-              if (p.signed) s = tf.sub(s, tf.cast(tf.lessEqual(vp, -p.threshold), 'float32'));
-              vp = tf.sub(vp, tf.mul(s, p.threshold));
+              // W·z + b, then the delayed reset, in the order the NIR graph sums them (emulate.ts).
+              let drive: tf.Tensor = p.fanIn > 0 ? tf.add(tf.matMul(sIn, c.weight), c.bias) : tf.add(tf.zerosLike(v[i]!), c.bias);
+              if (subtract) drive = tf.sub(drive, tf.mul(spikes.get(p.name)!, p.threshold));
+              let vp = tf.add(v[i]!, drive);
               if (Number.isFinite(p.stateLimit)) vp = tf.clipByValue(vp, -p.stateLimit, p.stateLimit);
+              let s = tf.cast(tf.greater(vp, p.threshold), 'float32');
+              if (p.signed) s = tf.sub(s, tf.cast(tf.less(vp, -p.threshold), 'float32'));
+              if (!subtract) vp = tf.mul(vp, tf.sub(1, tf.abs(s)));
               next.set(p.name, s);
               const fired = tf.sum(tf.mul(tf.abs(s), constants.mask));
               const acs = p.fanIn > 0 ? tf.sum(tf.mul(tf.matMul(tf.abs(sIn), c.fanOut), constants.mask)) : tf.scalar(0);
               rowTallies.push(tf.stack([fired, acs]));
               return vp;
             });
-            const nextTallies = tf.add(tallies, tf.stack(rowTallies));
+          const nextTallies = tf.add(tallies, tf.stack(rowTallies));
             const nextReadout = tf.add(readoutSum, next.get(network.readout)!);
             // tidy keeps only tensors it can see in arrays and plain objects, so the spikes leave as an array.
             return { nextVIn, nextSpikes: names.map((n) => next.get(n)!), nextV, nextTallies, nextReadout };
@@ -69,6 +74,7 @@ export function tfjsEngine(): EmulationEngine {
           tallies = result.nextTallies;
           readoutSum = result.nextReadout;
           if (checkpoints.includes(t)) readoutCounts.set(t, readoutSum.dataSync().slice() as Float32Array);
+          if (onStep) onStep(t, new Map([...spikes].map(([n, z]) => [n, Float32Array.from(z.dataSync() as Float32Array)])));
         }
         const tally = tallies.dataSync();
         const counts: Record<string, EngineCounts> = {};

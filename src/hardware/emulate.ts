@@ -3,11 +3,21 @@
  * of inputs, counts the real spikes and synaptic events, and reads the readout population's rates back
  * as activity at chosen checkpoints (so one run gives accuracy against emulation time steps).
  *
- * One step t (every engine computes exactly this; Jacobi, one step of delay on every projection):
- *   input encoder:  v_x += x;  s_x(t) = [v_x ≥ 1];  v_x −= s_x(t)      (deterministic rate code of x ∈ [0, 1])
- *   population p:   v_p += b_p + Σ_q s_q(t−1) W_qp
- *                   s_p(t) = [v_p ≥ θ_p] − [signed and v_p ≤ −θ_p];  v_p −= θ_p s_p(t);  v_p = clip(v_p, ±L_p)
- * with v_p(0) = f·θ_p·x where a family starts from its input (Hopfield), else 0.
+ * One step t, in float32 (every engine computes exactly this). It is the discrete-time reading, dt = 1, of
+ * the NIR graph hardware/spiking-nir.ts writes: every projection carries the spikes of the step before (a
+ * NIR Delay of one step), and a neuron integrates, fires on v > θ and resets as NIR's primitives say.
+ *   input encoder (threshold S, input x):   d_x(t) = x − S·z_x(t−1)                       (subtract)
+ *                                           d_x(t) = x                                    (zero)
+ *   population p:  d_p(t) = (b_p + Σ_q z_q(t−1) W_qp) − θ_p z_p(t−1)                     (subtract)
+ *                  d_p(t) =  b_p + Σ_q z_q(t−1) W_qp                                      (zero)
+ *   every neuron:  v(t) = clip(v(t−1) + d(t), ±L);  z(t) = [v(t) > θ] − [signed and v(t) < −θ];
+ *                  then, for `zero` only, v(t) = 0 where z(t) ≠ 0
+ * with z(0) = 0 and v(0) = f·θ_p·x where a family starts from its input (Hopfield), else 0. Reset by
+ * subtraction is written as an input θ·z(t−1) taken away one step later, which is how the NIR graph
+ * expresses it (an integrator I, a Threshold, and a Delay → Scale(−θ) loop back into I); the potential
+ * before that subtraction, v(t), is what the Threshold sees, the same value the subtraction-first form
+ * v ← v − θz; v ← v + d would hold. The clip at the state bits' limit L has no NIR primitive; where it
+ * binds the graph and the emulation part (test/export/nir-equivalence.test.ts checks it does not there).
  *
  * Counts per population and step (NeuroBench): spikes = Σ|s_p(t)|; effective ACs = Σ_q Σ_j |s_qj(t−1)|·
  * (nonzero weights of row j into p); neuron updates = batch·size; dense MACs = batch·fan-in·size. The
@@ -32,13 +42,17 @@ export interface BatchResult {
   readonly counts: Readonly<Record<string, EngineCounts>>;
 }
 
+/** Spikes of every population (and the input encoder, under its name) at step t, [batch × size] each. */
+export type StepSpikes = (t: number, spikes: ReadonlyMap<string, Float32Array>) => void;
+
 export interface EmulationEngine {
   readonly name: EngineName;
   /**
    * Runs `steps` steps on `batch` inputs (x: [batch × inputSize]), of which the first `valid` are real
    * (the rest pad a fixed batch shape and are left out of the counts); checkpoints ⊆ [1, steps].
+   * `onStep`, if given, sees every step's spikes (a raster; slow, for checks and traces).
    */
-  runBatch(network: SpikingNetwork, x: Float32Array, batch: number, valid: number, steps: number, checkpoints: readonly number[]): BatchResult;
+  runBatch(network: SpikingNetwork, x: Float32Array, batch: number, valid: number, steps: number, checkpoints: readonly number[], onStep?: StepSpikes): BatchResult;
   dispose(): void;
 }
 
@@ -49,6 +63,8 @@ export interface EmulationOptions {
   /** Steps at which the readout is read (default: powers of two up to steps, and steps). */
   readonly checkpoints?: readonly number[];
   readonly batchSize?: number;
+  /** Every step's spikes of the examples first..first+valid−1 (rows beyond `valid` are padding). */
+  readonly onStep?: (first: number, valid: number, t: number, spikes: ReadonlyMap<string, Float32Array>) => void;
 }
 
 export interface EmulationResult {
@@ -82,7 +98,8 @@ export function emulate(network: SpikingNetwork, engine: EmulationEngine, x: Flo
     // The last batch is padded to the engine's fixed batch shape; its padded rows are not counted.
     const xb = new Float32Array(batchSize * network.inputSize);
     xb.set(x.subarray(first * network.inputSize, (first + n) * network.inputSize));
-    const result = engine.runBatch(network, xb, batchSize, n, steps, checkpoints);
+    const onStep = options.onStep;
+    const result = engine.runBatch(network, xb, batchSize, n, steps, checkpoints, onStep ? (t, spikes) => onStep(first, n, t, spikes) : undefined);
     for (const c of checkpoints) {
       const counts = result.readoutCounts.get(c)!;
       const out = readout.get(c)!;

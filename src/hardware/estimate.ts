@@ -14,7 +14,7 @@ import { tfjsEngine } from './emulate-tfjs.js';
 import { hardwareAdapters, type TrainedNetwork } from './adapter.js';
 import { structureOf } from './network.js';
 import type { Profile } from './profile.js';
-import { toSpikingNetwork } from './quantize.js';
+import { toSpikingNetwork, type Precision, type ResetMode, type SpikingNetwork } from './quantize.js';
 
 /**
  * The faster engine on this machine: tfjs (wasm) ran the 784-100-10 emulation 5 to 8 times faster than
@@ -31,21 +31,50 @@ export function createEngine(name: EngineName) {
  * where the family builds its network from the data (Hopfield's stored prototypes). The caller keeps
  * `source.trained` and frees it; the network copies what it needs.
  */
-export function buildTrainedNetwork(source: ModelSource, rng: Rng, count: number): TrainedNetwork {
+export function buildTrainedNetwork(source: ModelSource, rng: Rng, count: number, calibration?: number): TrainedNetwork {
   const adapter = hardwareAdapters.get(source.system.kind, 'system.kind');
   if (!source.trained && !adapter.fromSpec) throw new SpecError('<run-folder|spec>', `${source.origin}: ${source.system.kind} needs a trained model: pass a run folder written by a training run`);
-  return adapter.build({ source, rng, count });
+  return adapter.build({ source, rng, count, ...(calibration !== undefined ? { calibration } : {}) });
+}
+
+/** A profile's weight and state bits (undefined where it states none: float weights, no saturation). */
+export function profilePrecision(profile: Profile | undefined): Precision {
+  if (!profile) return {};
+  return { ...(profile.capacity.weightBits ? { weightBits: profile.capacity.weightBits.si } : {}), ...(profile.capacity.stateBits ? { stateBits: profile.capacity.stateBits.si } : {}) };
+}
+
+/**
+ * The one spiking network of a trained network on a profile: what `energy --emulate` prices and what
+ * `export --format nir` writes (both call this, from a network built with the same calibration).
+ */
+export function spikingNetworkOn(trained: TrainedNetwork, profile: Profile | undefined, reset: ResetMode = 'subtract'): SpikingNetwork {
+  return toSpikingNetwork(trained.network, profilePrecision(profile), reset);
+}
+
+/** Thresholds, spike values, weight scales and a weight checksum: enough to tell two spiking networks apart. */
+export function describeSpikingNetwork(network: SpikingNetwork) {
+  const checksum = (w: Float32Array) => {
+    let sum = 0;
+    for (const v of w) sum += Math.abs(v);
+    return sum;
+  };
+  return {
+    reset: network.reset,
+    inputThreshold: network.inputThreshold,
+    precision: network.precision,
+    populations: network.populations.map((p) => ({ name: p.name, threshold: p.threshold, spikeValue: p.spikeValue, weightScale: p.scale, sumAbsWeight: checksum(p.weight), sumAbsBias: checksum(p.bias) })),
+  };
 }
 
 export interface ProfileEstimate {
   readonly cost: CostReport;
   readonly metrics: NeuroBenchMetrics;
   readonly accuracy: number;
-  readonly emulation?: { readonly steps: number; readonly engine: EngineName; readonly accuracyByStep: Readonly<Record<number, number>>; readonly seconds: number };
+  readonly emulation?: { readonly steps: number; readonly engine: EngineName; readonly accuracyByStep: Readonly<Record<number, number>>; readonly seconds: number; readonly network: ReturnType<typeof describeSpikingNetwork> };
 }
 
 /** Prices `trained` on every profile: float counts once, or one emulation per profile's precision. */
-export function estimateOnProfiles(trained: TrainedNetwork, profiles: readonly Profile[], emulation?: { steps: number; engine: EngineName }): { float: { accuracy: number; activity: ActivityRecord }; perProfile: Record<string, ProfileEstimate> } {
+export function estimateOnProfiles(trained: TrainedNetwork, profiles: readonly Profile[], emulation?: { steps: number; engine: EngineName; reset?: ResetMode }): { float: { accuracy: number; activity: ActivityRecord }; perProfile: Record<string, ProfileEstimate> } {
   const structure = structureOf(trained.network);
   const measured = trained.measure();
   const perProfile: Record<string, ProfileEstimate> = {};
@@ -54,7 +83,7 @@ export function estimateOnProfiles(trained: TrainedNetwork, profiles: readonly P
       perProfile[profile.id] = { cost: estimateCost(measured.activity, structure, profile), metrics: neuroBenchMetrics(measured.activity, structure), accuracy: measured.accuracy };
       continue;
     }
-    const spiking = toSpikingNetwork(trained.network, { ...(profile.capacity.weightBits ? { weightBits: profile.capacity.weightBits.si } : {}), ...(profile.capacity.stateBits ? { stateBits: profile.capacity.stateBits.si } : {}) });
+    const spiking = spikingNetworkOn(trained, profile, emulation.reset);
     const engine = createEngine(emulation.engine);
     try {
       const result = emulate(spiking, engine, trained.inputs, trained.count, { steps: emulation.steps });
@@ -63,7 +92,7 @@ export function estimateOnProfiles(trained: TrainedNetwork, profiles: readonly P
         cost: estimateCost(result.activity, structure, profile),
         metrics: neuroBenchMetrics(result.activity, structure),
         accuracy: accuracyByStep[emulation.steps]!,
-        emulation: { steps: emulation.steps, engine: emulation.engine, accuracyByStep, seconds: result.seconds },
+        emulation: { steps: emulation.steps, engine: emulation.engine, accuracyByStep, seconds: result.seconds, network: describeSpikingNetwork(spiking) },
       };
     } finally {
       engine.dispose();

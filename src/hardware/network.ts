@@ -58,7 +58,11 @@ export interface Projection {
 
 export interface LayeredNetwork {
   readonly family: string;
-  readonly input: { readonly name: string; readonly size: number };
+  /**
+   * `spikeValue`: the input value one encoder spike per step stands for (default 1: inputs in [0, 1]); the
+   * encoder's threshold, so an input x is rate-coded at x / spikeValue spikes per step (saturating at 1).
+   */
+  readonly input: { readonly name: string; readonly size: number; readonly spikeValue?: number };
   readonly populations: readonly Population[];
   readonly projections: readonly Projection[];
   /** The population whose activity is the prediction (argmax) or the recalled pattern. */

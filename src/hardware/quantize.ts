@@ -5,11 +5,17 @@
  * Rate code (the ANN-to-SNN conversion of Diehl et al. 2015 and Rueckauer et al. 2017, "Conversion of
  * continuous-valued deep networks to efficient event-driven networks", Front. Neurosci. 11:682, with reset
  * by subtraction): an integrate-and-fire neuron with threshold θ driven by a constant current z fires at
- * rate r = clip(z/θ, 0, 1) spikes per step, so with θ = A (the activity one spike per step stands for) its
+ * rate r → clip(z/θ, 0, 1) spikes per step, so with θ = A (the activity one spike per step stands for) its
  * activity r·A equals clip(z, 0, A): the hard sigmoid for A = 1, a ReLU capped at A. A spike of
- * population q stands for activity A_q, so the weight it carries is W_qp·A_q. `tanh` populations use
- * signed neurons (a spike of −1 when v ≤ −θ, reset by adding θ): rate clip(g·z, −1, 1), the piecewise-
- * linear stand-in for tanh(g·z), with the gain g folded into the weights.
+ * population q stands for activity A_q, so the weight it carries is W_qp·A_q; the input encoder's
+ * threshold is the input's spike value S (network.input.spikeValue), and the projections out of the input
+ * carry S. `tanh` populations use signed neurons (a spike of −1 when v < −θ, reset by adding θ): rate
+ * clip(g·z, −1, 1), the piecewise-linear stand-in for tanh(g·z), with the gain g folded into the weights.
+ * Neurons fire on v > θ, NIR's convention (nir/ir/neuron.py, IF and LIF).
+ *
+ * Reset (`reset`): `subtract` (default) keeps the residual v − θ, so the rate converges as 1/T; `zero`
+ * is NIR's IF reset to v_reset = 0 (it loses the residual at each spike: rates are biased low, most for
+ * thresholds of a few input quanta), and exists so that a graph of plain IF nodes is the network priced.
  *
  * Quantization, per target population p (one weight exponent per core, as Loihi shares one per synapse
  * group): σ_p = max(|w'|, |b'|) / (2^(bits_w − 1) − 1); integer weights round(w'/σ_p), bias round(b'/σ_p),
@@ -49,10 +55,17 @@ export interface SpikingPopulation {
   readonly activation: RateActivation;
 }
 
+/** What a neuron does after a spike: subtract its threshold, or go to 0 (NIR IF/LIF with v_reset = 0). */
+export type ResetMode = 'subtract' | 'zero';
+export const RESET_MODES: readonly ResetMode[] = ['subtract', 'zero'];
+
 export interface SpikingNetwork {
   readonly family: string;
   readonly inputName: string;
   readonly inputSize: number;
+  /** The input encoder's threshold: the input value one spike per step stands for (S). */
+  readonly inputThreshold: number;
+  readonly reset: ResetMode;
   readonly populations: readonly SpikingPopulation[];
   readonly readout: string;
   readonly precision: Precision;
@@ -62,7 +75,8 @@ function checkBits(bits: number | undefined, what: string): void {
   if (bits !== undefined && !(Number.isInteger(bits) && bits >= 2 && bits <= 32)) throw new SpecError(what, `must be an integer from 2 to 32, got ${bits}`);
 }
 
-export function toSpikingNetwork(network: LayeredNetwork, precision: Precision = {}): SpikingNetwork {
+export function toSpikingNetwork(network: LayeredNetwork, precision: Precision = {}, reset: ResetMode = 'subtract'): SpikingNetwork {
+  if (!RESET_MODES.includes(reset)) throw new SpecError('reset', `must be one of ${RESET_MODES.join(', ')}, got ${JSON.stringify(reset)}`);
   checkBits(precision.weightBits, 'precision.weightBits');
   checkBits(precision.stateBits, 'precision.stateBits');
   if (network.structureOnly) throw new SpecError(`network.${network.family}`, `has no spiking form: ${network.structureOnly}`);
@@ -70,7 +84,10 @@ export function toSpikingNetwork(network: LayeredNetwork, precision: Precision =
     if (p.activation === 'max-pool') throw new SpecError(`network.populations.${p.name}`, 'is a max-pool: an integrate-and-fire neuron sums its weighted input spikes, so the emulation cannot take the maximum of a window');
     if (p.activation === 'linear') throw new SpecError(`network.populations.${p.name}`, 'is linear (unbounded and signed): the rate code represents only clipped activities');
   }
-  const spikeValue = new Map<string, number>([[network.input.name, 1]]);
+  // Thresholds are float32 numbers, the precision the engines compare in and the NIR file stores exactly.
+  const inputThreshold = Math.fround(network.input.spikeValue ?? 1);
+  if (!(inputThreshold > 0 && Number.isFinite(inputThreshold))) throw new SpecError(`network.input.spikeValue`, `must be a positive number, got ${inputThreshold}`);
+  const spikeValue = new Map<string, number>([[network.input.name, inputThreshold]]);
   for (const p of network.populations) {
     const a = p.maxActivity ?? 1;
     if (!(a > 0)) throw new SpecError(`network.populations.${p.name}.maxActivity`, `must be positive, got ${a}`);
@@ -114,7 +131,7 @@ export function toSpikingNetwork(network: LayeredNetwork, precision: Precision =
       name: p.name,
       size: p.size,
       signed: p.activation === 'tanh',
-      threshold,
+      threshold: Math.fround(threshold),
       bias,
       stateLimit,
       spikeValue: spikeValue.get(p.name)!,
@@ -127,5 +144,5 @@ export function toSpikingNetwork(network: LayeredNetwork, precision: Precision =
       activation: p.activation,
     };
   });
-  return { family: network.family, inputName: network.input.name, inputSize: network.input.size, populations, readout: network.readout, precision };
+  return { family: network.family, inputName: network.input.name, inputSize: network.input.size, inputThreshold, reset, populations, readout: network.readout, precision };
 }

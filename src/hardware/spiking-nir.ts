@@ -1,34 +1,84 @@
 /**
- * The emulation's integrate-and-fire network as a NIR graph: the input encoder and every population become
- * IF nodes (r = 1, v_threshold = θ, v_reset = 0, dt = 1 in metadata), every projection a Linear node (weight
- * transposed to [out, in]), the first projection into a population an Affine carrying its bias, edges
- * source → projection → population (recurrent and lateral edges included), and an Output after the
- * readout. Two deviations are stated in the graph's metadata: NIR's IF resets to v_reset while the
- * emulation resets by subtraction, and signed (ternary) neurons have no NIR primitive, so tanh populations
- * cannot be exported.
+ * The emulation's integrate-and-fire network (quantize.ts) as a NIR graph that runs the same: read in
+ * discrete time with dt = 1 (one emulation step per time unit), the graph's primitives compute exactly
+ * the step emulate.ts documents, spike for spike (test/export/nir-equivalence.test.ts runs the written
+ * file in an interpreter built from NIR's equations and compares). Nothing the graph needs is in metadata;
+ * the metadata only documents (NIR: "no backend should rely on this metadata").
+ *
+ * What carries what:
+ * - The input encoder and every population are neurons of r = 1; the input encoder's threshold is the
+ *   input's spike value S (so the graph takes the host's input unscaled and the encoding's scale is a
+ *   node field); a population's threshold is its quantized θ_p.
+ * - Every projection is an Affine (the first into a population, carrying its bias) or a Linear (the
+ *   others), weight transposed to NIR's [out, in]; quantized weights are the integers the chip stores.
+ * - The emulation hands every projection the spikes of the step before: each spiking source has one
+ *   Delay node (delay 1) between its spikes and its projections, so the graph also has no cycle without
+ *   a Delay (EP's feedback, LCA's lateral inhibition).
+ * - Reset, as the network was built (toSpikingNetwork's `reset`):
+ *   `zero`: NIR's IF (v_reset = 0, fires on v > v_threshold) is the emulation's neuron exactly;
+ *   `subtract`: NIR has no subtractive reset, so a neuron is an integrator I (r = 1) whose potential
+ *   feeds a Threshold θ, and the Threshold's spikes, through the source's Delay and a Scale(−θ), flow back
+ *   into the integrator: v(t) = v(t−1) + d(t) − θ·z(t−1), the emulation's form.
+ * - Edges into a neuron are listed projections first and the reset last, the order in which the
+ *   emulation sums its inputs (it matters only for float weights, whose sums round).
+ * - Signed (ternary) populations (Hopfield's tanh) have no NIR neuron and are refused.
+ * - The state bits' saturation is not expressible; the graph equals the emulation while it does not bind.
  */
 import { UnmappableError } from '../export/nir-mapping.js';
-import { float32 } from '../export/hdf5.js';
-import { nir, type NirGraph, type NirNode } from '../export/nir.js';
+import { float64 } from '../export/hdf5.js';
+import { nir, type NirGraph, type NirNode, type NirValue } from '../export/nir.js';
 import type { SpikingNetwork } from './quantize.js';
 
-export function spikingNetworkToNir(network: SpikingNetwork): NirGraph {
+/** What the family's encoding means, for the graph's metadata and the command's output. */
+export interface NirDocumentation {
+  /** How the inputs the graph takes are made from the data (normalisation, channels, units). */
+  readonly input?: string;
+  /** How the readout's spikes are read (the value one spike per step stands for). */
+  readonly readout?: string;
+  /** Which examples calibrated thresholds, spike values and the input scale. */
+  readonly calibration?: string;
+}
+
+/** The node whose output is population (or encoder) `name`'s spikes. */
+export function spikeNode(network: SpikingNetwork, name: string): string {
+  return network.reset === 'subtract' ? `${name}_spike` : name;
+}
+
+export function spikingNetworkToNir(network: SpikingNetwork, documentation: NirDocumentation = {}): NirGraph {
   const signed = network.populations.find((p) => p.signed);
   if (signed) {
     throw new UnmappableError(
       network.family,
-      `population ${signed.name} uses signed (ternary) spikes to rate-code tanh, and NIR's IF neuron only spikes upwards`,
-      'A pair of IF populations (one per sign) would be needed; this is not implemented.',
+      `population ${signed.name} uses signed (ternary) spikes to rate-code tanh, and NIR's neurons only spike upwards`,
+      'A pair of populations (one per sign) would be needed; this is not implemented.',
     );
   }
+  const subtract = network.reset === 'subtract';
   const nodes: Record<string, NirNode> = {};
   const edges: [string, string][] = [];
+  const resets: [string, string][] = [];
+  const withMeta = (node: NirNode, metadata: Record<string, NirValue>): NirNode => ({ ...node, metadata });
+  const neuron = (name: string, size: number, threshold: number, meta: Record<string, NirValue>) => {
+    if (subtract) {
+      nodes[name] = withMeta(nir.integrator(size, 1), meta);
+      nodes[`${name}_spike`] = nir.threshold(size, threshold);
+      nodes[`${name}_delay`] = nir.delay(size, 1);
+      nodes[`${name}_reset`] = nir.scale(size, -threshold);
+      edges.push([name, `${name}_spike`], [`${name}_spike`, `${name}_delay`], [`${name}_delay`, `${name}_reset`]);
+      resets.push([`${name}_reset`, name]);
+    } else {
+      nodes[name] = withMeta(nir.if(size, threshold, 1), meta);
+      nodes[`${name}_delay`] = nir.delay(size, 1);
+      edges.push([name, `${name}_delay`]);
+    }
+  };
   nodes.input = nir.input([network.inputSize]);
-  const encoder = network.inputName;
-  nodes[encoder] = nir.if(network.inputSize, 1);
-  edges.push(['input', encoder]);
+  edges.push(['input', network.inputName]);
+  neuron(network.inputName, network.inputSize, network.inputThreshold, { role: 'input encoder', spike_value: float64([network.inputThreshold], []) });
   for (const p of network.populations) {
-    nodes[p.name] = nir.if(p.size, p.threshold);
+    neuron(p.name, p.size, p.threshold, { role: 'population', activation: p.activation, spike_value: float64([p.spikeValue], []), weight_scale: float64([p.scale], []) });
+  }
+  for (const p of network.populations) {
     let row = 0;
     p.sources.forEach((source, k) => {
       const width = source === network.inputName ? network.inputSize : network.populations.find((q) => q.name === source)!.size;
@@ -38,23 +88,36 @@ export function spikingNetworkToNir(network: SpikingNetwork): NirGraph {
       row += width;
       const name = `${source}_to_${p.name}`;
       nodes[name] = k === 0 ? nir.affine(transposed, p.size, width, Float32Array.from(p.bias)) : nir.linear(transposed, p.size, width);
-      edges.push([source, name], [name, p.name]);
+      edges.push([`${source}_delay`, name], [name, p.name]);
     });
+    if (p.sources.length === 0) {
+      // A population driven by its bias alone: an Affine with zero weights from the input carries it.
+      const name = `${network.inputName}_to_${p.name}`;
+      nodes[name] = nir.affine(new Float32Array(p.size * network.inputSize), p.size, network.inputSize, Float32Array.from(p.bias));
+      edges.push([`${network.inputName}_delay`, name], [name, p.name]);
+    }
   }
+  edges.push(...resets);
   const readout = network.populations.find((p) => p.name === network.readout)!;
   nodes.output = nir.output([readout.size]);
-  edges.push([readout.name, 'output']);
+  edges.push([spikeNode(network, readout.name), 'output']);
+  const { weightBits, stateBits } = network.precision;
   return {
     nodes,
     edges,
     metadata: {
       producer: 'neurodyn',
       family: network.family,
-      form: 'spiking integrate-and-fire emulation',
-      dt: float32([1], []),
-      weight_bits: float32([network.precision.weightBits ?? 0], []),
-      state_bits: float32([network.precision.stateBits ?? 0], []),
-      reset: 'the emulation resets by subtracting the threshold; NIR IF resets to v_reset = 0',
+      form: `spiking integrate-and-fire emulation, reset ${network.reset}`,
+      time: 'discrete, dt = 1: one emulation step per time unit; each Delay is one step; neurons integrate v += r·input once per step',
+      reset: subtract
+        ? 'by subtraction: integrator I + Threshold, and the delayed spikes through Scale(-threshold) back into I'
+        : 'to v_reset = 0 (NIR IF)',
+      weights: weightBits !== undefined ? `${weightBits}-bit signed integers; a weight times its target population's weight_scale is the float model's weight in units of the source's spike value` : 'float32, unquantized (weight_scale 1)',
+      state: stateBits !== undefined ? `${stateBits}-bit membrane state in the emulation: it saturates at ±${2 ** (stateBits - 1) - 1}, which NIR cannot express (the graph equals the emulation while that does not bind)` : 'unbounded',
+      input_encoding: documentation.input ?? `inputs are currents added to the input encoder each step; one encoder spike per step stands for ${network.inputThreshold}`,
+      readout_encoding: documentation.readout ?? `activity of ${readout.name} = (spikes over T steps / T) × ${readout.spikeValue}`,
+      ...(documentation.calibration ? { calibration: documentation.calibration } : {}),
     },
   };
 }

@@ -6,6 +6,9 @@ import { loadTrainedNetwork } from '../../app/model-source.js';
 import { DEFAULT_ENGINE, estimateOnProfiles } from '../../hardware/estimate.js';
 import { listProfiles, loadProfile } from '../../hardware/profiles.js';
 import type { EngineName } from '../../hardware/emulate.js';
+import { CALIBRATION_EXAMPLES } from '../../hardware/adapter.js';
+import { positiveInteger } from '../../app/model-source.js';
+import { parseReset } from './export.js';
 
 export interface EnergyOptions {
   readonly profile: string[];
@@ -13,6 +16,8 @@ export interface EnergyOptions {
   readonly emulate?: string;
   readonly engine?: string;
   readonly backend?: string;
+  readonly reset?: string;
+  readonly calibrate?: string;
   readonly out?: string;
 }
 
@@ -28,10 +33,13 @@ export async function energyCommand(target: string, options: EnergyOptions): Pro
   const engine = (options.engine ?? DEFAULT_ENGINE) as EngineName;
   if (engine !== 'gpujs' && engine !== 'tfjs') throw new SpecError('--engine', `must be gpujs or tfjs, got ${JSON.stringify(options.engine)}`);
   const profiles = options.profile.includes('all') ? listProfiles() : options.profile.map((p) => loadProfile(p));
-  const { trained, spec, runDir } = await loadTrainedNetwork(target, count, options.backend);
+  const reset = parseReset(options.reset);
+  const calibration = options.calibrate !== undefined ? positiveInteger(options.calibrate, '--calibrate', CALIBRATION_EXAMPLES) : undefined;
+  const { trained, spec, runDir } = await loadTrainedNetwork(target, count, options.backend, calibration);
   try {
-    const result = estimateOnProfiles(trained, profiles, steps !== undefined ? { steps, engine } : undefined);
+    const result = estimateOnProfiles(trained, profiles, steps !== undefined ? { steps, engine, reset } : undefined);
     out(`${trained.family}: ${count} test inferences; float model accuracy ${(100 * result.float.accuracy).toFixed(1)}% (${result.float.activity.origin})`);
+    out(`calibration: ${trained.documentation.calibration}${steps !== undefined ? `; spiking neurons reset by ${reset === 'subtract' ? 'subtraction' : 'going to 0'}` : ''}`);
     for (const profile of profiles) {
       const r = result.perProfile[profile.id]!;
       const c = r.cost;
@@ -47,7 +55,7 @@ export async function energyCommand(target: string, options: EnergyOptions): Pro
     }
     const file = options.out ?? (runDir ? path.join(runDir, `energy-${profiles.map((p) => p.id).join('+').slice(0, 80)}.json`) : `energy-${spec.name}.json`);
     if (fs.existsSync(file) && options.out === undefined) out(`\n(replacing ${file})`);
-    writeFileAtomic(file, `${JSON.stringify({ family: trained.family, count, float: { accuracy: result.float.accuracy, origin: result.float.activity.origin }, profiles: result.perProfile }, null, 2)}\n`);
+    writeFileAtomic(file, `${JSON.stringify({ family: trained.family, count, calibration: trained.documentation.calibration, ...(steps !== undefined ? { reset } : {}), float: { accuracy: result.float.accuracy, origin: result.float.activity.origin }, profiles: result.perProfile }, null, 2)}\n`);
     out(`\nwritten: ${file}`);
   } finally {
     trained.dispose();

@@ -9,14 +9,51 @@ import { writeNir } from '../../export/nir.js';
 import { writeNirData, type GraphData } from '../../export/nirdata.js';
 import { loadModelSource, loadTrainedNetwork } from '../../app/model-source.js';
 import { loadProfile } from '../../hardware/profiles.js';
-import { toSpikingNetwork } from '../../hardware/quantize.js';
+import { RESET_MODES, type ResetMode } from '../../hardware/quantize.js';
+import { spikingNetworkOn } from '../../hardware/estimate.js';
+import { describePrecision } from '../../hardware/emulate.js';
+import { CALIBRATION_EXAMPLES } from '../../hardware/adapter.js';
+import { supportTable } from '../../families/registry.js';
+import { positiveInteger } from '../../app/model-source.js';
+
+/** `--reset subtract|zero` (default subtract), shared by export and energy. */
+export function parseReset(text: string | undefined): ResetMode {
+  const reset = text ?? 'subtract';
+  if (!(RESET_MODES as readonly string[]).includes(reset)) throw new SpecError('--reset', `must be one of ${RESET_MODES.join(', ')}, got ${JSON.stringify(text)}`);
+  return reset as ResetMode;
+}
 import { writeFileAtomic } from '../../runs/atomic-write.js';
 
 export interface ExportOptions {
   readonly format: string;
   readonly as?: string;
   readonly profile?: string;
+  readonly reset?: string;
+  readonly calibrate?: string;
   readonly out?: string;
+}
+
+const NIR_FORMS = ['spiking', 'rate'] as const;
+type NirForm = (typeof NIR_FORMS)[number];
+
+/**
+ * The NIR forms a system kind can be exported in, and why not the others: `spiking` where its family
+ * declares a spiking network with a NIR form, `rate` where its rate mapper maps (every family's refuses
+ * today, naming what NIR lacks).
+ */
+export function nirForms(kind: string, system: Readonly<Record<string, unknown>>): { allowed: NirForm[]; refused: Partial<Record<NirForm, string>> } {
+  const allowed: NirForm[] = [];
+  const refused: Partial<Record<NirForm, string>> = {};
+  const row = supportTable().find((r) => r.system === kind);
+  if (row && row.support.nir === 'yes' && row.support.spiking === 'yes') allowed.push('spiking');
+  else refused.spiking = row ? (row.support.spiking !== 'yes' ? row.support.spiking : row.support.nir).replace(/^no: /, '') : `no family registers ${kind}`;
+  try {
+    nirMappers.get(kind, 'system.kind')({}, system);
+    allowed.push('rate');
+  } catch (e) {
+    refused.rate = e instanceof Error ? e.message : String(e);
+  }
+  return { allowed, refused };
 }
 
 const FORMATS = ['nir', 'nirdata', 'npz'];
@@ -44,24 +81,30 @@ export async function exportCommand(target: string, options: ExportOptions): Pro
   const kind = source.spec.system.kind;
   const base = source.runDir ?? '.';
   if (options.format === 'nir') {
-    const form = options.as ?? 'rate';
-    if (form !== 'rate' && form !== 'spiking') throw new SpecError('--as', `must be rate or spiking, got ${JSON.stringify(form)}`);
+    const { allowed, refused } = nirForms(kind, source.spec.system);
+    const why = Object.entries(refused).map(([f, r]) => `${f}: ${r}`).join('; ');
+    if (options.as !== undefined && !(NIR_FORMS as readonly string[]).includes(options.as)) throw new SpecError('--as', `must be ${NIR_FORMS.join(' or ')}, got ${JSON.stringify(options.as)}${allowed.length ? `; ${kind} exports as ${allowed.join(', ')}` : ''}`);
+    const form = (options.as ?? allowed[0]) as NirForm | undefined;
+    if (form === undefined) throw new SpecError('--format nir', `${kind} has no NIR form (${why})`);
+    if (!allowed.includes(form)) throw new SpecError('--as', `${kind} cannot be exported as ${form} (${refused[form]}); allowed: ${allowed.length ? allowed.join(', ') : 'none'}`);
     const file = options.out ?? path.join(base, `${kind}-${form}.nir`);
     if (form === 'rate') {
-      // Every registered family names what NIR cannot express; a family without a mapper is named too.
       const mapper = nirMappers.get(kind, 'system.kind');
       await writeNir(file, mapper({}, source.spec.system));
-    } else {
-      const { trained } = await loadTrainedNetwork(target, 1);
-      try {
-        const profile = options.profile ? loadProfile(options.profile) : undefined;
-        const precision = profile ? { ...(profile.capacity.weightBits ? { weightBits: profile.capacity.weightBits.si } : {}), ...(profile.capacity.stateBits ? { stateBits: profile.capacity.stateBits.si } : {}) } : {};
-        await writeNir(file, spikingNetworkToNir(toSpikingNetwork(trained.network, precision)));
-      } finally {
-        trained.dispose();
-      }
+      process.stdout.write(`written: ${file} (rate form)\n`);
+      return;
     }
-    process.stdout.write(`written: ${file}\n`);
+    const reset = parseReset(options.reset);
+    const calibration = options.calibrate !== undefined ? positiveInteger(options.calibrate, '--calibrate', CALIBRATION_EXAMPLES) : undefined;
+    const { trained } = await loadTrainedNetwork(target, 1, undefined, calibration);
+    try {
+      const profile = options.profile ? loadProfile(options.profile) : undefined;
+      const spiking = spikingNetworkOn(trained, profile, reset);
+      await writeNir(file, spikingNetworkToNir(spiking, trained.documentation));
+      process.stdout.write(`written: ${file} (spiking form, reset ${reset}, ${describePrecision(spiking)}${profile ? ` of ${profile.id}` : ''})\ncalibration: ${trained.documentation.calibration}\n`);
+    } finally {
+      trained.dispose();
+    }
     return;
   }
   if (!source.runDir) throw new SpecError('<run-folder>', `--format ${options.format} exports what a run recorded: pass a run folder, not a spec`);

@@ -128,6 +128,7 @@ function build(request: BuildRequest): TrainedNetwork {
   return {
     family: 'equilibrium-prop',
     network,
+    documentation: { calibration: 'none (structure only: the P_CNN has no spiking form)' },
     inputs,
     labels,
     count,

@@ -28,7 +28,7 @@ import { toTensors, subset } from '../../data/index.js';
 import type { EpParams, EquilibriumPropSystem } from './system.js';
 import { equilibriumPropEntry } from './options.js';
 import { normalizeCounts } from '../../hardware/counts.js';
-import { argmaxAccuracy, type HardwareAdapter, type BuildRequest, type TrainedNetwork } from '../../hardware/adapter.js';
+import { argmaxAccuracy, CALIBRATION_EXAMPLES, type HardwareAdapter, type BuildRequest, type TrainedNetwork } from '../../hardware/adapter.js';
 import { checkNetwork, type Population, type Projection } from '../../hardware/network.js';
 
 /** Wᵀ of a row-major [rows, cols] matrix. */
@@ -59,10 +59,14 @@ function build(request: BuildRequest): TrainedNetwork {
     }),
   );
   const count = Math.min(request.count, data.test.count);
-  const test = toTensors(subset(data.test, 0, count), { layout: 'flat' });
-  const inputs = Float32Array.from(test.x.dataSync() as Float32Array);
-  const labels = Int32Array.from(test.y.dataSync() as Int32Array);
-  tf.dispose([test.x, test.y]);
+  const calibrationCount = Math.min(request.calibration ?? CALIBRATION_EXAMPLES, data.test.count);
+  const firstTest = (n: number) => {
+    const test = toTensors(subset(data.test, 0, n), { layout: 'flat' });
+    const out = { x: Float32Array.from(test.x.dataSync() as Float32Array), y: Int32Array.from(test.y.dataSync() as Int32Array) };
+    tf.dispose([test.x, test.y]);
+    return out;
+  };
+  const { x: inputs, y: labels } = firstTest(count);
 
   const weight = (n: number) => params[`W${n}`]!.dataSync() as Float32Array;
   const name = (n: number) => (n === 0 ? 'x' : n <= free ? `layer${n}` : `readout${n}`);
@@ -75,8 +79,8 @@ function build(request: BuildRequest): TrainedNetwork {
     if (n < free) projections.push({ name: `W${n + 1}T`, from: name(n + 1), to: name(n), weight: transpose(weight(n + 1), sizes[n]!, sizes[n + 1]!), role: 'feedback' });
   }
 
-  const relax = (countEvents: boolean) => {
-    const x = tf.tensor2d(inputs, [count, inputSize]);
+  const relax = (countEvents: boolean, images = inputs, n = count) => {
+    const x = tf.tensor2d(images, [n, inputSize]);
     // In a tidy: withInputDrive leaves its matMul intermediate behind otherwise.
     const input = tf.tidy(() => system.prepare({ x }, params));
     const start = performance.now();
@@ -92,17 +96,24 @@ function build(request: BuildRequest): TrainedNetwork {
     return { readout: Float32Array.from(readout), events, steps, seconds };
   };
 
-  // The softmax readout's rate code needs the largest logit the float model reaches as its spike value.
+  // The softmax readout's rate code needs the largest logit the float model reaches as its spike value,
+  // taken over the calibration examples (not the evaluated ones), so every command builds one network.
   if (o.output === 'softmax-ce') {
-    const { readout } = relax(false);
+    const { readout } = relax(false, firstTest(calibrationCount).x, calibrationCount);
     const peak = readout.reduce((m, v) => Math.max(m, v), 0);
     populations[N - 1] = { ...populations[N - 1]!, maxActivity: peak > 0 ? peak : 1 };
   }
   const network = checkNetwork({ family: 'equilibrium-prop', input: { name: 'x', size: inputSize }, populations, projections, readout: name(N) });
   const score = (readout: Float32Array) => argmaxAccuracy(readout, labels, sizes[N]!);
+  const readoutValue = network.populations[N - 1]!.maxActivity ?? 1;
   return {
     family: 'equilibrium-prop',
     network,
+    documentation: {
+      calibration: o.output === 'softmax-ce' ? `readout spike value = the largest logit of the float model over the first ${calibrationCount} test images` : 'none: every population is a hard sigmoid with spike value 1',
+      input: 'pixels in [0, 1], flattened row-major (28×28 → 784), no normalisation; the encoder fires at the pixel value per step',
+      readout: `${name(N)}: class = argmax of spike counts; activity = count / T × ${readoutValue}${o.output === 'softmax-ce' ? ' (a logit, clipped at 0 and at the calibrated peak)' : ''}`,
+    },
     inputs,
     labels,
     count,

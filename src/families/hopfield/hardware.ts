@@ -80,6 +80,7 @@ function build(request: BuildRequest): TrainedNetwork {
   return {
     family: 'hopfield',
     network,
+    documentation: { calibration: 'none: stored prototypes and cues come from the data and the seed', input: 'cues: ±1 class prototypes (class means binarised at 0.4) with 20% of pixels flipped; v(0) = 0.9·θ·cue', readout: 'u: sign of the spike counts, nearest prototype' },
     inputs: cues,
     labels,
     count,

@@ -178,6 +178,7 @@ function build(request: BuildRequest): TrainedNetwork {
   return {
     family: 'lca',
     network,
+    documentation: { calibration: `the two-channel input scale over the ${count} evaluated test images (the LCANet has no spiking NIR form)` },
     inputs,
     labels,
     count,

@@ -13,10 +13,12 @@
  * reaches), an input projection Φ and a lateral projection −G (zero diagonal: no self-inhibition).
  *
  * What the spiking emulation can and cannot do for LCA:
- * - the emulation's input encoder rate-codes values in [0, 1], but the normalised signal is signed. The
+ * - the emulation's input encoder rate-codes non-negative values, but the normalised signal is signed. The
  *   per-sample normalisation is a host step anyway (a mean and a norm over the whole image), so the adapter
- *   hands the chip s split into two non-negative channels, [s⁺, s⁻] / S with S the largest |s| of the test
- *   set, and the projection [Φ; −Φ]·S: the same drive sΦ, exactly;
+ *   hands the chip s split into two non-negative channels [s⁺, s⁻], and the projection [Φ; −Φ]: the same
+ *   drive sΦ, exactly. The input encoder's threshold S (the input's spike value) is the largest |s| over
+ *   the calibration examples (the first CALIBRATION_EXAMPLES test images, whatever is evaluated), so one
+ *   encoder spike per step stands for S; larger values saturate at one spike per step;
  * - it emulates the fixed point, not LCA's leaky trajectory: integrate-and-fire neurons with Jacobi updates
  *   and one step of delay on the lateral projection approximate the rates at the equilibrium (Shapero et al.
  *   2014 and Tang et al. 2017 show spiking LCA converges to the same sparse code); how close, at each time
@@ -37,7 +39,7 @@ import { normalizeSamples } from './system-common.js';
 import type { LcaSystem } from './system.js';
 import { lcaEntry } from './options.js';
 import { normalizeCounts } from '../../hardware/counts.js';
-import { type HardwareAdapter, type BuildRequest, type TrainedNetwork } from '../../hardware/adapter.js';
+import { CALIBRATION_EXAMPLES, type HardwareAdapter, type BuildRequest, type TrainedNetwork } from '../../hardware/adapter.js';
 import { checkNetwork } from '../../hardware/network.js';
 
 /** 1 − mean over examples of ‖s − aΦᵀ‖ / ‖s‖; `code` [count, k], `signal` [count, n], `phi` [n, k]. */
@@ -61,6 +63,19 @@ export function reconstructionQuality(code: Float32Array, signal: Float32Array, 
     sum += Math.sqrt(error) / (Math.sqrt(norm) + 1e-12);
   }
   return 1 - sum / count;
+}
+
+/** The signed signal s [count, n] as two non-negative channels [s⁺, s⁻] per example, [count, 2n]. */
+export function splitSigned(signal: Float32Array, count: number, n: number): Float32Array {
+  const out = new Float32Array(count * 2 * n);
+  for (let e = 0; e < count; e++) {
+    for (let i = 0; i < n; i++) {
+      const s = signal[e * n + i]!;
+      out[e * 2 * n + i] = Math.max(0, s);
+      out[e * 2 * n + n + i] = Math.max(0, -s);
+    }
+  }
+  return out;
 }
 
 /**
@@ -105,6 +120,7 @@ function build(request: BuildRequest): TrainedNetwork {
   const params = { dictionary: tf.clone(saved) };
   const phi = Float32Array.from(params.dictionary.dataSync() as Float32Array);
   const count = Math.min(request.count, data.test.count);
+  const calibrationCount = Math.min(request.calibration ?? CALIBRATION_EXAMPLES, data.test.count);
   const test = toTensors(subset(data.test, 0, count), { layout: 'flat' });
   const labels = Int32Array.from(test.y.dataSync() as Int32Array);
   const normalized = tf.tidy(() => (o.normalizeInput ? normalizeSamples(test.x) : tf.clone(test.x)));
@@ -113,21 +129,33 @@ function build(request: BuildRequest): TrainedNetwork {
   const raw = test.x;
   tf.dispose(test.y);
 
-  const relax = (countEvents: boolean) => {
+  const relax = (countEvents: boolean, x: tf.Tensor = raw) => {
     // In a tidy: the gram form's prepare leaves its intermediates (normalisation, ΦᵀΦ, I) behind otherwise.
-    const input = tf.tidy(() => system.prepare({ x: raw }, params));
+    const input = tf.tidy(() => system.prepare({ x }, params));
     const start = performance.now();
     const solution = throwIfDiverged(simulate({ system, params, input, ...relaxation, countEvents }));
     const seconds = (performance.now() - start) / 1000;
     const code = Float32Array.from(solution.state.a.dataSync() as Float32Array);
     const result = { code, events: solution.events, steps: solution.steps, seconds };
     solution.dispose();
-    for (const t of Object.values(input)) if (t !== raw) (t as tf.Tensor).dispose();
+    for (const t of Object.values(input)) if (t !== x) (t as tf.Tensor).dispose();
     return result;
   };
 
-  // Host-side encoding of the signed signal into two [0, 1] channels (see the doc comment).
-  const { inputs, drive } = twoChannelEncoding(signal, count, n, phi, k);
+  // Host-side encoding of the signed signal into two non-negative channels (see the doc comment); the
+  // input scale S and the code's spike value from the calibration examples.
+  const inputs = splitSigned(signal, count, n);
+  const drive = new Float32Array(2 * n * k);
+  for (let j = 0; j < n * k; j++) {
+    drive[j] = phi[j]!;
+    drive[n * k + j] = -phi[j]!;
+  }
+  const calibrationImages = toTensors(subset(data.test, 0, calibrationCount), { layout: 'flat' });
+  const calibrationSignal = tf.tidy(() => (o.normalizeInput ? normalizeSamples(calibrationImages.x) : tf.clone(calibrationImages.x)));
+  const inputScale = (calibrationSignal.dataSync() as Float32Array).reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
+  calibrationSignal.dispose();
+  const peak = relax(false, calibrationImages.x).code.reduce((m, v) => Math.max(m, v), 0);
+  tf.dispose([calibrationImages.x, calibrationImages.y]);
   const lateral = new Float32Array(k * k);
   for (let p = 0; p < k; p++) {
     for (let q = 0; q < k; q++) {
@@ -137,10 +165,9 @@ function build(request: BuildRequest): TrainedNetwork {
       lateral[p * k + q] = -g;
     }
   }
-  const peak = relax(false).code.reduce((m, v) => Math.max(m, v), 0);
   const network = checkNetwork({
     family: 'lca',
-    input: { name: 'signal', size: 2 * n },
+    input: { name: 'signal', size: 2 * n, spikeValue: inputScale },
     populations: [{ name: 'a', size: k, activation: 'relu', bias: new Float32Array(k).fill(-o.lambda), maxActivity: peak > 0 ? peak : 1 }],
     projections: [
       { name: 'Phi', from: 'signal', to: 'a', weight: drive, role: 'input' },
@@ -149,9 +176,15 @@ function build(request: BuildRequest): TrainedNetwork {
     readout: 'a',
   });
   const score = (code: Float32Array) => reconstructionQuality(code, signal, phi, count, n, k);
+  const codeValue = peak > 0 ? peak : 1;
   return {
     family: 'lca',
     network,
+    documentation: {
+      calibration: `input scale S = ${inputScale} (the largest |s| of the normalised signal) and code spike value ${codeValue} (the largest float coefficient) over the first ${calibrationCount} test images`,
+      input: `${2 * n} channels [s+, s-] = [max(s, 0), max(-s, 0)] of the signal s = ${o.normalizeInput ? '(x - mean(x)) / ||x - mean(x)|| per image (normalizeSamples)' : 'x (no normalisation)'}, x the pixels in [0, 1] flattened row-major; unscaled: the encoder's threshold S = ${inputScale} makes one spike per step stand for S`,
+      readout: `a: code coefficient = spikes / T × ${codeValue}; reconstruction = code × dictionaryᵀ`,
+    },
     inputs,
     labels,
     count,
