@@ -47,7 +47,7 @@ export function tfjsEngine(): EmulationEngine {
             const rowTallies: tf.Tensor[] = [tf.stack([tf.sum(tf.mul(sx, constants.mask)), tf.scalar(0)])];
             const nextV = network.populations.map((p, i) => {
               const c = constants.perPopulation[i]!;
-              const sIn = p.sources.length === 1 ? spikes.get(p.sources[0]!)! : tf.concat(p.sources.map((s) => spikes.get(s)!), 1);
+              const sIn = p.sources.length === 0 ? tf.zeros([batch, 0]) : p.sources.length === 1 ? spikes.get(p.sources[0]!)! : tf.concat(p.sources.map((s) => spikes.get(s)!), 1);
               // W·z + b, then the delayed reset, in the order the NIR graph sums them (emulate.ts).
               let drive: tf.Tensor = p.fanIn > 0 ? tf.add(tf.matMul(sIn, c.weight), c.bias) : tf.add(tf.zerosLike(v[i]!), c.bias);
               if (subtract) drive = tf.sub(drive, tf.mul(spikes.get(p.name)!, p.threshold));

@@ -99,36 +99,61 @@ print(json.dumps({"nodes": out, "edges": sorted(map(list, g.edges)), "weight": f
     expect(result.weight).toBeCloseTo(seq(16 * 32)[1 * 32 + 2]!, 7);
   });
 
-  it('maps the emulation network of a layered net with feedback onto IF, Affine and Linear, weights transposed', async () => {
+  it('maps the emulation network of a layered net with feedback: reset by subtraction as I + Threshold + Delay/Scale, projections from Delay nodes, weights transposed', async () => {
     const file = path.join(dir, 'layered.nir');
     const spiking = toSpikingNetwork(layered, { weightBits: 8, stateBits: 16 });
     await writeNir(file, spikingNetworkToNir(spiking));
     const g = await readNir(file);
-    expect(g.nodes.h!.type).toBe('IF');
+    expect([g.nodes.h!.type, g.nodes.h_spike!.type, g.nodes.h_delay!.type, g.nodes.h_reset!.type]).toEqual(['I', 'Threshold', 'Delay', 'Scale']);
     expect(g.nodes.x_to_h!.type).toBe('Affine');
     expect(g.nodes.o_to_h!.type).toBe('Linear');
     expect(g.nodes.x_to_h!.datasets.weight!.shape).toEqual([5, 6]);
-    expect(g.edges).toEqual(expect.arrayContaining([['o', 'o_to_h'], ['o_to_h', 'h'], ['o', 'output']]));
+    expect(Array.from(g.nodes.h_reset!.datasets.scale!.value as Float64Array)).toEqual(new Array(5).fill(-spiking.populations[0]!.threshold));
+    expect(Array.from(g.nodes.h_spike!.datasets.threshold!.value as Float64Array)).toEqual(new Array(5).fill(spiking.populations[0]!.threshold));
+    expect(g.edges).toEqual(expect.arrayContaining([['o_delay', 'o_to_h'], ['o_to_h', 'h'], ['h_reset', 'h'], ['o_spike', 'output'], ['input', 'x']]));
+    // The reset is the last input of its integrator (the order the emulation sums in).
+    const intoH = g.edges.filter(([, b]) => b === 'h').map(([a]) => a);
+    expect(intoH).toEqual(['x_to_h', 'o_to_h', 'h_reset']);
     const w = g.nodes.h_to_o!.datasets.weight!.value as Float32Array;
     const p = spiking.populations[1]!;
     // NIR weight[i][j] (out i, in j) equals the stacked [in, out] weight at (j, i).
     expect(w[2 * 5 + 4]).toBe(p.weight[4 * 3 + 2]);
     expect(g.metadata.family).toBe('layered-test');
+    expect(String(g.metadata.weights)).toMatch(/8-bit signed integers/);
     if (referenceNirAvailable) {
       const ref = runPython(`
 import nir
 g = nir.read(${JSON.stringify(file)})
 print(json.dumps({k: type(n).__name__ for k, n in g.nodes.items()}))
 `) as Record<string, string>;
-      expect(ref).toMatchObject({ x: 'IF', h: 'IF', o: 'IF', x_to_h: 'Affine', o_to_h: 'Linear', output: 'Output' });
+      expect(ref).toMatchObject({ x: 'I', x_spike: 'Threshold', x_delay: 'Delay', h_reset: 'Scale', x_to_h: 'Affine', o_to_h: 'Linear', output: 'Output' });
     }
   });
 
-  it('names what cannot be mapped', () => {
+  it('reset to zero maps every neuron onto a plain IF (v_reset 0) feeding its Delay', async () => {
+    const file = path.join(dir, 'layered-if.nir');
+    const spiking = toSpikingNetwork(layered, { weightBits: 8, stateBits: 16 }, 'zero');
+    await writeNir(file, spikingNetworkToNir(spiking));
+    const g = await readNir(file);
+    const types = Object.fromEntries(Object.entries(g.nodes).map(([k, v]) => [k, v.type]));
+    expect(types).toEqual({ input: 'Input', x: 'IF', x_delay: 'Delay', h: 'IF', h_delay: 'Delay', o: 'IF', o_delay: 'Delay', x_to_h: 'Affine', o_to_h: 'Linear', h_to_o: 'Affine', output: 'Output' });
+    expect(Array.from(g.nodes.h!.datasets.v_reset!.value as Float64Array)).toEqual([0, 0, 0, 0, 0]);
+    expect(g.edges).toContainEqual(['o', 'output']);
+    if (referenceNirAvailable) {
+      const ref = runPython(`
+import nir
+g = nir.read(${JSON.stringify(file)})
+print(json.dumps({k: type(n).__name__ for k, n in g.nodes.items()}))
+`) as Record<string, string>;
+      expect(ref).toMatchObject({ x: 'IF', h: 'IF', x_delay: 'Delay', output: 'Output' });
+    }
+  });
+
+  it('names what cannot be mapped', async () => {
     expect(() => nirMappers.get('hopfield')({}, {})).toThrow(UnmappableError);
     expect(() => nirMappers.get('hopfield')({}, {})).toThrow(/tanh\(gain·u\) has no NIR primitive/);
     const signed: LayeredNetwork = { ...layered, populations: [{ name: 'h', size: 5, activation: 'tanh', gain: 2 }, layered.populations[1]!] };
     expect(() => spikingNetworkToNir(toSpikingNetwork(signed))).toThrow(/population h uses signed \(ternary\) spikes/);
-    expect(() => writeNir(path.join(dir, 'bad.nir'), { nodes: { input: nir.input([2]), a: { type: 'IF', fields: { r: nir.if(2, 1).fields.r!, v_threshold: nir.if(2, 1).fields.r!, dt: 'x' } } }, edges: [['input', 'a']] })).rejects.toThrow(/IF has no field dt/);
+    await expect(writeNir(path.join(dir, 'bad.nir'), { nodes: { input: nir.input([2]), a: { type: 'IF', fields: { r: nir.if(2, 1).fields.r!, v_threshold: nir.if(2, 1).fields.r!, dt: 'x' } } }, edges: [['input', 'a']] })).rejects.toThrow(/IF has no field dt/);
   });
 });

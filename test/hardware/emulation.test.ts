@@ -52,12 +52,23 @@ function floatForward(): Float32Array {
 }
 
 describe('spiking emulation', () => {
-  it('an integrate-and-fire neuron driven by a constant bias b fires floor(t·b) times in t steps (reset by subtraction)', () => {
+  it('an integrate-and-fire neuron driven by a constant bias b fires ⌈t·b⌉ − 1 times in t steps (fires on v > θ as NIR does, reset by subtraction)', () => {
     const single: LayeredNetwork = { family: 't', input: { name: 'x', size: 1 }, populations: [{ name: 'n', size: 3, activation: 'hard-sigmoid', bias: Float32Array.from([0.25, 0.5, 0.875]) }], projections: [], readout: 'n' };
     const engine = gpuJsEngine();
     const r = emulate(toSpikingNetwork(single), engine, new Float32Array(1), 1, { steps: 40, checkpoints: [40] });
     engine.dispose();
-    expect(Array.from(r.readout.get(40)!).map((a) => Math.round(a * 40 * 1e6) / 1e6)).toEqual([10, 20, 35]);
+    // v(t) = t·b before its n-th spike's subtraction: the n-th spike comes at the first t with t·b > n.
+    expect(Array.from(r.readout.get(40)!).map((a) => Math.round(a * 40))).toEqual([9, 19, 34]);
+  });
+
+  it('reset to zero (NIR IF) loses the residual: with b = 0.4 it fires every third step (v = 0.4, 0.8, 1.2 > 1 → 0)', () => {
+    const single: LayeredNetwork = { family: 't', input: { name: 'x', size: 1 }, populations: [{ name: 'n', size: 2, activation: 'hard-sigmoid', bias: Float32Array.from([0.4, 0.75]) }], projections: [], readout: 'n' };
+    for (const engine of [gpuJsEngine(), tfjsEngine()]) {
+      const r = emulate(toSpikingNetwork(single, {}, 'zero'), engine, new Float32Array(1), 1, { steps: 30, checkpoints: [30] });
+      engine.dispose();
+      // 0.75: 0.75, 1.5 → 0: every second step. By subtraction they would fire 11 and 22 times.
+      expect(Array.from(r.readout.get(30)!).map((a) => Math.round(a * 30))).toEqual([10, 15]);
+    }
   });
 
   it('gpu.js and tfjs engines give identical spikes, counts and readouts on an 8-bit network', () => {

@@ -129,11 +129,13 @@ describe('lca adapter', () => {
   });
   afterAll(() => dictionary.dispose());
 
-  it('hands the chip the signed signal as two [0, 1] channels whose drive is exactly sΦ', () => {
+  it('hands the chip the signed signal as two non-negative channels whose drive is exactly sΦ; the input scale S is calibrated', () => {
     const net = trained.network;
     const phiIn = net.projections.find((p) => p.name === 'Phi')!.weight;
     expect(Math.min(...trained.inputs)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...trained.inputs)).toBeLessThanOrEqual(1);
+    // S is the largest |s| over the first 100 test images, which hold the 40 evaluated here.
+    expect(Math.max(...trained.inputs)).toBeLessThanOrEqual(net.input.spikeValue!);
+    expect(trained.documentation.calibration).toMatch(/first 100 test images/);
     const chipDrive = tf.tidy(() => tf.matMul(tf.tensor2d(trained.inputs, [count, 2 * n]), tf.tensor2d(phiIn, [2 * n, k])).dataSync());
     const hostDrive = tf.tidy(() => {
       const x = toTensors(subset(data.test, 0, count), { layout: 'flat' });
@@ -170,7 +172,7 @@ describe('lca adapter', () => {
     expect(Math.abs(trained.score(result.readout.get(128)!) - float)).toBeLessThan(0.05);
     trained.dispose();
     expect(tf.memory().numTensors).toBe(before);
-  }, 20000);
+  }, 60000);
 
   it('refuses the signed threshold, naming the option', () => {
     const signed = validateSpec({ ...spec, system: { ...spec.system, nonnegative: false } });
