@@ -14,12 +14,11 @@
  *     equilibrium-prop  the hard sigmoid clip(s, 0, 1) has no primitive, and the nudged phase (β·∂C/∂s)
  *                is no part of a feedforward graph at all: only the free phase could ever be exported.
  * - `spiking`: the integrate-and-fire network the emulation runs (quantize.ts), for every family with an
- *   emulation adapter: the input encoder and every population become IF nodes (r = 1, v_threshold = θ,
- *   v_reset = 0, dt = 1 in metadata), every projection a Linear node (weight transposed to [out, in]), the
- *   first projection into a population an Affine carrying its bias, edges source → projection →
- *   population (recurrent and lateral edges included), and an Output after the readout. Two deviations
- *   are stated in the graph's metadata: NIR's IF resets to v_reset while the emulation resets by
- *   subtraction, and signed (ternary) neurons have no NIR primitive, so tanh populations cannot be exported.
+ *   emulation adapter, written by hardware/spiking-nir.ts so that NIR's own equations, read in discrete
+ *   time with dt = 1, give the emulation's spikes exactly: one Delay per spiking source (the emulation's
+ *   one-step synaptic delay), reset by subtraction as an integrator I + Threshold with a Delay → Scale(−θ)
+ *   loop (`--reset subtract`, the default) or reset to zero as a plain IF (`--reset zero`), the input scale
+ *   as the input encoder's threshold. The README's NIR section lists which tools import which form.
  */
 import { createRegistry } from '../core/registry.js';
 import { NeurodynError } from '../base/errors.js';

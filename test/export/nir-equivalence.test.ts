@@ -25,6 +25,9 @@ import { writeNir } from '../../src/export/nir.js';
 import type { ModelSource } from '../../src/runs/model-source.js';
 import { validateSpec } from '../../src/spec/parse.js';
 import { loadNirFile, runNir } from './nir-interpreter.js';
+import { loadTrainedNetwork } from '../../src/app/model-source.js';
+import { loadProfile } from '../../src/hardware/profiles.js';
+import { profilePrecision } from '../../src/hardware/estimate.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -50,7 +53,8 @@ interface Comparison {
 }
 
 /** Emulates `trained` and runs its exported graph; counts identical spikes over every population, step and example. */
-async function compare(trained: TrainedNetwork, precision: Precision, reset: ResetMode, engineName: 'tfjs' | 'gpujs' = 'tfjs'): Promise<Comparison> {
+async function compare(trained: TrainedNetwork, precision: Precision, reset: ResetMode, engineName: 'tfjs' | 'gpujs' = 'tfjs', T = steps): Promise<Comparison> {
+  const steps = T;
   const network = toSpikingNetwork(trained.network, precision, reset);
   const names = [network.inputName, ...network.populations.map((p) => p.name)];
   const raster = names.map(() => [] as Float32Array[]);
@@ -184,4 +188,24 @@ describe('exported NIR graph = emulation, spike for spike (independent interpret
       trained.dispose();
     }
   }, 60_000);
+});
+
+/**
+ * Trained run folders, where given (NEURODYN_NIR_RUNS=dir1,dir2; T from NEURODYN_NIR_STEPS, default 32):
+ * the numbers the README and the report quote, on the first 100 test images at Loihi 2's precision.
+ */
+const runs = (process.env.NEURODYN_NIR_RUNS ?? '').split(',').filter((d) => d !== '');
+describe.runIf(runs.length > 0)('trained run folders: exported graph = emulation', () => {
+  for (const runDir of runs) {
+    it(runDir, async () => {
+      const T = Number(process.env.NEURODYN_NIR_STEPS ?? 32);
+      const { trained } = await loadTrainedNetwork(runDir, 100);
+      try {
+        const precision = profilePrecision(loadProfile('loihi2'));
+        for (const reset of ['subtract', 'zero'] as const) check(await compare(trained, precision, reset, 'tfjs', T), precision, `${runDir}, loihi2 precision, reset ${reset}, T = ${T}, 100 test images`, trained.family);
+      } finally {
+        trained.dispose();
+      }
+    }, 1_200_000);
+  }
 });
