@@ -98,6 +98,14 @@ function chosen(test: Dataset, options: Options): { data: Dataset; indices: numb
 
 async function run(context: JobContext<Options>): Promise<Metrics> {
   const { spec, options, folder, say } = context;
+  // Every condition is checked before anything is relaxed, so a typo in the last one costs nothing.
+  options.conditions.forEach((c, i) => {
+    if (c.kind === 'corrupted') {
+      const corruption = getCorruption(c.corruption, `job.conditions[${i}].corruption`);
+      if (c.severity > corruption.severities) throw new SpecError(`job.conditions[${i}].severity`, `${corruption.name} has severities 1..${corruption.severities}, got ${c.severity}`);
+    }
+    if (c.kind === 'adversarial') parseGradientMode(c.gradient, `job.conditions[${i}].gradient`);
+  });
   const trainedSpec = readTrainedSpec(options.from);
   const model = loadModel(options.from, options.model);
   if (model.system.kind !== spec.system.kind || !sameJson(model.system, spec.system)) {
@@ -128,7 +136,9 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
           if (!result.traces) throw new SpecError('probes', `the ${classifier.family} classifier (${classifier.name}) does not record probes; the relax job cannot trace it`);
           const dt = spec.run.dt;
           writeTraces(folder, result.traces, { label, system: spec.system.kind, dt, probes, examples: indices, labels, condition: describe(condition) });
-          const predicted = Array.from(tf.tidy(() => tf.argMax(result.logits, 1)).dataSync());
+          const argmax = tf.argMax(result.logits, 1);
+          const predicted = Array.from(argmax.dataSync());
+          argmax.dispose();
           predicted.forEach((p, k) => folder.appendMetrics({ condition: label, example: indices[k], label: labels[k], predicted: p, correct: p === labels[k], steps: result.steps, stopped: result.stopped }));
           const accuracy = predicted.filter((p, k) => p === labels[k]).length / predicted.length;
           perCondition[label] = { accuracy, steps: result.steps, stopped: result.stopped };
