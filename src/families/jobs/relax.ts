@@ -134,7 +134,8 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
         const result = classifier.run(inputs, { probes });
         try {
           if (!result.traces) throw new SpecError('probes', `the ${classifier.family} classifier (${classifier.name}) does not record probes; the relax job cannot trace it`);
-          const dt = spec.run.dt;
+          // A discrete map has no time step: its records are one step apart.
+          const dt = context.system.create(spec.system, { inputSize: context.data.test.height * context.data.test.width }).time === 'discrete' ? 1 : spec.run.dt;
           writeTraces(folder, result.traces, { label, system: spec.system.kind, dt, probes, examples: indices, labels, condition: describe(condition) });
           const argmax = tf.argMax(result.logits, 1);
           const predicted = Array.from(argmax.dataSync());
