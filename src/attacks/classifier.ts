@@ -15,6 +15,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { GradientMode } from '../core/gradient-mode.js';
 import type { ConvergeCondition } from '../core/simulate.js';
 import type { Rng } from '../base/rng.js';
+import type { Probe } from '../core/probes.js';
 
 /** The model's own relaxation settings (what the defender runs). */
 export interface Relaxation {
@@ -36,6 +37,8 @@ export interface ClassifierRunRequest {
   readonly residual?: boolean;
   /** Randomness of a stochastic model (noise in the dynamics); ignored by deterministic ones. */
   readonly rng?: Rng;
+  /** Probes to record along the relaxation (constants), returned in `traces` under their names. */
+  readonly probes?: readonly Probe[];
 }
 
 export interface StepRecord<T extends tf.Tensor> {
@@ -51,6 +54,8 @@ export interface ClassifierRun {
   readonly energy?: StepRecord<tf.Tensor2D>;
   /** Per-example ‖F(s*) − s*‖ / ‖s*‖ (for continuous systems F is one integrator step). */
   readonly residual?: Float32Array;
+  /** The requested probes' records, [records, batch, ...] with their step indices (classifiers that relax through simulate()). */
+  readonly traces?: Readonly<Record<string, StepRecord<tf.Tensor>>>;
   /** Steps taken (0 for a feed-forward net). */
   readonly steps: number;
   /** 'converged', 'max-steps', 'diverged', or 'feed-forward'. */

@@ -21,6 +21,7 @@ import { sweepCommand } from './commands/sweep.js';
 import { workerCommand } from './commands/worker.js';
 import { reportCommand } from './commands/report.js';
 import { viewCommand } from './commands/view.js';
+import { relaxCommand } from './commands/relax.js';
 import { setNativeThreads } from '../tensor/index.js';
 
 function threadsOption(value: string): number {
@@ -105,6 +106,23 @@ export function program(): Command {
     .option('--calibrate <n>', 'for --as spiking: test examples (the first ones) that calibrate spike values and the input scale', '100')
     .option('--out <file>', 'output file')
     .action(exportCommand);
+  cli
+    .command('relax')
+    .description('relax chosen test examples of a trained run folder (clean, corrupted, adversarial) and record probes per example, for export')
+    .argument('<run-folder>', 'the run folder of a training run (spec.json and model/)')
+    .option('--probe <variable[:every]>', 'a variable to record (repeatable; default the run spec\'s probes, else every variable)', (v: string, all: string[] = []) => [...all, v])
+    .option('--examples <list>', 'comma-separated test-set indices (default the first --count)')
+    .option('--count <n>', 'relax the first n test examples (default 8)')
+    .option('--corrupt <name[:severity]>', 'also relax corrupted inputs, e.g. mnist-c/fog:2 (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option('--attack <attack:eps[:norm[:steps]]>', 'also relax adversarial inputs, e.g. pgd:0.1 (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option('--no-clean', 'skip the clean inputs')
+    .option('--model <dir>', "which saved model of the run folder (model, model-bptt, model-c2, …)")
+    .option('--max-steps <n>', "relax up to n steps instead of the run's run.maxSteps")
+    .option('--out <dir>', 'run folder (default runs/relax-<name>-<time>)')
+    .option('--backend <name>', 'tensor backend (default the run\'s)')
+    .option('--seed <n>', 'random seed (corruptions, attacks)', seedOption)
+    .option('--quiet', 'no progress lines')
+    .action(relaxCommand);
   cli
     .command('attack')
     .description('evaluate robustness under adversarial attack through the dynamics and write a run folder (summary.json, accuracy-vs-eps.svg, energy-trajectories.svg, diagnostics.json)')

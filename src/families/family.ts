@@ -114,6 +114,12 @@ export interface JobEntry<O = any> {
   readonly options: z.ZodObject;
   /** Systems the job can drive. */
   readonly systems: readonly string[];
+  /**
+   * Whether the job records the spec's probes on its evaluation relaxations (src/families/traces.ts): 'yes',
+   * or 'no: <reason>', and then a spec with probes is refused at validate and run time, naming the job and
+   * the probe. A function decides per spec (a job that relaxes the spec's system only in some settings).
+   */
+  readonly traces: Support | ((spec: ResolvedSpec) => Support);
   run(context: JobContext<O>): Promise<Metrics>;
 }
 

@@ -10,6 +10,8 @@ import { lcaFamily } from './lca/index.js';
 import { predictiveCodingFamily } from './predictive-coding/index.js';
 import { cnnfFamily } from './cnn-f/index.js';
 import { similarityRegularized } from './jobs/similarity-regularized.js';
+import { relaxJob } from './jobs/relax.js';
+import { classifierAdapters } from '../attacks/models/source.js';
 
 registerFamily(hopfieldFamily);
 registerFamily(equilibriumPropFamily);
@@ -19,6 +21,7 @@ registerFamily(cnnfFamily);
 
 // Jobs that drive the systems of several families (src/families/jobs/).
 registerJob(similarityRegularized);
+registerJob(relaxJob(classifierAdapters.names()));
 
 export { families, jobs, systems, registerFamily, registerJob, familyProblems, supportTable, type SupportTableRow } from './registry.js';
 export { CAPABILITIES, type Capability, type Family, type JobContext, type JobEntry, type Metrics, type ResolvedSpec, type Support, type SupportRow, type SystemEntry } from './family.js';

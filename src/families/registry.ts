@@ -59,6 +59,11 @@ export function familyProblems(family: Family): string[] {
     if (family.nir?.[kind] === undefined && !spiking) problems.push(`${kind}: 'nir' is declared yes but there is neither a rate mapper nor a spiking emulation to export`);
   }
   for (const job of family.jobs) for (const kind of job.systems) if (!kinds.includes(kind)) problems.push(`job ${job.kind} drives ${kind}, which is not a system of the family`);
+  for (const kind of kinds) {
+    const recording = family.jobs.filter((j) => j.systems.includes(kind) && j.traces !== undefined && (typeof j.traces === 'function' || j.traces === 'yes'));
+    if (family.support[kind]?.traces === 'yes' && recording.length === 0) problems.push(`${kind}: 'traces' is declared yes but none of the family's jobs records probes on it`);
+    if (family.support[kind]?.traces?.startsWith('no') && recording.length > 0) problems.push(`${kind}: 'traces' is declared ${JSON.stringify(family.support[kind]!.traces)} but job ${recording[0]!.kind} records probes on it`);
+  }
   return problems;
 }
 

@@ -88,6 +88,13 @@ function checkConsistency(spec: ResolvedSpec): void {
       throw new SpecError(`probes[${i}].variable`, `${JSON.stringify(p.variable)} is not a variable of ${system.kind}; allowed: ${variables.join(', ')}`);
     }
   });
+  if (spec.probes.length > 0) {
+    const support = typeof job.traces === 'function' ? job.traces(spec) : job.traces;
+    if (support !== 'yes') {
+      const first = spec.probes[0]!;
+      throw new SpecError('probes[0]', `job ${JSON.stringify(job.kind)} cannot record probe ${JSON.stringify(first.name ?? first.variable)}: ${support.slice(4)}; remove the probes, or trace a trained run folder with \`neurodyn relax <run-folder>\``);
+    }
+  }
   const names = spec.probes.map((p) => p.name ?? p.variable);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new SpecError('probes', `two probes record into the trace ${JSON.stringify(dup)}; give one a different "name"`);

@@ -66,7 +66,8 @@ export function relaxationClassifier<S extends TensorTree, P extends TensorTree,
     run(x: tf.Tensor, request: ClassifierRunRequest = {}): ClassifierRun {
       const relaxation = request.relaxation ?? own;
       const input = tidyTree(() => options.toInput(x, request.rng));
-      const probes: Probe[] = [];
+      // The classifier's own records under names no requested probe can take.
+      const probes: Probe[] = (request.probes ?? []).map((p) => ({ ...p, name: `probe:${p.name ?? p.variable}`, differentiable: false }));
       if (request.stepLogits) probes.push({ name: 'readout', variable: 'readout', differentiable: true });
       if (request.energy && system.energy) probes.push({ name: 'energy', variable: 'energy' });
       const solution = throwIfDiverged(
@@ -97,6 +98,12 @@ export function relaxationClassifier<S extends TensorTree, P extends TensorTree,
       }
       const energyTrace = solution.traces.energy;
       const energy = energyTrace ? { values: energyTrace.values.clone() as tf.Tensor2D, steps: energyTrace.steps } : undefined;
+      const traces = request.probes
+        ? Object.fromEntries(request.probes.map((p) => {
+            const t = solution.traces[`probe:${p.name ?? p.variable}`]!;
+            return [p.name ?? p.variable, { values: t.values.clone(), steps: t.steps }];
+          }))
+        : undefined;
       let residual: Float32Array | undefined;
       if (request.residual) {
         const r = withTapePaused(() =>
@@ -120,9 +127,10 @@ export function relaxationClassifier<S extends TensorTree, P extends TensorTree,
         ...(stepLogits ? { stepLogits } : {}),
         ...(energy ? { energy } : {}),
         ...(residual ? { residual } : {}),
+        ...(traces ? { traces } : {}),
         steps,
         stopped,
-        dispose: () => tf.dispose([logits, ...(stepLogits ? [stepLogits.values] : []), ...(energy ? [energy.values] : []), ...inputTensors]),
+        dispose: () => tf.dispose([logits, ...(stepLogits ? [stepLogits.values] : []), ...(energy ? [energy.values] : []), ...Object.values(traces ?? {}).map((t) => t.values), ...inputTensors]),
       };
     },
     dispose() {

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpecError } from '../../base/errors.js';
-import { decodeNpy, type NpyData } from '../../export/npy.js';
 import { encodeNpz, type NpzMember } from '../../export/npz.js';
 import { nirMappers } from '../../export/nir-mapping.js';
 import { spikingNetworkToNir } from '../../hardware/spiking-nir.js';
 import { writeNir } from '../../export/nir.js';
-import { writeNirData, type GraphData } from '../../export/nirdata.js';
+import { writeNirData } from '../../export/nirdata.js';
+import { nirDataOf, traceArrays, weightArrays } from '../../app/trace-export.js';
+import { hasTraceNodes } from '../../families/trace-nodes.js';
 import { loadModelSource, loadTrainedNetwork } from '../../app/model-source.js';
 import { loadProfile } from '../../hardware/profiles.js';
 import { RESET_MODES, type ResetMode } from '../../hardware/quantize.js';
@@ -23,6 +24,7 @@ export function parseReset(text: string | undefined): ResetMode {
   return reset as ResetMode;
 }
 import { writeFileAtomic } from '../../runs/atomic-write.js';
+import { useBackend } from '../../tensor/index.js';
 
 export interface ExportOptions {
   readonly format: string;
@@ -58,23 +60,11 @@ export function nirForms(kind: string, system: Readonly<Record<string, unknown>>
 
 const FORMATS = ['nir', 'nirdata', 'npz'];
 
-/** The run folder's recorded traces (traces/*.npy) and model parameters (model/*.npy). */
-function recordedArrays(runDir: string): Record<string, { data: NpyData; shape: number[] }> {
-  const out: Record<string, { data: NpyData; shape: number[] }> = {};
-  for (const sub of ['traces', 'model']) {
-    const dir = path.join(runDir, sub);
-    if (!fs.existsSync(dir)) continue;
-    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.npy')).sort()) {
-      const npy = decodeNpy(fs.readFileSync(path.join(dir, f)));
-      out[`${sub}/${f.replace(/\.npy$/, '')}`] = { data: npy.data, shape: npy.shape };
-    }
-  }
-  return out;
-}
-
 /** `neurodyn export <run-folder> --format nir|nirdata|npz`. */
 export async function exportCommand(target: string, options: ExportOptions): Promise<void> {
   if (!FORMATS.includes(options.format)) throw new SpecError('--format', `must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(options.format)}`);
+  // A backend before the model source: loading a run folder's model makes tensors.
+  await useBackend('wasm');
   const loaded = loadModelSource(target, undefined, '<run-folder>');
   if (loaded.source.trained) for (const t of Object.values(loaded.source.trained.params)) t.dispose();
   const source = { spec: loaded.spec, ...(loaded.runDir ? { runDir: loaded.runDir } : {}) };
@@ -108,28 +98,35 @@ export async function exportCommand(target: string, options: ExportOptions): Pro
     return;
   }
   if (!source.runDir) throw new SpecError('<run-folder>', `--format ${options.format} exports what a run recorded: pass a run folder, not a spec`);
-  const arrays = recordedArrays(source.runDir);
-  if (Object.keys(arrays).length === 0) throw new SpecError('<run-folder>', `${source.runDir} holds no traces/*.npy or model/*.npy to export; add probes to the spec`);
+  const runDir = source.runDir;
   if (options.format === 'npz') {
-    const file = options.out ?? path.join(source.runDir, 'traces.npz');
-    writeFileAtomic(file, encodeNpz(arrays as Record<string, NpzMember>));
-    process.stdout.write(`written: ${file} (${Object.keys(arrays).join(', ')})\n`);
+    const traces = traceArrays(runDir);
+    const weights = weightArrays(runDir);
+    if (Object.keys(traces).length === 0 && Object.keys(weights).length === 0) throw new SpecError('<run-folder>', `${runDir} holds no traces/*.npy and no model*/ to export; add probes to the spec`);
+    if (options.out && Object.keys(traces).length > 0 && Object.keys(weights).length > 0) throw new SpecError('--out', 'this run folder has traces and weights, written to traces.npz and weights.npz beside each other; pass --out only with one of them, or leave it out');
+    for (const [members, name] of [[traces, 'traces.npz'], [weights, 'weights.npz']] as const) {
+      if (Object.keys(members).length === 0) continue;
+      const file = options.out ?? path.join(runDir, name);
+      writeFileAtomic(file, encodeNpz(members as Record<string, NpzMember>));
+      process.stdout.write(`written: ${file} (${Object.keys(members).length} arrays: ${Object.keys(members).slice(0, 6).join(', ')}${Object.keys(members).length > 6 ? ', …' : ''})\n`);
+    }
     return;
   }
-  // NIRData: each recorded trace [steps, batch, neurons...] as TimeGriddedData (samples, steps, neurons).
-  const data: Record<string, Record<string, GraphData[string][string]>> = {};
-  for (const [name, a] of Object.entries(arrays)) {
-    if (!name.startsWith('traces/')) continue;
-    const [steps, ...rest] = a.shape;
-    const samples = rest.length >= 2 ? rest[0]! : 1;
-    const neurons = rest.length >= 2 ? rest.slice(1).reduce((x, y) => x * y, 1) : (rest[0] ?? 1);
-    const grid = new Float32Array(samples * steps! * neurons);
-    for (let t = 0; t < steps!; t++) for (let s = 0; s < samples; s++) for (let n = 0; n < neurons; n++) grid[(s * steps! + t) * neurons + n] = Number(a.data[(t * samples + s) * neurons + n]);
-    const node = name.slice('traces/'.length).replace(/[^A-Za-z0-9_.-]/g, '_');
-    (data[node] ??= {}).values = { kind: 'time-gridded', data: grid, shape: [samples, steps!, neurons], dt: source.spec.run.dt };
+  // NIRData: the traces keyed by the node names of the graph `export --format nir --as spiking` writes for this model.
+  if (!hasTraceNodes(kind)) throw new SpecError('--format', `${kind} has no NIR graph, so its traces have no node names to be NIRData keys; export them with --format npz`);
+  const job = source.spec.job as { kind: string; from?: string };
+  const modelDir = fs.existsSync(path.join(runDir, 'model', 'model.json')) ? runDir : job.kind === 'relax' && job.from ? job.from : undefined;
+  if (!modelDir) throw new SpecError('<run-folder>', `${runDir} holds no trained model (model/) to build the NIR graph the traces are keyed by`);
+  const { trained } = await loadTrainedNetwork(modelDir, 1);
+  let graph;
+  try {
+    graph = spikingNetworkToNir(toSpikingNetwork(trained.network));
+  } finally {
+    trained.dispose();
   }
-  if (Object.keys(data).length === 0) throw new SpecError('<run-folder>', `${source.runDir} holds no traces/*.npy; add probes to the spec`);
-  const file = options.out ?? path.join(source.runDir, 'traces.nirdata.h5');
-  await writeNirData(file, data);
-  process.stdout.write(`written: ${file} (${Object.keys(data).join(', ')})\n`);
+  const plan = nirDataOf(runDir, source.spec.system, graph);
+  const file = options.out ?? path.join(runDir, 'traces.nirdata.h5');
+  await writeNirData(file, plan.data);
+  for (const note of plan.notes) process.stdout.write(`note: ${note}\n`);
+  process.stdout.write(`written: ${file} (${Object.entries(plan.data).map(([node, o]) => `${node}: ${Object.keys(o).join(', ')}`).join('; ')})\n`);
 }

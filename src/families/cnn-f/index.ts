@@ -28,7 +28,7 @@ export const cnnfFamily: Family = {
       hardware: 'no: the system reports per-cycle MACs and events (counts), but no LayeredNetwork adapter maps its convolutions and AdaReLU/AdaPool for `neurodyn energy` yet',
       spiking: 'no: AdaReLU and AdaPool gate units by the sign of a stored feedback signal, which the integrate-and-fire emulation has no form for',
       nir: 'no: AdaReLU and AdaPool have no NIR primitive (nor do ReLU and max-pool); export the weights with --format npz',
-      traces: 'no: cnnf-train writes per-cycle accuracy, robustness and repair metrics, not probe traces',
+      traces: 'yes',
     },
   },
 };

@@ -26,6 +26,7 @@ import { openCheckpoints, type CheckpointStore } from '../../runs/checkpoints.js
 import { saveModel } from '../../runs/model-store.js';
 import { tileGridPng } from '../../runs/png.js';
 import { renderLinePlot } from '../../runs/svg-plot.js';
+import { recordEvaluationTraces, traceExamples } from '../traces.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { ATTACK_SURFACES } from './classifier.js';
 import { accuracyByCycle, imageRepair, pgdRobustness, type CycleCurve, type RepairRow, type RobustnessRow } from './evaluation.js';
@@ -182,7 +183,6 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const { spec, options, data, folder, say } = context;
   const system = context.system.create(spec.system, { inputSize: data.train.height * data.train.width }) as CnnfSystem;
   if (system.classes !== data.train.classes) throw new SpecError('system.architecture', `the last layer has ${system.classes} units but ${data.train.name} has ${data.train.classes} classes`);
-  if (spec.probes.length > 0) throw new SpecError('probes', 'cnnf-train records no traces; remove probes');
   if (parseGradientMode(spec.run.gradient, 'run.gradient').kind !== 'none') throw new SpecError('run.gradient', "cnnf-train differentiates through the unrolled cycles itself; leave run.gradient at 'none'");
   if (options.repair && system.options.ind !== 0) throw new SpecError('job.repair', `image repair reconstructs the image, which needs system.ind = 0 (this network has ind = ${system.options.ind})`);
   // Checked before any training, so a typo does not cost the run.
@@ -208,6 +208,17 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
         const curve = accuracyByCycle(system, params, testSet, Math.max(cycles, options.testCycles));
         curves[String(cycles)] = curve;
         folder.appendMetrics({ phase: 'cycles', cycles, accuracy_last: curve.last, accuracy_average: curve.average });
+        // The spec's probes on the evaluation's relaxation (the first pass, then max(cycles, testCycles) cycles) of the first test images.
+        const tracedCycles = Math.max(cycles, options.testCycles);
+        if (spec.probes.length > 0 && tracedCycles > 0) {
+          const traced = traceExamples(testSet, 'nhwc');
+          const images = tf.reshape(traced.x, [traced.x.shape[0]!, ...system.options.inputShape]);
+          try {
+            recordEvaluationTraces(context, { label: `c${cycles}`, system, params: params as CnnfParams, input: { x: images }, settings: { maxSteps: tracedCycles, checkEvery: tracedCycles }, examples: traced.examples, labels: traced.labels, condition: 'clean' });
+          } finally {
+            tf.dispose([traced.x, images]);
+          }
+        }
         let rows: RobustnessRow[] = [];
         if (options.robustness) {
           const r = options.robustness;
@@ -290,5 +301,10 @@ export const cnnfTrain: JobEntry<Options> = {
   description: 'CNN-F: the CNN-F loss (CE at every cycle, reconstruction MSE, optional PGD examples) by BPTT with SGD/poly/clipping, one model per cycle count (0 = the CNN); accuracy vs cycles, PGD first/e2e robustness, image repair',
   options: cnnfTrainOptions,
   systems: ['cnn-f'],
+  // With testCycles 0, a 0-cycle model is evaluated by its first pass alone: no relaxation to record.
+  traces: (spec) => {
+    const job = spec.job as { cycles?: number[]; testCycles?: number };
+    return (job.testCycles ?? 10) === 0 && (job.cycles ?? [1, 0]).includes(0) ? 'no: with testCycles 0 the 0-cycle model is evaluated by its first pass alone, which runs no relaxation to record' : 'yes';
+  },
   run,
 };

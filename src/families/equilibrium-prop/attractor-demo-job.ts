@@ -33,6 +33,8 @@ import type { EpInput, EpParams, EpState, EquilibriumPropSystem } from './system
 import { modelMeta } from './train-job.js';
 import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, type EpTrainingOptions } from './training.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
+import { disposeTree, tidyTree } from '../../core/tree.js';
+import { recordEvaluationTraces, TRACE_EXAMPLES } from '../traces.js';
 
 export const epAttractorDemoOptions = z.strictObject({
   ...epTrainingFields,
@@ -115,6 +117,21 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     folder.writeBytes(`traces/${name}-class.npy`, encodeNpy(classes, [trace.predicted.length, trace.examples]));
   }
   folder.writeBytes('traces/labels.npy', encodeNpy(labels, [labels.length]));
+  // The spec's probes on the same two relaxations of the first test images (the clean and the attacked input).
+  if (context.spec.probes.length > 0) {
+    const count = Math.min(TRACE_EXAMPLES, labels.length);
+    const examples = Array.from({ length: count }, (_, i) => i);
+    for (const [label, images, condition] of [['clean', x, 'clean'], ['adversarial', attack.adversarial, `pgd-margin-${options.attackSteps} linf eps ${options.epsilon}`]] as const) {
+      const first = tf.slice(images, 0, count) as tf.Tensor2D;
+      const input = tidyTree(() => system.prepare({ x: first }, params));
+      try {
+        recordEvaluationTraces(context, { label, system, params, input, settings: { maxSteps: options.relaxSteps, converge: { tolerance: options.tolerance } }, examples, labels: Array.from(labels.subarray(0, count)), condition });
+      } finally {
+        disposeTree(input);
+        first.dispose();
+      }
+    }
+  }
   const fooledReturning = fooled.filter((i) => basin.returned[i]).length;
   tf.dispose([x, y, attack.adversarial, ...clean.state, ...adversarial.state, ...cleanAgain.state]);
 
@@ -166,5 +183,6 @@ export const epAttractorDemo: JobEntry<Options> = {
   description: 'train a deep EP net by its local rule, relax it on clean and attacked images (energy, readout, basin per step), price it on a neuromorphic profile, export the traces',
   options: epAttractorDemoOptions,
   systems: ['equilibrium-prop'],
+  traces: 'yes',
   run,
 };

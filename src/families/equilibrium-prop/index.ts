@@ -13,7 +13,6 @@ import { epAttractorDemo } from './attractor-demo-job.js';
 import { epTrain } from './train-job.js';
 import { epVsBptt } from './vs-bptt-job.js';
 
-const noTraces = 'no: the EP training jobs record no traces (they would be one per batch and phase)';
 
 export const equilibriumPropFamily: Family = {
   name: 'equilibrium-prop',
@@ -34,7 +33,7 @@ export const equilibriumPropFamily: Family = {
       hardware: 'yes',
       spiking: 'yes',
       nir: 'yes',
-      traces: noTraces,
+      traces: 'yes',
     },
     'equilibrium-prop-conv': {
       simulate: 'yes',
@@ -46,7 +45,7 @@ export const equilibriumPropFamily: Family = {
       hardware: 'yes',
       spiking: `no: ${ROUTED_FEEDBACK}`,
       nir: 'no: the hard sigmoid and max-pool routing have no NIR primitive, and there is no spiking emulation of the P_CNN to export',
-      traces: noTraces,
+      traces: 'yes',
     },
   },
 };

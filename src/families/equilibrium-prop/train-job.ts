@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
-import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, type EpTrainingOptions, type Method } from './training.js';
+import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, traceTrained, type EpTrainingOptions, type Method } from './training.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import { learningCurves } from '../../runs/plot/run-figures.js';
@@ -39,7 +39,11 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const curves = learningCurves(outcome.history, `${network.kind} trained by ${options.rule.toUpperCase()} on ${context.data.train.name}`);
   if (curves) folder.writeText('learning-curve.svg', renderFigureSvg(curves));
   saveModel(folder, { system: context.spec.system, trainedBy: options.rule === 'ep' ? 'equilibrium-propagation' : 'bptt', meta: modelMeta(context, network.layout, options.rule) }, outcome.params);
-  tf.dispose(Object.values(outcome.params));
+  try {
+    traceTrained(context, network, outcome.params, options.rule);
+  } finally {
+    tf.dispose(Object.values(outcome.params));
+  }
   checkpoints.clear();
   const last = outcome.history[outcome.history.length - 1]!;
   return {
@@ -59,5 +63,6 @@ export const epTrain: JobEntry<Options> = {
   description: 'train a layered energy network by equilibrium propagation (or BPTT) and save it',
   options: epTrainOptions,
   systems: ['equilibrium-prop', 'equilibrium-prop-conv'],
+  traces: 'yes',
   run,
 };

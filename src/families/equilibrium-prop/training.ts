@@ -18,6 +18,8 @@ import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { datasetAccuracy, type Dataset } from '../../data/index.js';
 import { bpttThroughFreePhase } from './bptt-rule.js';
+import { disposeTree, tidyTree } from '../../core/tree.js';
+import { recordEvaluationTraces, traceExamples } from '../traces.js';
 import { createParticleStore, type ParticleStore } from './particles.js';
 import { equilibriumPropagation } from './rule.js';
 import { adam, checkpointTensors, fromCheckpointTensors, optimizerStateTensors, sgd, type Optimizer, type OptimizerState, type ParamMap } from '../../learning/optimizers.js';
@@ -82,7 +84,6 @@ export function buildNetwork(context: JobContext<EpTrainingOptions>): Equilibriu
   if (network.classes !== data.train.classes) {
     throw new SpecError('system.layers', `the last layer has ${network.classes} units but ${data.train.name} has ${data.train.classes} classes; make the last width ${data.train.classes}`);
   }
-  if (spec.probes.length > 0) throw new SpecError('probes', 'EP training jobs record no traces (they would be one per batch and phase); remove probes, or relax a trained model with another job');
   if (spec.run.converge) throw new SpecError('run.converge', 'EP training relaxes exactly T1 = run.maxSteps steps in every phase; remove run.converge');
   if (parseGradientMode(spec.run.gradient, 'run.gradient').kind !== 'none') {
     throw new SpecError('run.gradient', "EP training chooses how it differentiates (EP: none; BPTT: unrolled); leave run.gradient at 'none'");
@@ -139,6 +140,23 @@ export function evaluateAccuracy(network: EquilibriumNetwork<any, any>, params: 
     return logits;
   };
   return datasetAccuracy(logitsOf, data, { layout: network.layout, batchSize, ...(limit !== undefined ? { limit } : {}) });
+}
+
+/**
+ * The spec's probes on the evaluation relaxation of the trained network: the free phase (T1 steps from
+ * zeros, as `evaluateAccuracy` runs it) of the first test examples; `label` names the model ('ep', 'bptt').
+ */
+export function traceTrained(context: JobContext<EpTrainingOptions>, network: EquilibriumNetwork<any, any>, params: EpParams, label: string): void {
+  if (context.spec.probes.length === 0) return;
+  const freeSteps = context.spec.run.maxSteps;
+  const { x, examples, labels } = traceExamples(context.data.test, network.layout);
+  const input = tidyTree(() => network.prepare({ x }, params));
+  try {
+    recordEvaluationTraces(context, { label, system: network, params, input, settings: { maxSteps: freeSteps, checkEvery: freeSteps }, examples, labels, condition: 'clean' });
+  } finally {
+    disposeTree(input);
+    x.dispose();
+  }
 }
 
 export type EpochRecord = {

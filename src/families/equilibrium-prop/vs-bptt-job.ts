@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
 import { modelMeta } from './train-job.js';
-import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, type EpochRecord, type EpTrainingOptions, type Method } from './training.js';
+import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, traceTrained, type EpochRecord, type EpTrainingOptions, type Method } from './training.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import { learningCurves } from '../../runs/plot/run-figures.js';
@@ -29,7 +29,11 @@ async function run(context: JobContext<EpTrainingOptions>): Promise<Metrics> {
       const outcome = await trainMethod(context, network, method, init, checkpoints, (record) => context.say(describeEpoch(record)));
       histories[method] = outcome.history;
       saveModel(folder, { system: context.spec.system, trainedBy: method === 'ep' ? 'equilibrium-propagation' : 'bptt', meta: modelMeta(context, network.layout, method) }, outcome.params, method === 'ep' ? 'model' : 'model-bptt');
-      tf.dispose(Object.values(outcome.params));
+      try {
+        traceTrained(context, network, outcome.params, method);
+      } finally {
+        tf.dispose(Object.values(outcome.params));
+      }
     }
   } finally {
     tf.dispose(Object.values(init));
@@ -63,5 +67,6 @@ export const epVsBptt: JobEntry<EpTrainingOptions> = {
   description: 'train the same energy network by EP and by BPTT from the same initialisation and compare',
   options: epVsBpttOptions,
   systems: ['equilibrium-prop', 'equilibrium-prop-conv'],
+  traces: 'yes',
   run,
 };

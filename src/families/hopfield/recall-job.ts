@@ -20,7 +20,7 @@ import { integrators } from '../../core/integrators/index.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { simulate } from '../../core/simulate.js';
 import { binaryClassPrototypes, subset, toTensors } from '../../data/index.js';
-import { encodeNpy } from '../../export/npy.js';
+import { writeTraces } from '../../runs/trace-files.js';
 import { storePatterns, type HopfieldInput, type HopfieldParams, type HopfieldState } from './system.js';
 import type { ContinuousSystem } from '../../core/system.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
@@ -142,9 +142,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
       energyFinal[key] = energy[energy.length - 1]!;
       steps[key] = solution.steps;
       curves.push({ name: `flip p = ${key}`, x: [...energySteps], y: energy });
-      for (const [name, trace] of Object.entries(solution.traces)) {
-        folder.writeBytes(`traces/${name}-noise-${key}.npy`, encodeNpy(trace.values.dataSync() as Float32Array, trace.values.shape));
-      }
+      writeTraces(folder, solution.traces, { label: `noise-${key}`, system: system.kind, dt: spec.run.dt, probes, labels: Array.from(labels), condition: `flip p = ${key}` });
       folder.appendMetrics({
         noise: p,
         recall_accuracy: recall[key],
@@ -194,5 +192,6 @@ export const hopfieldRecall: JobEntry<Options> = {
   description: 'store class prototypes in a Hopfield network and measure recall from noisy cues',
   options: hopfieldRecallOptions,
   systems: ['hopfield'],
+  traces: 'yes',
   run,
 };

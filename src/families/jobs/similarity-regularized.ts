@@ -441,5 +441,6 @@ export const similarityRegularized: JobEntry<Options> = {
   description: "Li et al. 2019's neural representational-similarity regularizer on a small CNN: baseline, regularized and shuffled-control arms per target; noise, MNIST-C and minimal-perturbation robustness",
   options: similarityRegularizedOptions,
   systems: ['lca-conv', 'lca'],
+  traces: "no: its evaluations relax no system (the trained networks are feed-forward CNNs; the spec's system only names the frozen-model target's encoder); trace that model's run folder with `neurodyn relax`",
   run,
 };

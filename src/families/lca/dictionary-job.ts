@@ -28,6 +28,7 @@ import { tileGridPng } from '../../runs/png.js';
 import { normalizeSamples, randomDictionary, type LcaState } from './system-common.js';
 import type { LcaConvSystem } from './system-conv.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
+import { recordEvaluationTraces, TRACE_EXAMPLES } from '../traces.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 
 export const lcaDictionaryOptions = z.strictObject({
@@ -97,6 +98,21 @@ function evaluate(system: LcaLikeSystem, dictionary: tf.Tensor, images: tf.Tenso
   return { recon_error_rel: recon / count, fraction_active: active / count, energy_final: energy / count, energyTrace: { steps: traceSteps, values: trace!.map((v) => v / count) } };
 }
 
+/** The spec's probes on the evaluation relaxation of the first test images with `dictionary`. */
+function traceDictionary(context: JobContext<Options>, system: LcaLikeSystem, dictionary: tf.Tensor, images: tf.Tensor, label: string): void {
+  if (context.spec.probes.length === 0) return;
+  const count = Math.min(TRACE_EXAMPLES, images.shape[0]!);
+  const x = tf.slice(images, 0, count);
+  const params = { dictionary };
+  const input = tf.tidy(() => (system.prepare ? system.prepare({ x }, params) : { x }));
+  try {
+    const examples = Array.from({ length: count }, (_, i) => i);
+    recordEvaluationTraces(context, { label, system, params, input, settings: { maxSteps: context.spec.run.maxSteps }, examples, labels: Array.from(context.data.test.labels.subarray(0, count)), condition: 'clean' });
+  } finally {
+    tf.dispose([...new Set([x, ...Object.values(input)])]);
+  }
+}
+
 /** Atoms as tiles [count, h, w] (first input channel), most used first. */
 function atomTiles(system: LcaLikeSystem, dictionary: tf.Tensor, usage: Float32Array, shown: number, imageSide: number): { values: Float32Array; side: number } {
   const order = Array.from(usage.keys()).sort((i, j) => usage[j]! - usage[i]!).slice(0, shown);
@@ -133,6 +149,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   testLabels.dispose();
   const evalBatch = Math.max(options.batchSize, 100);
   const before = evaluate(system, dictionary, testImages, iterations, evalBatch);
+  traceDictionary(context, system, dictionary, testImages, 'initial-dictionary');
   say(`before learning: recon error ${before.recon_error_rel.toFixed(3)}, fraction active ${before.fraction_active.toFixed(4)}, energy ${before.energy_final.toFixed(2)}`);
   folder.appendMetrics({ epoch: -1, ...withoutTrace(before) });
 
@@ -211,6 +228,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
       ],
     }),
   );
+  traceDictionary(context, system, dictionary, testImages, 'learned-dictionary');
   saveModel(folder, { system: spec.system, trainedBy: rule.name, meta: { inputShape: conv ? [side, side, 1] : [side * side], dictionaryShape: dictionary.shape, iterations, layout, dataset: trainSet.name } }, { dictionary });
   tf.dispose([dictionary, testImages]);
   return {
@@ -236,5 +254,6 @@ export const lcaDictionary: JobEntry<Options> = {
   description: 'learn an LCA dictionary on images (Hebbian or energy-gradient rule), report reconstruction, sparsity and energy',
   options: lcaDictionaryOptions,
   systems: ['lca', 'lca-conv'],
+  traces: 'yes',
   run,
 };

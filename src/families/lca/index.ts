@@ -31,7 +31,7 @@ export const lcaFamily: Family = {
       hardware: 'yes',
       spiking: 'yes',
       nir: 'yes',
-      traces: 'no: the lca-dictionary and lcanet jobs do not record the spec’s probes yet',
+      traces: 'yes',
     },
     'lca-conv': {
       simulate: 'yes',
@@ -43,7 +43,7 @@ export const lcaFamily: Family = {
       hardware: 'yes',
       spiking: "no: the default cnn head's 2×2 max-pool has no integrate-and-fire form (the emulation sums weighted spikes); an mlp-head LCANet builds a rate network the emulation runs, but no test checks it against the float model yet",
       nir: 'no: the soft threshold has no NIR primitive and there is no spiking emulation of the convolutional form to export',
-      traces: 'no: the lca-dictionary and lcanet jobs do not record the spec’s probes yet',
+      traces: 'yes',
     },
   },
 };

@@ -41,6 +41,7 @@ import { normalizeSamples, randomDictionary, type LcaState } from './system-comm
 import type { LcaConvSystem } from './system-conv.js';
 import type { LcaSystem } from './system.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
+import { recordEvaluationTraces, traceExamples } from '../traces.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import { accuracyVsNoise } from '../../runs/plot/run-figures.js';
 
@@ -189,6 +190,16 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const lcanetFinal = { ...lcanetParams, 'lca.dictionary': dictionary };
   const testAccuracy = testCodes ? accuracyOf(codeLogits(lcanetFinal), testCodes, 'flat') : accuracyOf(lcanetLogits(lcanetFinal), testSet, layout);
   const fractionActive = activeCount > 0 ? activeSum / activeCount : undefined;
+  // The spec's probes on the LCA relaxation of the first test images with the final dictionary (the front end of the evaluation).
+  if (spec.probes.length > 0) {
+    const traced = traceExamples(testSet, layout);
+    const input = tf.tidy(() => inputOf(traced.x, dictionary));
+    try {
+      recordEvaluationTraces(context, { label: 'lcanet', system: system as LcaSystem, params: { dictionary }, input, settings: { maxSteps: iterations }, examples: traced.examples, labels: traced.labels, condition: 'clean' });
+    } finally {
+      tf.dispose([...new Set([traced.x, ...Object.values(input)])]);
+    }
+  }
 
   // 3. The baseline: the same head behind the layer the LCA replaces (a learned convolution of its geometry, or a dense layer of as many units as atoms).
   const frontSpec: ConvFrontEndSpec | DenseFrontEndSpec = isConvolutional(system)
@@ -326,5 +337,6 @@ export const lcanet: JobEntry<Options> = {
   description: 'LCANet: LCA front end (convolutional or fully connected) + CNN/MLP head by backprop, against the same net with a plain conv/dense front end; clean and Gaussian-noise accuracy',
   options: lcanetOptions,
   systems: ['lca', 'lca-conv'],
+  traces: 'yes',
   run,
 };

@@ -23,10 +23,11 @@ import { train } from '../../learning/train.js';
 import { saveModel } from '../../runs/model-store.js';
 import { renderLinePlot } from '../../runs/svg-plot.js';
 import { memoryMeter } from '../../learning/memory-meter.js';
+import { recordEvaluationTraces, traceExamples } from '../traces.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { feedforwardBackprop } from './rule-backprop.js';
 import { PC_SCHEDULES, predictiveCodingRule, type PcSchedule } from './rule-pc.js';
-import type { PcFlow, PcNetwork, PcParams } from './system-pc.js';
+import { clamped, oneHot, type PcFlow, type PcNetwork, type PcParams } from './system-pc.js';
 
 const optimizerSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('adam'), lr: z.number().positive(), beta1: z.number().min(0).max(1).default(0.9), beta2: z.number().min(0).max(1).default(0.999) }),
@@ -74,6 +75,27 @@ export function feedforwardAccuracy(net: PcNetwork | PcFlow, params: PcParams, d
   return correct / count;
 }
 
+/**
+ * The spec's probes on PC inference with the trained weights, for the first test examples: the relaxation
+ * PC's learning runs (from the feedforward pass, the output clamped to the label by β C, T = run.maxSteps
+ * steps). Its test-time prediction needs no relaxation (without a target the feedforward state is already
+ * the minimum of F), so this clamped inference is the dynamics there is to trace.
+ */
+function tracePcInference(context: JobContext<PcVsBpOptions>, net: PcNetwork | PcFlow, params: ParamMap, method: string): void {
+  const { spec } = context;
+  if (spec.probes.length === 0) return;
+  const { x, examples, labels } = traceExamples(context.data.test, 'flat');
+  const { target, layers } = tf.tidy(() => ({ target: oneHot(tf.tensor1d(labels, 'int32'), net.classes), layers: net.forward(x as tf.Tensor2D, params).slice(0, net.depth - 1) }));
+  const input = clamped(x as tf.Tensor2D, target, context.options.beta);
+  const state0 = { layers };
+  try {
+    const continuous = net.time === 'continuous' ? { integrator: integrators.get(spec.run.integrator ?? 'euler'), dt: spec.run.dt } : {};
+    recordEvaluationTraces(context, { label: method, system: net as PcNetwork, params, input, settings: { maxSteps: spec.run.maxSteps, state0: state0 as never, ...continuous }, examples, labels, condition: `clamped to the label (beta ${context.options.beta})` });
+  } finally {
+    tf.dispose([x, input.target!, input.beta!, ...state0.layers]);
+  }
+}
+
 function buildOptimizer(options: PcVsBpOptions['optimizer']): Optimizer {
   return options.kind === 'adam' ? adam({ lr: options.lr, beta1: options.beta1, beta2: options.beta2 }) : sgd({ lr: options.lr, momentum: options.momentum, weightDecay: options.weightDecay });
 }
@@ -82,7 +104,6 @@ function buildNetwork(context: JobContext<PcVsBpOptions>): PcNetwork | PcFlow {
   const { spec, data } = context;
   const net = context.system.create(spec.system, { inputSize: data.train.height * data.train.width }) as PcNetwork | PcFlow;
   if (net.classes !== data.train.classes) throw new SpecError('system.layers', `the last layer has ${net.classes} units but ${data.train.name} has ${data.train.classes} classes; make the last width ${data.train.classes}`);
-  if (spec.probes.length > 0) throw new SpecError('probes', 'pc-vs-bp records no traces (one per batch); remove probes');
   if (spec.run.converge) throw new SpecError('run.converge', 'PC training relaxes exactly T = run.maxSteps inference steps per batch; remove run.converge');
   if (net.time === 'discrete' && spec.run.integrator && spec.run.integrator !== 'map') throw new SpecError('run.integrator', `${net.kind} is a discrete map; use 'map', or the system pc-network-flow for an integrator`);
   return net;
@@ -153,6 +174,7 @@ async function run(context: JobContext<PcVsBpOptions>): Promise<Metrics> {
           if (seedIndex === 0) {
             const meta = { ...spec.system, inputLayout: 'flat', classNames: data.train.classNames, trainedOn: data.train.name, method, schedule: options.schedule, steps: spec.run.maxSteps, seed };
             saveModel(folder, { system: spec.system, trainedBy: method === 'pc' ? `predictive-coding-${options.schedule}` : 'backprop', meta }, result.params, method === 'pc' ? 'model' : 'model-bp');
+            tracePcInference(context, net, result.params, method);
           }
           tf.dispose([...Object.values(result.params), ...Object.values(result.state.slots).flatMap((s) => Object.values(s))]);
         } finally {
@@ -202,5 +224,6 @@ export const pcVsBp: JobEntry<PcVsBpOptions> = {
   description: 'train the same network by predictive coding and by backprop from the same initialisation, per seed, and compare',
   options: pcVsBpOptions,
   systems: ['pc-network', 'pc-network-flow'],
+  traces: 'yes',
   run,
 };

@@ -29,6 +29,7 @@ import type { ParamMap } from '../../learning/optimizers.js';
 import { train } from '../../learning/train.js';
 import { saveModel } from '../../runs/model-store.js';
 import { renderLinePlot } from '../../runs/svg-plot.js';
+import { recordEvaluationTraces, traceExamples } from '../traces.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { predifyBackboneRule, predifyDecoderRule } from './rule-predify.js';
 import type { PredifyParams, PredifySystem } from './system-predify.js';
@@ -163,7 +164,6 @@ async function run(context: JobContext<PredifyNoiseOptions>): Promise<Metrics> {
   const { options, data, spec, folder } = context;
   const net = context.system.create(spec.system, { inputSize: data.train.height * data.train.width }) as PredifySystem;
   if (net.classes !== data.train.classes) throw new SpecError('system.classes', `the head has ${net.classes} classes but ${data.train.name} has ${data.train.classes}`);
-  if (spec.probes.length > 0) throw new SpecError('probes', 'predify-noise records its own per-timestep curves; remove probes');
   const steps = spec.run.maxSteps;
   const test = subset(data.test, 0, Math.min(options.testLimit, data.test.count));
   const started = performance.now();
@@ -188,6 +188,14 @@ async function run(context: JobContext<PredifyNoiseOptions>): Promise<Metrics> {
   const curves: TimestepCurves[] = [];
   const evalStart = performance.now();
   for (const [name, set] of conditions) {
+    if (spec.probes.length > 0) {
+      const traced = traceExamples(set, 'nhwc');
+      try {
+        recordEvaluationTraces(context, { label: name.replace('σ=', 'sigma-').replace(/[ /]/g, '-'), system: net, params: params as PredifyParams, input: { x: traced.x as tf.Tensor4D }, settings: { maxSteps: steps, checkEvery: steps }, examples: traced.examples, labels: traced.labels, condition: name });
+      } finally {
+        traced.x.dispose();
+      }
+    }
     const curve = timestepCurves(net, params, name, set, test, steps);
     curves.push(curve);
     folder.appendMetrics({ phase: 'timesteps', ...curve });
@@ -214,5 +222,6 @@ export const predifyNoise: JobEntry<PredifyNoiseOptions> = {
   description: 'train a backbone, then its Predify decoders by reconstruction, and measure accuracy and representation distance against timestep under noise',
   options: predifyNoiseOptions,
   systems: ['predify'],
+  traces: 'yes',
   run,
 };
