@@ -28,6 +28,8 @@ export interface MinimalPerturbationRequest {
   readonly maxEpsilon: number;
   readonly bisections?: number;
   readonly rng: Rng;
+  /** Called with every batch of points the search tries (rows of x), whether each fooled the model, and their norms. */
+  readonly onAdversarial?: (rows: readonly number[], adversarial: tf.Tensor, fooled: Uint8Array, norms: Float32Array) => void;
 }
 
 export function minimalPerturbation(request: MinimalPerturbationRequest): Float32Array {
@@ -48,6 +50,7 @@ export function minimalPerturbation(request: MinimalPerturbationRequest): Float3
     const result = attack.run({ model, x: xs, labels: ys, threat: { norm, epsilon: radii, bounds: model.bounds }, rng: rng.split(`bisection-${round}`) });
     const normTensor = tf.tidy(() => perExampleNorm(tf.sub(result.adversarial, xs), norm));
     const norms = normTensor.dataSync() as Float32Array;
+    request.onAdversarial?.(rows, result.adversarial, result.fooled, norms);
     tf.dispose([xs, ys, result.adversarial, normTensor]);
     rows.forEach((row, k) => {
       if (result.fooled[k]) {

@@ -241,27 +241,40 @@ export function runProtocol(request: ProtocolRequest): ProtocolReport {
       const wrap = (m: AttackModel, scale: number) => (progress ? reportingModel(m, progress, scale, true) : m);
       ({ diagnostics, diagnosticAttacks } = runDiagnostics(request, model, robustness.cleanAccuracy, ledger, k, sweeps, say, record, wrap));
       ledger.finish();
-      diagnosticAttacks = diagnosticAttacks.map((a) => ({ ...a, worstCase: ledger.robustAccuracy(a.epsilon, Array.from({ length: a.examples }, (_, i) => i)) }));
     }
     let minimalPerturbations: Float32Array | undefined;
     let minimal: MinimalPerturbationSummary | undefined;
     if (request.minimalPerturbation) {
       progress?.stage('minimal perturbation');
       const maxEpsilon = 2 * Math.max(...epsilons);
-      const searched = minimalPerturbation({ model, attack: pgd({ steps: request.budget.pgdSteps, loss: 'margin' }), x, labels, norm: request.norm, maxEpsilon, bisections, rng: rng.split('minimal') });
+      // Every fooling point the search finds is an attack like any other: recorded at the smallest ε of the
+      // evaluation that holds it (and, through finish(), every larger one).
+      const sorted = [...epsilons].sort((a, b) => a - b);
+      const onAdversarial = (rows: readonly number[], adversarial: tf.Tensor, fooled: Uint8Array, norms: Float32Array) => {
+        sorted.forEach((epsilon) => {
+          const pick = rows.map((_, j) => j).filter((j) => fooled[j] && norms[j]! <= epsilon * (1 + 1e-5) + 1e-6 && !(sorted.find((e) => norms[j]! <= e * (1 + 1e-5) + 1e-6)! < epsilon));
+          if (!pick.length) return;
+          const points = gatherRows(adversarial, pick);
+          record(epsilon, 'min-perturbation-search', pick.map((j) => rows[j]!), points, Uint8Array.from(pick, () => 1));
+          points.dispose();
+        });
+      };
+      const searched = minimalPerturbation({ model, attack: pgd({ steps: request.budget.pgdSteps, loss: 'margin' }), x, labels, norm: request.norm, maxEpsilon, bisections, rng: rng.split('minimal'), onAdversarial });
+      ledger.finish();
       // The search's PGD may miss points that other attacks found: the smallest fooling point of any attack is an upper bound as well.
       const anyAttack = ledger.smallestFoolingDistance();
       minimalPerturbations = Float32Array.from(searched, (v, i) => (ledger.cleanCorrect(i) ? Math.min(Number.isNaN(v) ? Number.POSITIVE_INFINITY : v, anyAttack[i]!) : Number.NaN));
       minimal = summarizeMinimalPerturbation(minimalPerturbations, maxEpsilon);
       say(`median smallest adversarial ${request.norm} norm: ${formatMinimalPerturbation(minimal)} (PGD-${request.budget.pgdSteps} margin, ${bisections} bisections up to ε_max = ${maxEpsilon}, or the smallest fooling point of any attack)`);
     }
+    diagnosticAttacks = diagnosticAttacks.map((a) => ({ ...a, worstCase: ledger.robustAccuracy(a.epsilon, Array.from({ length: a.examples }, (_, i) => i)) }));
     const worstCase = epsilons.map((epsilon) => {
       const robust = ledger.robust(epsilon);
       const survivors = robust.reduce((s, v) => s + v, 0);
       return { epsilon, robust, robustAccuracy: survivors / n, interval: wilsonInterval(survivors, n) };
     });
     for (const w of worstCase) say(`ε = ${w.epsilon}: robust accuracy ${percent(w.robustAccuracy)} [${w.interval.map((v) => (100 * v).toFixed(1)).join(', ')}], the worst case over every attack this run performed`);
-    const maskingWarnings = gradientMaskingSigns(robustness, attacks, diagnostics, { worstCase, diagnosticAttacks, family: classifier.family, defenderSteps: T });
+    const maskingWarnings = gradientMaskingSigns(robustness, attacks, diagnostics, { worstCase, diagnosticAttacks, family: classifier.family, defenderSteps: T, attacks: request.attacks });
     for (const w of maskingWarnings) say(`warning: ${w}`);
     return {
       description: `${base.description}; ${formatGradientMode(request.gradient.gradient)}`,
@@ -381,21 +394,27 @@ export interface MaskingContext {
   /** The defender's system kind (BPDA is offered for equilibrium-prop nets) and steps. */
   readonly family?: string;
   readonly defenderSteps?: number;
+  /** The chosen attacks (a remedy already taken is not offered again). */
+  readonly attacks?: readonly string[];
 }
 
 /**
  * What to do about masked gradients, named in every warning: an attacker that unrolls fewer steps
- * (`--attacker-steps`, the horizon the diagnostics found strongest when they found one), a transfer attack,
- * and BPDA (`--bpda`) where the defender has clips to differentiate straight-through.
+ * (`--attacker-steps`, with the horizon the diagnostics found strongest when one beat the full horizon), a
+ * transfer attack, and BPDA (`--bpda`) where the defender has clips to differentiate straight-through.
  */
 export function maskingRemedy(context: MaskingContext = {}): string {
+  const T = context.defenderSteps ?? Number.POSITIVE_INFINITY;
   const horizons = (context.diagnosticAttacks ?? []).filter((a) => a.attack.startsWith('pgd-attacker-'));
-  const best = horizons.length ? horizons.reduce((a, b) => (b.accuracy < a.accuracy ? b : a)) : undefined;
-  const steps = best ? Number(best.attack.slice('pgd-attacker-'.length)) : 1;
-  const options = [
-    `--attacker-steps ${steps} (an attacker that unrolls ${steps} step${steps === 1 ? '' : 's'}${best ? `: ${(100 * best.accuracy).toFixed(1)}% at ε = ${best.epsilon} in the diagnostics` : ''}; success is still judged on the full relaxation)`,
-    '--attacks ...,transfer (or --transfer-from <spec-or-run>)',
-  ];
+  const stepsOf = (a: DiagnosticAttack) => Number(a.attack.slice('pgd-attacker-'.length));
+  const full = horizons.find((a) => stepsOf(a) === T);
+  const shorter = horizons.filter((a) => stepsOf(a) < T);
+  const best = shorter.length ? shorter.reduce((a, b) => (b.accuracy < a.accuracy ? b : a)) : undefined;
+  const options =
+    best && full && best.accuracy < full.accuracy
+      ? [`--attacker-steps ${stepsOf(best)} (PGD through ${stepsOf(best)} step${stepsOf(best) === 1 ? '' : 's'} left ${(100 * best.accuracy).toFixed(1)}% at ε = ${best.epsilon} in the diagnostics, against ${(100 * full.accuracy).toFixed(1)}% through all ${T}; success is still judged on the full relaxation)`]
+      : ['--attacker-steps T with T below the defender\'s steps (the attacker differentiates a shorter relaxation; success is still judged on the full one)'];
+  if (!(context.attacks ?? []).includes('transfer')) options.push('--attacks ...,transfer (or --transfer-from <spec-or-run>)');
   if (!context.family || context.family.startsWith('equilibrium-prop')) options.push("--bpda (straight-through through an equilibrium-prop net's clips)");
   return `remedy: rerun with ${options.join(', or ')}`;
 }
