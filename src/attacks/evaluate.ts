@@ -31,6 +31,19 @@ export interface RobustnessRequest {
   /** Called with each attack's adversarial points (rows of the whole set) before they are disposed. */
   readonly onAdversarial?: (epsilon: number, attack: string, rows: readonly number[], adversarial: tf.Tensor, fooled: Uint8Array) => void;
   readonly onProgress?: (line: string) => void;
+  /** Called before and after each attack on each batch at each ε (progress reporting). */
+  readonly onAttackStart?: (event: AttackEvent) => void;
+  readonly onAttackDone?: (event: AttackEvent & { readonly broken: number; readonly seconds: number }) => void;
+}
+
+export interface AttackEvent {
+  /** Batch number from 1, and the number of batches. */
+  readonly batch: number;
+  readonly batches: number;
+  readonly epsilon: number;
+  readonly attack: string;
+  /** Examples the attack runs on in this batch. */
+  readonly attacked: number;
 }
 
 export interface AttackOutcome {
@@ -80,6 +93,7 @@ export function evaluateRobustness(request: RobustnessRequest): RobustnessReport
   const brokenBy = epsilons.map(() => Object.fromEntries(attacks.map((a) => [a.name, new Uint8Array(n)])) as Record<string, Uint8Array>);
   const seconds = epsilons.map(() => Object.fromEntries(attacks.map((a) => [a.name, 0])) as Record<string, number>);
   const newly = epsilons.map(() => Object.fromEntries(attacks.map((a) => [a.name, 0])) as Record<string, number>);
+  const batches = Math.ceil(n / batchSize);
   for (let start = 0; start < n; start += batchSize) {
     const rows = Array.from({ length: Math.min(batchSize, n - start) }, (_, k) => start + k);
     const xb = gatherRows(x, rows);
@@ -96,9 +110,13 @@ export function evaluateRobustness(request: RobustnessRequest): RobustnessReport
         const xs = gatherRows(xb, targets);
         const ys = gatherRows(yb, targets);
         const threat = { norm, epsilon, bounds: model.bounds };
+        const event = { batch: start / batchSize + 1, batches, epsilon, attack: attack.name, attacked: targets.length };
+        request.onAttackStart?.(event);
         const began = performance.now();
         const result = attack.run({ model, x: xs, labels: ys, threat, rng: rng.split(`eps-${epsilon}-${attack.name}-${start}`) });
-        seconds[e]![attack.name]! += (performance.now() - began) / 1000;
+        const took = (performance.now() - began) / 1000;
+        seconds[e]![attack.name]! += took;
+        request.onAttackDone?.({ ...event, broken: result.fooled.reduce((s, v) => s + v, 0), seconds: took });
         const inside = insideThreat(result.adversarial, xs, threat);
         const outside = inside.indexOf(false);
         if (outside >= 0) {

@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { SpecError } from '../../base/errors.js';
+import { compareExamples, formatComparison, readExamples } from '../../attacks/per-example.js';
 import { executeRun } from '../../app/execute.js';
 import { loadSpecFile } from '../../spec/parse.js';
 import { writeRunReport } from '../../app/report/after-run.js';
@@ -20,7 +22,9 @@ function percent(v: unknown): string {
   return typeof v === 'number' ? `${(100 * v).toFixed(2)}%` : String(v);
 }
 
-export async function compareCommand(specFile: string, options: CompareOptions): Promise<void> {
+export async function compareCommand(specFile: string, other: string | undefined, options: CompareOptions): Promise<void> {
+  if (fs.existsSync(specFile) && fs.statSync(specFile).isDirectory()) return compareAttackFolders(specFile, other, options);
+  if (other !== undefined) throw new SpecError('compare', `a second argument (${JSON.stringify(other)}) is for comparing two attack run folders; ${specFile} is a spec`);
   const spec = loadSpecFile(specFile);
   if (!COMPARISON_JOBS.includes(spec.job.kind)) {
     throw new SpecError(`${specFile}: job.kind`, `neurodyn compare runs comparison jobs (${COMPARISON_JOBS.join(', ')}); this spec's job is ${JSON.stringify(spec.job.kind)}: use neurodyn run`);
@@ -35,4 +39,22 @@ export async function compareCommand(specFile: string, options: CompareOptions):
   );
   process.stdout.write(`run folder ${path.relative(process.cwd(), folder) || '.'}/ (metrics.jsonl, summary.json, learning-curves.svg, model/, model-bptt/)\n`);
   writeRunReport(folder);
+}
+
+/**
+ * Two `neurodyn attack` run folders of the same model, example by example (their examples.jsonl): robust
+ * counts per ε and every (example, ε) whose verdict differs, with the attacks that broke it on each side.
+ * With --out, the comparison is also written as JSON.
+ */
+function compareAttackFolders(a: string, b: string | undefined, options: CompareOptions): void {
+  if (b === undefined) throw new SpecError('compare', `${a} is a folder: give a second attack run folder to compare it with (neurodyn compare <attack-folder> <attack-folder>)`);
+  const left = readExamples(a);
+  const right = readExamples(b);
+  const comparison = compareExamples(left.rows, right.rows);
+  process.stdout.write(`${formatComparison(comparison, a, b)}\n`);
+  if (options.out) {
+    fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
+    fs.writeFileSync(options.out, `${JSON.stringify({ a, b, settings: { a: left.settings, b: right.settings }, ...comparison }, null, 2)}\n`);
+    process.stdout.write(`comparison written to ${options.out}\n`);
+  }
 }

@@ -37,7 +37,7 @@ import { attackModel } from '../../attacks/attack-model.js';
 import type { DynamicsClassifier } from '../../attacks/classifier.js';
 import { corruptionAccuracy } from '../../attacks/corruption-accuracy.js';
 import { evaluateRobustness } from '../../attacks/evaluate.js';
-import { median, minimalPerturbation } from '../../attacks/minimal-perturbation.js';
+import { minimalPerturbation, summarizeMinimalPerturbation } from '../../attacks/minimal-perturbation.js';
 import { functionClassifier } from '../../attacks/models/function-classifier.js';
 import { buildAttacks } from '../../attacks/protocol.js';
 import { pgd } from '../../attacks/pgd.js';
@@ -359,9 +359,9 @@ function evaluateArm(context: JobContext<Options>, arm: string, classifier: Dyna
     try {
       for (const [norm, max] of [['linf', o.maxLinf], ['l2', o.maxL2]] as const) {
         const sizes = minimalPerturbation({ model, attack: pgd({ steps: o.minimalSteps, loss: 'margin' }), x, labels: y as tf.Tensor1D, norm, maxEpsilon: max, bisections: o.bisections, rng: rng.split(`minimal-${norm}`) });
-        // Over the clean-correct examples (the misclassified ones are 0 by convention and would pull the median down).
-        const correct = Array.from(sizes).filter((v) => v > 0);
-        minimal[norm] = { median: median(correct), examples: correct.length };
+        // Over the clean-correct examples (the misclassified ones are NaN); unbroken ones are ∞ and a median on them is "> max".
+        const summary = summarizeMinimalPerturbation(sizes, max);
+        minimal[norm] = { median: summary.median ?? Number.POSITIVE_INFINITY, examples: summary.cleanCorrect };
       }
     } finally {
       tf.dispose([x, y]);
