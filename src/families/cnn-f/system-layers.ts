@@ -25,12 +25,14 @@
  *            position in row-major order, as PyTorch's indices do.
  *
  * The masks z = [·] and the arg-positions are piecewise constant in their inputs, so autodiff through a
- * cycle treats them as constants: that is the exact gradient wherever the masks do not switch. Masks are
- * built with tf.step (whose gradient is zero) rather than a comparison, which has no gradient in tfjs.
+ * cycle treats them as constants: that is the exact gradient wherever the masks do not switch. They are
+ * computed with the gradient tape paused, so a backward pass neither stores nor differentiates them (the
+ * gradient of the window max alone, through tfjs's broadcast Equal, had been half a training step).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SpecError } from '../../base/errors.js';
 import { normalArray, uniformArray, type Rng } from '../../base/rng.js';
+import { withTapePaused } from '../../tensor/engine.js';
 
 export type LayerSpec =
   | { readonly type: 'conv'; readonly channels: number; readonly kernel?: number }
@@ -156,11 +158,11 @@ export function linearFeedback(g: tf.Tensor, w: tf.Tensor): tf.Tensor {
 /** AdaReLU's forward: the mask z and the output. `g` undefined: the first pass (plain ReLU). */
 export function adaReluForward(x: tf.Tensor, g: tf.Tensor | undefined): { y: tf.Tensor; z: tf.Tensor } {
   if (!g) {
-    const z = tf.step(x);
+    const z = withTapePaused(() => tf.step(x));
     return { y: tf.mul(x, z), z };
   }
   const blended = tf.add(x, tf.mul(tf.sub(g, x), RES_PARAM));
-  const z = tf.step(tf.mul(blended, g));
+  const z = withTapePaused(() => tf.step(tf.mul(blended, g)));
   return { y: tf.mul(blended, z), z };
 }
 
@@ -195,11 +197,13 @@ function argPositions(win: tf.Tensor, which: 'max' | 'min'): tf.Tensor {
  * else argmax where g > 0, argmin where g < 0 and nothing where g = 0.
  */
 function poolSelection(win: tf.Tensor, g: tf.Tensor | undefined): tf.Tensor {
-  const max = argPositions(win, 'max');
-  if (!g) return max;
-  const min = argPositions(win, 'min');
-  const gw = tf.expandDims(g, -1);
-  return tf.add(tf.mul(max, tf.step(gw)), tf.mul(min, tf.step(tf.neg(gw))));
+  return withTapePaused(() => {
+    const max = argPositions(win, 'max');
+    if (!g) return max;
+    const min = argPositions(win, 'min');
+    const gw = tf.expandDims(g, -1);
+    return tf.add(tf.mul(max, tf.step(gw)), tf.mul(min, tf.step(tf.neg(gw))));
+  });
 }
 
 export function adaPoolForward(x: tf.Tensor, g: tf.Tensor | undefined): tf.Tensor {
