@@ -98,6 +98,66 @@ Napi::Value LeakyIntegrate(const Napi::CallbackInfo& info) {
   });
 }
 
+// An optional operand: offset −1 means absent (nullptr).
+template <typename T>
+T* optional(Napi::ArrayBuffer& heap, int64_t offset, int64_t count, const char* what) {
+  return offset < 0 ? nullptr : at<T>(heap, offset, count, what);
+}
+
+// epLayer(heap, rows, m, n, p, below, w, bias, drive, above, v, pre, out, lo, hi): offsets, −1 for an absent operand.
+Napi::Value EpLayer(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto heap = info[0].As<Napi::ArrayBuffer>();
+    neurodyn::EpLayer L{};
+    L.rows = integer(info, 1), L.m = integer(info, 2), L.n = integer(info, 3), L.p = integer(info, 4);
+    if (L.rows < 0 || L.m < 0 || L.n < 0 || L.p < 0) throw std::invalid_argument("neurodyn native: epLayer sizes must be ≥ 0");
+    L.below = optional<const float>(heap, integer(info, 5), L.rows * L.m, "the layer below");
+    L.w = L.below ? at<const float>(heap, integer(info, 6), L.m * L.n, "the weights from below") : nullptr;
+    L.bias = optional<const float>(heap, integer(info, 7), L.n, "the bias");
+    L.drive = optional<const float>(heap, integer(info, 8), L.rows * L.n, "the drive");
+    L.above = optional<const float>(heap, integer(info, 9), L.rows * L.p, "the layer above");
+    L.v = L.above ? at<const float>(heap, integer(info, 10), L.n * L.p, "the weights to above") : nullptr;
+    L.pre = at<float>(heap, integer(info, 11), L.rows * L.n, "the pre-activation");
+    L.out = at<float>(heap, integer(info, 12), L.rows * L.n, "the output");
+    L.lo = info[13].As<Napi::Number>().FloatValue(), L.hi = info[14].As<Napi::Number>().FloatValue();
+    neurodyn::epLayer(L);
+    return info.Env().Undefined();
+  });
+}
+
+// clipGrad(heap, x, dy, dx, n, lo, hi)
+Napi::Value ClipGrad(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto heap = info[0].As<Napi::ArrayBuffer>();
+    const int64_t n = integer(info, 4);
+    neurodyn::clipGrad(at<const float>(heap, integer(info, 1), n, "x"), at<const float>(heap, integer(info, 2), n, "dy"),
+                       at<float>(heap, integer(info, 3), n, "dx"), n, info[5].As<Napi::Number>().FloatValue(), info[6].As<Napi::Number>().FloatValue());
+    return info.Env().Undefined();
+  });
+}
+
+// softThreshold(heap, u, a, n, lambda)
+Napi::Value SoftThreshold(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto heap = info[0].As<Napi::ArrayBuffer>();
+    const int64_t n = integer(info, 3);
+    neurodyn::softThreshold(at<const float>(heap, integer(info, 1), n, "u"), at<float>(heap, integer(info, 2), n, "a"), n,
+                            info[4].As<Napi::Number>().FloatValue());
+    return info.Env().Undefined();
+  });
+}
+
+// softThresholdGrad(heap, u, dy, du, n, lambda)
+Napi::Value SoftThresholdGrad(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto heap = info[0].As<Napi::ArrayBuffer>();
+    const int64_t n = integer(info, 4);
+    neurodyn::softThresholdGrad(at<const float>(heap, integer(info, 1), n, "u"), at<const float>(heap, integer(info, 2), n, "dy"),
+                                at<float>(heap, integer(info, 3), n, "du"), n, info[5].As<Napi::Number>().FloatValue());
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   neurodyn::setThreads(int(integer(info, 0)));
   return info.Env().Undefined();
@@ -119,6 +179,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv", Napi::Function::New(env, Conv));
   exports.Set("convImplementation", Napi::Function::New(env, ConvImplementation));
   exports.Set("leakyIntegrate", Napi::Function::New(env, LeakyIntegrate));
+  exports.Set("epLayer", Napi::Function::New(env, EpLayer));
+  exports.Set("clipGrad", Napi::Function::New(env, ClipGrad));
+  exports.Set("softThreshold", Napi::Function::New(env, SoftThreshold));
+  exports.Set("softThresholdGrad", Napi::Function::New(env, SoftThresholdGrad));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("libraries", Napi::Function::New(env, Libraries));

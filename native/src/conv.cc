@@ -144,6 +144,7 @@ static std::mutex& lock() {
 }
 
 void conv(ConvKind kind, const ConvGeometry& g, const float* in0, const float* in1, float* out) {
+  if (kind == ConvKind::BackwardData && convTransposeFewChannelsServes(g)) return convTransposeFewChannels(g, in0, in1, out);
   std::lock_guard<std::mutex> hold(lock());
   Plan& p = planFor(kind, g);
   auto& s = cpuStream();
@@ -166,6 +167,7 @@ void conv(ConvKind kind, const ConvGeometry& g, const float* in0, const float* i
 }
 
 std::string convImplementation(ConvKind kind, const ConvGeometry& g) {
+  if (kind == ConvKind::BackwardData && convTransposeFewChannelsServes(g)) return "neurodyn:direct-few-channels";
   std::lock_guard<std::mutex> hold(lock());
   return planFor(kind, g).impl;
 }

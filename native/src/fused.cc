@@ -14,3 +14,20 @@ void leakyIntegrate(const float* u, const float* p, const float* q, float* out, 
 }
 
 }  // namespace neurodyn
+
+namespace neurodyn {
+
+void softThreshold(const float* u, float* a, int64_t n, float lambda) {
+#pragma omp parallel for simd schedule(static) if (n > (1 << 18))
+  for (int64_t i = 0; i < n; i++) {
+    const float v = u[i] - lambda;
+    a[i] = v > 0.0f ? v : 0.0f;
+  }
+}
+
+void softThresholdGrad(const float* u, const float* dy, float* du, int64_t n, float lambda) {
+#pragma omp parallel for simd schedule(static) if (n > (1 << 18))
+  for (int64_t i = 0; i < n; i++) du[i] = u[i] - lambda > 0.0f ? dy[i] : 0.0f;
+}
+
+}  // namespace neurodyn

@@ -15,6 +15,7 @@ void gemm(const Gemm& g) {
       for (int64_t j = 0; j < g.m * g.n; j++) g.c[i * g.strideC + j] = 0.0f;
     return;
   }
+  BlasThreads scope(g.batch * g.m * g.n * g.k);
   if (g.batch > 1 && g.strideB == 0 && !g.transA && g.strideA == g.m * g.k && g.strideC == g.m * g.n) {
     cblas_sgemm(CblasRowMajor, ta, tb, blasint(g.batch * g.m), blasint(g.n), blasint(g.k), 1.0f, g.a, lda, g.b, ldb, 0.0f, g.c, ldc);
     return;

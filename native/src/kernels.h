@@ -38,6 +38,49 @@ void clearConvCache();
 // out = u + rate · (p + qScale · q − u), elementwise over n values (the LCA step's leaky integration).
 void leakyIntegrate(const float* u, const float* p, const float* q, float* out, int64_t n, float rate, float qScale);
 
+// One layer of the fused EP free step (native/src/ep.cc): pre = addend + below·W + above·Vᵀ, out = clip(pre).
+// addend is `drive` [rows, n] if given, else `bias` [n] on every row (or 0); below [rows, m], w [m, n],
+// above [rows, p], v [n, p]; a null `below` or `above` leaves its product out.
+struct EpLayer {
+  int64_t rows, m, n, p;
+  const float* below;
+  const float* w;
+  const float* bias;
+  const float* drive;
+  const float* above;
+  const float* v;
+  float* pre;
+  float* out;
+  float lo, hi;
+};
+void epLayer(const EpLayer& layer);
+// dx = dy where lo ≤ x ≤ hi, else 0.
+void clipGrad(const float* x, const float* dy, float* dx, int64_t n, float lo, float hi);
+// a = max(u − λ, 0), elementwise (LCA's non-negative soft threshold).
+void softThreshold(const float* u, float* a, int64_t n, float lambda);
+// du = dy where u > λ, else 0 (the soft threshold's gradient).
+void softThresholdGrad(const float* u, const float* dy, float* du, int64_t n, float lambda);
+
+// The transposed convolution (gradient of a convolution with respect to its input) for few input channels
+// C, computed directly (native/src/conv-direct.cc); same layouts and geometry as conv(BackwardData, ...).
+// For the one-channel reconstructions of convolutional LCA, where oneDNN has no fast path.
+void convTransposeFewChannels(const ConvGeometry& g, const float* dy, const float* filter, float* dx);
+// Whether convTransposeFewChannels serves this geometry (and is the faster choice).
+bool convTransposeFewChannelsServes(const ConvGeometry& g);
+
+// OpenBLAS threads for one product of `macs` multiply-adds: 1 below a size where waking a second thread
+// costs more than it saves (and, on a shared machine, waits for a descheduled core), else the setting.
+// Restores the setting when it goes out of scope.
+class BlasThreads {
+ public:
+  explicit BlasThreads(int64_t macs);
+  ~BlasThreads();
+  BlasThreads(const BlasThreads&) = delete;
+  BlasThreads& operator=(const BlasThreads&) = delete;
+ private:
+  bool changed_;
+};
+
 void setThreads(int threads);
 int threads();
 std::string librariesDescription();

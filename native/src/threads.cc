@@ -18,6 +18,17 @@ void setThreads(int n) {
   current = n;
 }
 
+// Below this many multiply-adds a product runs on one OpenBLAS thread (ep_fc's 64×10·10×500 is 0.32 M).
+static constexpr int64_t kOneThreadMacs = int64_t(1) << 20;
+
+BlasThreads::BlasThreads(int64_t macs) : changed_(current > 1 && macs < kOneThreadMacs) {
+  if (changed_) openblas_set_num_threads(1);
+}
+
+BlasThreads::~BlasThreads() {
+  if (changed_) openblas_set_num_threads(current);
+}
+
 int threads() { return current > 0 ? current : omp_get_max_threads(); }
 
 std::string librariesDescription() {

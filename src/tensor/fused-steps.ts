@@ -5,7 +5,7 @@
  * (linear) gradient, so nothing changes inside tf.grad.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { LEAKY_INTEGRATE } from './native/fused.js';
+import { EP_LAYER, LEAKY_INTEGRATE, SOFT_THRESHOLD } from './native/fused.js';
 import { nativeKernelsActive } from './native/register.js';
 
 /**
@@ -19,4 +19,56 @@ export function leakyIntegrate(u: tf.Tensor, p: tf.Tensor, q: tf.Tensor, tau: nu
   if (nativeKernelsActive() && same && float) return tf.engine().runKernel(LEAKY_INTEGRATE, { u, p, q }, { rate: 1 / tau, qScale }) as tf.Tensor;
   const sum = qScale === 1 ? tf.add(p, q) : tf.sub(p, q);
   return tf.add(u, tf.div(tf.sub(sum, u), tau));
+}
+
+/** The terms of one fully connected layer's drive: addend + below · W + above · Vᵀ (+ extra). */
+export interface LayerDrive {
+  /** The layer below and the weights from it: [rows, m], [m, n]. */
+  readonly below?: readonly [tf.Tensor, tf.Tensor];
+  /** A bias [n] or a precomputed drive [rows, n]. */
+  readonly addend: tf.Tensor;
+  /** The layer above and its weights, used transposed: [rows, p], [n, p]. */
+  readonly above?: readonly [tf.Tensor, tf.Tensor];
+  /** One more [rows, n] term (a nudge), added last. */
+  readonly extra?: tf.Tensor;
+}
+
+/**
+ * clip(addend + below · W + above · Vᵀ + extra, lo, hi): one layer of an EP free step in the primitive-map
+ * dynamics with a clipping activation (s_n ← ρ(s_{n−1} W_n + b_n + s_{n+1} W_{n+1}ᵀ)). Where the native kernels
+ * are active it is one native call (both products by sgemm accumulated onto the addend, then the clip;
+ * `extra` is folded into the addend first), with its own gradient (src/tensor/native/fused.ts); elsewhere the
+ * tfjs ops below, in the order the EP system has always used. Equal to float32 rounding (tests).
+ */
+export function clippedLayer(drive: LayerDrive, lo: number, hi: number): tf.Tensor {
+  const { below, above, extra } = drive;
+  const operands = [drive.addend, ...(below ?? []), ...(above ?? []), ...(extra ? [extra] : [])];
+  const fusable = operands.every((t) => t.dtype === 'float32') && (below ?? above) !== undefined &&
+    [below?.[0], below?.[1], above?.[0], above?.[1], extra].every((t) => t === undefined || t.rank === 2) && drive.addend.rank <= 2;
+  if (nativeKernelsActive() && fusable) {
+    const rows = (below?.[0] ?? above![0]).shape[0]!;
+    const n = drive.addend.shape[drive.addend.rank - 1]!;
+    const addend = extra ? tf.add(drive.addend, extra) : drive.addend;
+    const empty = (shape: number[]) => tf.zeros(shape);
+    const inputs = {
+      below: below?.[0] ?? empty([rows, 0]), W: below?.[1] ?? empty([0, n]), addend,
+      above: above?.[0] ?? empty([rows, 0]), V: above?.[1] ?? empty([n, 0]),
+    };
+    const [out, pre] = tf.engine().runKernel(EP_LAYER, inputs, { lo, hi }) as unknown as tf.Tensor[];
+    pre!.dispose();
+    return out!;
+  }
+  let f = below ? tf.add(tf.matMul(below[0], below[1]), drive.addend) : drive.addend;
+  if (above) f = tf.add(f, tf.matMul(above[0], above[1], false, true));
+  if (extra) f = tf.add(f, extra);
+  return tf.clipByValue(f, lo, hi);
+}
+
+/**
+ * max(u − λ, 0): LCA's non-negative soft threshold, one native pass (and one for its gradient) where the
+ * native kernels are active, else relu(u − λ).
+ */
+export function softThreshold(u: tf.Tensor, lambda: number): tf.Tensor {
+  if (nativeKernelsActive() && u.dtype === 'float32') return tf.engine().runKernel(SOFT_THRESHOLD, { u }, { lambda }) as tf.Tensor;
+  return tf.relu(tf.sub(u, lambda));
 }

@@ -24,6 +24,8 @@ export interface Activation {
   derivative(s: tf.Tensor): tf.Tensor;
   /** [low, high]: where the state of the energy-descent dynamics is clipped to. */
   readonly box: readonly [number, number];
+  /** Set where ρ is exactly clip(·, low, high): the primitive-map step can then use the fused layer (tensor/fused-steps.ts). */
+  readonly clip?: readonly [number, number];
 }
 
 const ACTIVATIONS: Readonly<Record<ActivationName, Activation>> = Object.freeze({
@@ -32,6 +34,7 @@ const ACTIVATIONS: Readonly<Record<ActivationName, Activation>> = Object.freeze(
     apply: (x: tf.Tensor) => tf.clipByValue(x, 0, 1),
     derivative: (s: tf.Tensor) => tf.onesLike(s),
     box: [0, 1] as const,
+    clip: [0, 1] as const,
   },
   'half-hard-sigmoid': {
     name: 'half-hard-sigmoid',
@@ -44,6 +47,7 @@ const ACTIVATIONS: Readonly<Record<ActivationName, Activation>> = Object.freeze(
     apply: (x: tf.Tensor) => tf.clipByValue(x, -0.5, 0.5),
     derivative: (s: tf.Tensor) => tf.onesLike(s),
     box: [-0.5, 0.5] as const,
+    clip: [-0.5, 0.5] as const,
   },
   'sigmoid-4': {
     name: 'sigmoid-4',

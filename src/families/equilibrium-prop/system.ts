@@ -40,6 +40,7 @@ import type { Rng } from '../../base/rng.js';
 import { uniformArray } from '../../base/rng.js';
 import type { DiscreteSystem, StepCounts } from '../../core/system.js';
 import type { TensorTree } from '../../core/tree.js';
+import { clippedLayer } from '../../tensor/fused-steps.js';
 import { activation, type Activation, type ActivationName } from './system-activations.js';
 import { straightThrough, type SurrogateGradient } from './system-straight-through.js';
 
@@ -184,6 +185,30 @@ export function equilibriumProp(options: EquilibriumPropOptions): EquilibriumPro
     });
   }
 
+  /**
+   * The primitive-map step with a clipping ρ as one fused layer call each (tensor/fused-steps.ts): the same
+   * forces as `forces`, handed over as their terms (bias or drive, the products with the layers below and
+   * above, the nudge last) so that the layer can run as one native kernel.
+   */
+  const clip = o.surrogateGradient === 'exact' ? rho.clip : undefined;
+  function clippedStep(u: readonly tf.Tensor[], input: EpInput, params: EpParams): tf.Tensor2D[] {
+    return u.map((_, i) => {
+      const n = i + 1;
+      const fromDrive = n === 1 && input.drive !== undefined;
+      const below = fromDrive ? undefined : ([n === 1 ? input.x : u[i - 1]!, W(params, n)] as const);
+      const above = i + 1 < free ? ([u[i + 1]!, W(params, n + 1)] as const) : undefined;
+      let extra: tf.Tensor | undefined;
+      if (i === free - 1 && nudging(input)) {
+        const y = input.target!;
+        const error = o.output === 'mse' ? tf.sub(y, u[i]!) : tf.matMul(tf.sub(y, tf.softmax(logitsOf(u, params))), W(params, N), false, true);
+        extra = tf.mul(error, input.beta!);
+      }
+      if (!below && !above) return rho.apply(extra ? tf.add(input.drive!, extra) : input.drive!) as tf.Tensor2D;
+      return clippedLayer({ addend: fromDrive ? input.drive! : b(params, n), ...(below ? { below } : {}), ...(above ? { above } : {}), ...(extra ? { extra } : {}) },
+        clip![0], clip![1]) as tf.Tensor2D;
+    });
+  }
+
   function cost(state: EpState, input: EpInput, params: EpParams): tf.Tensor1D {
     if (!input.target) throw new SpecError('input.target', 'the output cost needs one-hot targets in the input');
     const u = rates(state);
@@ -216,6 +241,7 @@ export function equilibriumProp(options: EquilibriumPropOptions): EquilibriumPro
     },
     step(state: EpState, input: EpInput, params: EpParams): EpState {
       const u = rates(state);
+      if (!descent && clip) return { layers: clippedStep(u, input, params) };
       const f = forces(u, input, params);
       if (!descent) return { layers: f.map((fi) => rho.apply(fi) as tf.Tensor2D) };
       const [low, high] = rho.box;

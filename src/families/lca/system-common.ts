@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { countNonzero } from '../../core/count-nonzero.js';
 import { SpecError } from '../../base/errors.js';
 import type { Rng } from '../../base/rng.js';
-import { leakyIntegrate } from '../../tensor/fused-steps.js';
+import { leakyIntegrate, softThreshold } from '../../tensor/fused-steps.js';
 
 export type LcaThreshold = 'soft' | 'hard';
 
@@ -57,7 +57,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 export function transfer(u: tf.Tensor, o: Required<LcaDynamicsOptions>): tf.Tensor {
   const { lambda, threshold, nonnegative } = o;
   if (threshold === 'soft') {
-    const positive = tf.relu(tf.sub(u, lambda));
+    const positive = softThreshold(u, lambda);
     return nonnegative ? positive : tf.sub(positive, tf.relu(tf.sub(tf.neg(u), lambda)));
   }
   const keep = nonnegative ? tf.greater(u, lambda) : tf.greater(tf.abs(u), lambda);

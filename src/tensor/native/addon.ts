@@ -22,6 +22,12 @@ export interface NativeAddon {
   conv(kind: ConvKind, heap: ArrayBuffer, in0Offset: number, in1Offset: number, outOffset: number, ...geometry: number[]): void;
   convImplementation(kind: ConvKind, ...geometry: number[]): string;
   leakyIntegrate(heap: ArrayBuffer, uOffset: number, pOffset: number, qOffset: number, outOffset: number, n: number, rate: number, qScale: number): void;
+  /** Offsets −1 for an absent operand; see native/src/kernels.h's EpLayer. */
+  epLayer(heap: ArrayBuffer, rows: number, m: number, n: number, p: number, below: number, w: number, bias: number, drive: number,
+    above: number, v: number, pre: number, out: number, lo: number, hi: number): void;
+  clipGrad(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number, lo: number, hi: number): void;
+  softThreshold(heap: ArrayBuffer, u: number, a: number, n: number, lambda: number): void;
+  softThresholdGrad(heap: ArrayBuffer, u: number, dy: number, du: number, n: number, lambda: number): void;
   setThreads(threads: number): void;
   threads(): number;
   libraries(): string;

@@ -1,6 +1,7 @@
 /**
- * Native replacements of four wasm kernels: BatchMatMul on OpenBLAS sgemm, Conv2D, Conv2DBackpropInput and
- * Conv2DBackpropFilter on oneDNN. Each works in place on the wasm heap: it allocates its output with the
+ * Native replacements of wasm kernels: BatchMatMul on OpenBLAS sgemm, Conv2D, Conv2DBackpropInput and
+ * Conv2DBackpropFilter on oneDNN (Conv2DBackpropInput onto 1–4 channels on the addon's own direct loop,
+ * native/src/conv-direct.cc), and Identity without a copy. Each works in place on the wasm heap: it allocates its output with the
  * backend (which may grow the wasm memory and move its buffer), then hands the addon the heap's current
  * ArrayBuffer and the byte offsets of inputs and output; the addon writes the output there and keeps
  * nothing. No copies, no tf ops, so the engine's tape and tensor count see exactly what they see for the
@@ -107,5 +108,20 @@ export function nativeConv2DBackpropFilter(addon: NativeAddon, previous: tf.Kern
     const out = backend.makeOutput([...filterShape], 'float32');
     addon.conv(2, backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, x), offset(backend, dy), offset(backend, out), ...geometry);
     return out;
+  }) as unknown as tf.KernelFunc;
+}
+
+/**
+ * Identity (tf.clone, and the copies tfjs's engine makes of every tensor a gradient saves) as a second
+ * reference to the same wasm buffer, as the cpu backend does, instead of tfjs-wasm's copy: under tf.grad
+ * every saved input was copied, e.g. the 784×500 weights once per unrolled EP step. Safe because no kernel
+ * writes into an existing buffer (outputs are always fresh, Variable.assign swaps buffers).
+ */
+export function sharedIdentity(_addon: NativeAddon, previous: tf.KernelFunc): tf.KernelFunc {
+  return ((args: Args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === 'string') return fallback(previous, args);
+    (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
   }) as unknown as tf.KernelFunc;
 }

@@ -5,8 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { nativeStatus, type NativeAddon } from './addon.js';
-import { LEAKY_INTEGRATE, leakyIntegrateKernel, registerFusedGradients } from './fused.js';
-import { nativeBatchMatMul, nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput } from './kernels.js';
+import {
+  CLIP_GRAD, EP_LAYER, LEAKY_INTEGRATE, SOFT_THRESHOLD, SOFT_THRESHOLD_GRAD, clipGradKernel, clipGradient, epLayerKernel, leakyIntegrateKernel,
+  registerFusedGradients, softThresholdGradKernel, softThresholdKernel,
+} from './fused.js';
+import { nativeBatchMatMul, nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput, sharedIdentity } from './kernels.js';
 
 interface NativeKernel {
   readonly kernelName: string;
@@ -18,9 +21,38 @@ interface NativeKernel {
 export const NATIVE_KERNELS: readonly NativeKernel[] = Object.freeze([
   { kernelName: tf.BatchMatMul, library: 'OpenBLAS sgemm', make: nativeBatchMatMul },
   { kernelName: tf.Conv2D, library: 'oneDNN', make: nativeConv2D },
-  { kernelName: tf.Conv2DBackpropInput, library: 'oneDNN', make: nativeConv2DBackpropInput },
+  { kernelName: tf.Conv2DBackpropInput, library: 'oneDNN (onto 1–4 channels: direct loop)', make: nativeConv2DBackpropInput },
   { kernelName: tf.Conv2DBackpropFilter, library: 'oneDNN', make: nativeConv2DBackpropFilter },
+  { kernelName: tf.Identity, library: 'shared buffer, no copy', make: sharedIdentity },
 ]);
+
+/** The fused kernels (./fused.ts): registered once the addon loads, and left registered (only fused-steps.ts calls them, when active). */
+const FUSED_KERNELS: ReadonlyArray<readonly [string, (addon: NativeAddon) => tf.KernelFunc]> = [
+  [LEAKY_INTEGRATE, leakyIntegrateKernel],
+  [EP_LAYER, epLayerKernel],
+  [CLIP_GRAD, clipGradKernel],
+  [SOFT_THRESHOLD, softThresholdKernel],
+  [SOFT_THRESHOLD_GRAD, softThresholdGradKernel],
+];
+
+/** tfjs's ClipByValue gradient (five kernels: two compares, an and, a select, a zeros) while the native one replaces it. */
+let plainClipGradient: tf.GradConfig | undefined;
+
+/** ClipByValue's gradient in one native pass where the native kernels are active, else tfjs's. */
+function useNativeClipGradient(): void {
+  const current = tf.getGradient(tf.ClipByValue);
+  if (!current || plainClipGradient) return;
+  plainClipGradient = current;
+  tf.unregisterGradient(tf.ClipByValue);
+  tf.registerGradient({
+    ...current,
+    gradFunc: (dy, saved, attrs) => {
+      if (!nativeKernelsActive()) return current.gradFunc(dy, saved, attrs);
+      const [x] = saved as tf.Tensor[];
+      return { x: () => clipGradient(x!, dy as tf.Tensor, attrs.clipValueMin as number, attrs.clipValueMax as number) };
+    },
+  });
+}
 
 /** Marks a native kernelFunc. The wasm-kernels mark too: registerWasmKernels() then leaves it in place. */
 const NATIVE_MARK = Symbol.for('neurodyn.nativeKernel');
@@ -65,8 +97,11 @@ export function enableNativeKernels(): boolean {
     replaced.set(kernelName, current);
     swap({ ...current, kernelFunc });
   }
-  if (!tf.getKernel(LEAKY_INTEGRATE, 'wasm')) tf.registerKernel({ kernelName: LEAKY_INTEGRATE, backendName: 'wasm', kernelFunc: leakyIntegrateKernel(status.addon) });
+  for (const [kernelName, make] of FUSED_KERNELS) {
+    if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(status.addon) });
+  }
   registerFusedGradients();
+  useNativeClipGradient();
   return true;
 }
 
@@ -74,6 +109,11 @@ export function enableNativeKernels(): boolean {
 export function disableNativeKernels(): void {
   for (const config of replaced.values()) swap(config);
   replaced.clear();
+  if (plainClipGradient) {
+    tf.unregisterGradient(tf.ClipByValue);
+    tf.registerGradient(plainClipGradient);
+    plainClipGradient = undefined;
+  }
 }
 
 /** Per kernel: native or not, and why not. */

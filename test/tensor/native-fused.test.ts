@@ -1,0 +1,149 @@
+/**
+ * The fused native steps of issue 16 against the unfused tfjs ops (native kernels turned off in the same
+ * process) and the cpu backend, value and gradient: the EP layer (src/tensor/fused-steps.ts clippedLayer),
+ * the soft threshold, ClipByValue's native gradient, the direct transposed convolution onto few channels
+ * (Conv2DBackpropInput), and Identity without a copy. Skipped where the addon is not built.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { clippedLayer, disableNativeKernels, enableNativeKernels, nativeStatus, softThreshold, useBackend, type LayerDrive } from '../../src/tensor/index.js';
+import { expectWasmMatchesCpu, gradsOf, rand, relErr, runOn } from './_helpers.js';
+
+const native = nativeStatus();
+
+/** Runs `compute` with the native kernels, then without, in one process; expects equal outputs. */
+async function expectFusedEqualsUnfused(compute: () => tf.Tensor[], rtol: number, kernels?: string[]): Promise<void> {
+  await useBackend('wasm');
+  const read = () => tf.tidy(() => compute().map((t) => Float32Array.from(t.dataSync())));
+  const fused = read();
+  if (kernels) {
+    const profile = await tf.profile(() => tf.tidy(() => { compute(); }));
+    for (const k of kernels) expect(profile.kernelNames, k).toContain(k);
+  }
+  disableNativeKernels();
+  try {
+    const unfused = read();
+    expect(fused.length).toBe(unfused.length);
+    fused.forEach((v, i) => expect(relErr(v, unfused[i]!), `output ${i}`).toBeLessThan(rtol));
+  } finally {
+    enableNativeKernels();
+  }
+}
+
+describe.runIf(native.available)('fused EP layer: clip(addend + below·W + above·Vᵀ + extra)', () => {
+  afterAll(() => enableNativeKernels());
+  type Case = { name: string; rows: number; m?: number; n: number; p?: number; drive?: boolean; extra?: boolean };
+  const cases: Case[] = [
+    { name: 'hidden layer of a 784-100-10 net (batch 4): bias, below and above', rows: 4, m: 784, n: 100, p: 10 },
+    { name: 'first layer with a precomputed drive and the layer above', rows: 5, n: 40, p: 7, drive: true },
+    { name: 'output layer (below only) with a nudge', rows: 3, m: 30, n: 10, extra: true },
+    { name: 'batch 1, odd widths, bias, both sides and a nudge', rows: 1, m: 13, n: 9, p: 5, extra: true },
+  ];
+  for (const c of cases) {
+    const inputs = () => {
+      const t: tf.Tensor[] = [];
+      if (c.m) t.push(rand([c.rows, c.m], 1), tf.mul(rand([c.m, c.n], 2), 0.2));
+      t.push(c.drive ? rand([c.rows, c.n], 3) : tf.mul(rand([c.n], 3), 0.5));
+      if (c.p) t.push(rand([c.rows, c.p], 4), tf.mul(rand([c.n, c.p], 5), 0.5));
+      if (c.extra) t.push(tf.mul(rand([c.rows, c.n], 6), 0.3));
+      return t;
+    };
+    const layer = (...t: tf.Tensor[]) => {
+      let k = 0;
+      const below = c.m ? ([t[k++]!, t[k++]!] as const) : undefined;
+      const addend = t[k++]!;
+      const above = c.p ? ([t[k++]!, t[k++]!] as const) : undefined;
+      const extra = c.extra ? t[k++] : undefined;
+      const drive: LayerDrive = { addend, ...(below ? { below } : {}), ...(above ? { above } : {}), ...(extra ? { extra } : {}) };
+      return clippedLayer(drive, 0, 1);
+    };
+    it(`${c.name}: fused equals unfused and cpu, value and every gradient`, async () => {
+      const compute = () => {
+        const t = inputs();
+        return [layer(...t), ...gradsOf(layer, t)];
+      };
+      await expectFusedEqualsUnfused(compute, 2e-5, ['NeurodynEpLayer', 'NeurodynClipGrad']);
+      await expectWasmMatchesCpu(compute, 2e-5);
+    }, 60_000);
+  }
+
+  it('at a pre-activation exactly on the clip bound the gradient passes, as tfjs clipByValue (zero state, zero bias)', async () => {
+    // y ← clip(h W2 + b2) with h = 0, b2 = 0: pre = 0 = lo everywhere, where tfjs's gradient is 1.
+    const compute = () => {
+      const h = tf.zeros([4, 6]), W2 = rand([6, 3], 1), b2 = tf.zeros([3]);
+      const f = (hh: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => clippedLayer({ below: [hh, w], addend: b }, 0, 1);
+      return gradsOf(f, [h, W2, b2]);
+    };
+    await expectFusedEqualsUnfused(compute, 1e-6);
+    const [, , db] = await runOn('wasm', compute);
+    expect(Array.from(db!).some((v) => v !== 0)).toBe(true);
+  });
+
+  it('leaves no tensor behind, inside and outside tf.grad', async () => {
+    await useBackend('wasm');
+    const t = [rand([4, 9], 1), rand([9, 5], 2), rand([5], 3), rand([4, 2], 4), rand([5, 2], 5)];
+    const before = tf.memory().numTensors;
+    const f = (a: tf.Tensor, w: tf.Tensor, b: tf.Tensor, c: tf.Tensor, v: tf.Tensor) => clippedLayer({ below: [a, w], addend: b, above: [c, v] }, 0, 1);
+    tf.tidy(() => f(...(t as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]))).dispose();
+    tf.dispose(tf.tidy(() => gradsOf(f as (...x: tf.Tensor[]) => tf.Tensor, t)));
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(t);
+  });
+});
+
+describe.runIf(native.available)('other fused elementwise kernels', () => {
+  afterAll(() => enableNativeKernels());
+
+  it('soft threshold max(u − λ, 0): fused equals relu(u − λ) and cpu, value and gradient', async () => {
+    const compute = () => {
+      const u = rand([1, 28, 28, 64], 1);
+      const f = (x: tf.Tensor) => softThreshold(x, 0.25);
+      return [f(u), ...gradsOf(f, [u])];
+    };
+    await expectFusedEqualsUnfused(compute, 1e-6, ['NeurodynSoftThreshold', 'NeurodynSoftThresholdGrad']);
+    await expectWasmMatchesCpu(compute, 1e-6);
+  });
+
+  it("ClipByValue's gradient runs as one native kernel and equals tfjs's (including values on the bounds)", async () => {
+    const compute = () => {
+      const x = tf.concat([rand([300], 1), tf.tensor1d([0, 1, 0.5, -0.5, 0.5])]);
+      return gradsOf((v: tf.Tensor) => tf.clipByValue(v, -0.5, 0.5), [x]);
+    };
+    await expectFusedEqualsUnfused(compute, 1e-7, ['NeurodynClipGrad']);
+    await expectWasmMatchesCpu(compute, 1e-7);
+  });
+
+  it('Identity (tf.clone) shares the buffer: the clone outlives its source, and nothing leaks', async () => {
+    await useBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const tensors = tf.memory().numTensors, buffers = backend.numDataIds();
+    const x = rand([3, 4], 1);
+    const expected = Float32Array.from(x.dataSync());
+    const copy = tf.clone(x);
+    expect(backend.numDataIds()).toBe(buffers + 1);
+    x.dispose();
+    expect(Float32Array.from(copy.dataSync())).toEqual(expected);
+    copy.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(backend.numDataIds()).toBe(buffers);
+  });
+});
+
+describe.runIf(native.available)('direct transposed convolution onto 1–4 channels (Conv2DBackpropInput)', () => {
+  type Case = { name: string; dy: number[]; w: number[]; out: [number, number, number, number]; stride: number | [number, number]; pad: 'same' | 'valid' | number };
+  const cases: Case[] = [
+    { name: 'lca_conv: 64 atoms onto 1 channel, 7×7, pad 3', dy: [1, 28, 28, 64], w: [7, 7, 1, 64], out: [1, 28, 28, 1], stride: 1, pad: 3 },
+    { name: '3 channels, stride 2, same', dy: [2, 7, 7, 16], w: [5, 5, 3, 16], out: [2, 13, 13, 3], stride: 2, pad: 'same' },
+    { name: '2 channels, strides 2×3, valid, non-square', dy: [1, 4, 3, 9], w: [3, 4, 2, 9], out: [1, 10, 11, 2], stride: [2, 3], pad: 'valid' },
+    { name: '1 channel, even kernel, stride 2, same (asymmetric padding)', dy: [3, 5, 4, 12], w: [4, 4, 1, 12], out: [3, 10, 7, 1], stride: 2, pad: 'same' },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: value and both gradients equal cpu`, async () => {
+      const f = (dy: tf.Tensor, w: tf.Tensor) => tf.conv2dTranspose(dy as tf.Tensor4D, w as tf.Tensor4D, c.out, c.stride, c.pad as 'same');
+      await expectWasmMatchesCpu(() => {
+        const dy = rand(c.dy, 7), w = rand(c.w, 8);
+        return [f(dy, w), ...gradsOf(f, [dy, w])];
+      }, 2e-5);
+    }, 60_000);
+  }
+});
