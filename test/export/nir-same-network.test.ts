@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeRng } from '../../src/base/rng.js';
 import { energyCommand } from '../../src/cli/commands/energy.js';
@@ -18,6 +19,7 @@ import { randomDictionary } from '../../src/families/lca/system-common.js';
 import { saveModel } from '../../src/runs/model-store.js';
 import { openRunFolder } from '../../src/runs/run-folder.js';
 import { useBackend } from '../../src/tensor/index.js';
+import { CLI } from '../app/fixtures.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nir-same-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -113,6 +115,11 @@ describe('export and energy build the same spiking network from one run folder',
       write.mockRestore();
     }
     expect(fs.existsSync(path.join(runDir, 'equilibrium-prop-spiking.nir'))).toBe(true);
+    // From the command line, in a fresh process (the command sets the spec's backend before loading the model).
+    const out = path.join(dir, 'cli.nir');
+    const printed = execFileSync(process.execPath, [CLI, 'export', runDir, '--format', 'nir', '--reset', 'zero', '--out', out], { encoding: 'utf8' });
+    expect(printed).toMatch(/written: .*cli\.nir \(spiking form, reset zero, float weights, unbounded state\)\ncalibration: readout spike value = the largest logit of the float model over the first 100 test images/);
+    expect((await readNir(out)).nodes.layer1!.type).toBe('IF');
     await expect(exportCommand(runDir, { format: 'nir', as: 'rate' })).rejects.toThrow(/cannot be exported as rate \(.*hard sigmoid.*\); allowed: spiking/);
     await expect(exportCommand(runDir, { format: 'nir', as: 'ratee' })).rejects.toThrow(/--as: must be spiking or rate, got "ratee"; equilibrium-prop exports as spiking/);
     await expect(exportCommand('sims/hopfield-recall.json', { format: 'nir' })).rejects.toThrow(/hopfield has no NIR form \(spiking: .*; rate: .*tanh/);

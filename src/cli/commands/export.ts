@@ -16,6 +16,8 @@ import { describePrecision } from '../../hardware/emulate.js';
 import { CALIBRATION_EXAMPLES } from '../../hardware/adapter.js';
 import { supportTable } from '../../families/registry.js';
 import { positiveInteger } from '../../app/model-source.js';
+import { useBackend } from '../../tensor/index.js';
+import { loadSpecFile } from '../../spec/parse.js';
 
 /** `--reset subtract|zero` (default subtract), shared by export and energy. */
 export function parseReset(text: string | undefined): ResetMode {
@@ -24,7 +26,6 @@ export function parseReset(text: string | undefined): ResetMode {
   return reset as ResetMode;
 }
 import { writeFileAtomic } from '../../runs/atomic-write.js';
-import { useBackend } from '../../tensor/index.js';
 
 export interface ExportOptions {
   readonly format: string;
@@ -63,8 +64,9 @@ const FORMATS = ['nir', 'nirdata', 'npz'];
 /** `neurodyn export <run-folder> --format nir|nirdata|npz`. */
 export async function exportCommand(target: string, options: ExportOptions): Promise<void> {
   if (!FORMATS.includes(options.format)) throw new SpecError('--format', `must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(options.format)}`);
-  // A backend before the model source: loading a run folder's model makes tensors.
-  await useBackend('wasm');
+  // The spec's backend before the model: loading a run folder's parameters makes tensors.
+  const specFile = fs.existsSync(target) && fs.statSync(target).isDirectory() ? path.join(target, 'spec.json') : target;
+  await useBackend(fs.existsSync(specFile) ? loadSpecFile(specFile).backend : 'wasm', 'backend');
   const loaded = loadModelSource(target, undefined, '<run-folder>');
   if (loaded.source.trained) for (const t of Object.values(loaded.source.trained.params)) t.dispose();
   const source = { spec: loaded.spec, ...(loaded.runDir ? { runDir: loaded.runDir } : {}) };

@@ -182,7 +182,7 @@ function build(request: BuildRequest): TrainedNetwork {
     network,
     documentation: {
       calibration: `input scale S = ${inputScale} (the largest |s| of the normalised signal) and code spike value ${codeValue} (the largest float coefficient) over the first ${calibrationCount} test images`,
-      input: `${2 * n} channels [s+, s-] = [max(s, 0), max(-s, 0)] of the signal s = ${o.normalizeInput ? '(x - mean(x)) / ||x - mean(x)|| per image (normalizeSamples)' : 'x (no normalisation)'}, x the pixels in [0, 1] flattened row-major; unscaled: the encoder's threshold S = ${inputScale} makes one spike per step stand for S`,
+      input: `${2 * n} channels [s+, s-] = [max(s, 0), max(-s, 0)] of the signal s = ${o.normalizeInput ? '(x - mean(x)) / (std(x) + 1e-12) per image, std unbiased over the ${n} pixels (normalizeSamples)' : 'x (no normalisation)'}, x the pixels in [0, 1] flattened row-major; unscaled: the encoder's threshold S = ${inputScale} makes one spike per step stand for S`,
       readout: `a: code coefficient = spikes / T × ${codeValue}; reconstruction = code × dictionaryᵀ`,
     },
     inputs,
