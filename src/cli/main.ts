@@ -100,6 +100,8 @@ export function program(): Command {
     .requiredOption('--format <format>', 'nir, nirdata or npz')
     .option('--as <form>', "for nir: 'rate' (the family's float dynamics) or 'spiking' (the integrate-and-fire emulation)")
     .option('--profile <id>', 'for --as spiking: quantize to this profile\'s weight and state bits')
+    .option('--spikes <steps>', 'for nirdata: also run the spiking emulation this many steps and add its spike rasters as EventData')
+    .option('--count <n>', 'for --spikes: test images emulated (default 16)')
     .option('--out <file>', 'output file')
     .action(exportCommand);
   cli

@@ -8,7 +8,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BatchResult, EmulationEngine, EngineCounts } from './emulate.js';
 import type { SpikingNetwork } from './quantize.js';
 
-export function tfjsEngine(): EmulationEngine {
+export interface TfjsEngineOptions {
+  /** Called after every step t (1…steps) with each population's spikes (and the input encoder's), [batch × size]; for spike rasters. */
+  readonly onSpikes?: (t: number, spikes: ReadonlyMap<string, Float32Array>) => void;
+}
+
+export function tfjsEngine(options: TfjsEngineOptions = {}): EmulationEngine {
   return {
     name: 'tfjs',
     runBatch(network: SpikingNetwork, xData: Float32Array, batch: number, valid: number, steps: number, checkpoints: readonly number[]): BatchResult {
@@ -69,6 +74,7 @@ export function tfjsEngine(): EmulationEngine {
           tallies = result.nextTallies;
           readoutSum = result.nextReadout;
           if (checkpoints.includes(t)) readoutCounts.set(t, readoutSum.dataSync().slice() as Float32Array);
+          if (options.onSpikes) options.onSpikes(t, new Map(names.map((n) => [n, spikes.get(n)!.dataSync() as Float32Array])));
         }
         const tally = tallies.dataSync();
         const counts: Record<string, EngineCounts> = {};
