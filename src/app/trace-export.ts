@@ -19,7 +19,9 @@ import path from 'node:path';
 import { DataError, SpecError } from '../base/errors.js';
 import type { NpzMember } from '../export/npz.js';
 import { decodeNpy } from '../export/npy.js';
-import type { GraphData, Observable } from '../export/nirdata.js';
+import type { Events, GraphData, Observable } from '../export/nirdata.js';
+import { tfjsEngine } from '../hardware/emulate-tfjs.js';
+import type { SpikingNetwork } from '../hardware/quantize.js';
 import type { NirGraph } from '../export/nir.js';
 import { hasTraceNodes, traceNode } from '../families/trace-nodes.js';
 import { readTraces, type StoredTrace } from '../runs/trace-files.js';
@@ -86,10 +88,10 @@ export interface NirDataPlan {
  * The NIRData of a run folder's traces, keyed by the node names of `graph` (the system's NIR graph); a
  * mapped node the graph lacks is an internal error, a system without a graph a clear refusal.
  */
-export function nirDataOf(runDir: string, system: { readonly kind: string } & Readonly<Record<string, unknown>>, graph: NirGraph): NirDataPlan {
+export function nirDataOf(runDir: string, system: { readonly kind: string } & Readonly<Record<string, unknown>>, graph: NirGraph, requireTraces = true): NirDataPlan {
   if (!hasTraceNodes(system.kind)) throw new SpecError('--format', `${system.kind} has no NIR graph, so its traces have no node names to be NIRData keys; export them with --format npz`);
   const traces = readTraces(runDir);
-  if (traces.length === 0) throw new SpecError('<run-folder>', `${runDir} holds no traces/*.npy; add probes to the spec, or trace a trained run folder with neurodyn relax`);
+  if (traces.length === 0 && requireTraces) throw new SpecError('<run-folder>', `${runDir} holds no traces/*.npy; add probes to the spec, or trace a trained run folder with neurodyn relax`);
   const data: Record<string, Record<string, Observable>> = {};
   const notes: string[] = [];
   for (const trace of traces) {
@@ -109,8 +111,54 @@ export function nirDataOf(runDir: string, system: { readonly kind: string } & Re
     (data[mapped.node] ??= {})[name] = gridded.observable;
     if (gridded.dropped.length > 0) notes.push(`${record.trace}: the record${gridded.dropped.length > 1 ? 's' : ''} at step ${gridded.dropped.join(', ')} (off the every-${record.probe.every} grid: the relaxation ended there) dropped from NIRData (one dt per observable); traces.npz keeps it`);
   }
-  if (Object.keys(data).length === 0) throw new SpecError('<run-folder>', `no trace of ${runDir} belongs to a node of the ${system.kind} graph:\n  ${notes.join('\n  ')}`);
+  if (Object.keys(data).length === 0 && requireTraces) throw new SpecError('<run-folder>', `no trace of ${runDir} belongs to a node of the ${system.kind} graph:\n  ${notes.join('\n  ')}`);
   return { data, notes };
 }
 
 export type { GraphData };
+
+/**
+ * Spike rasters of the spiking emulation as NIRData EventData, keyed by the nodes of the spiking NIR graph
+ * (the input encoder and every population keep their names there): per node and sample, the index of
+ * every neuron that spiked and its time t·dt for emulation step t = 1…steps (dt = 1, the graph's
+ * metadata), padded with −1 / +inf as NIRData's EventData is; t_max = steps·dt.
+ */
+export function spikeRasterEvents(network: SpikingNetwork, inputs: Float32Array, count: number, steps: number): Record<string, Events> {
+  const names = [network.inputName, ...network.populations.map((p) => p.name)];
+  const sizes = new Map<string, number>([[network.inputName, network.inputSize], ...network.populations.map((p) => [p.name, p.size] as [string, number])]);
+  const lists = new Map(names.map((n) => [n, Array.from({ length: count }, () => ({ idx: [] as number[], time: [] as number[] }))]));
+  const engine = tfjsEngine();
+  const onStep = (t: number, spikes: ReadonlyMap<string, Float32Array>) => {
+    for (const name of names) {
+      const s = spikes.get(name)!;
+      const size = sizes.get(name)!;
+      const perSample = lists.get(name)!;
+      for (let b = 0; b < count; b++) {
+        for (let i = 0; i < size; i++) {
+          if (s[b * size + i] !== 0) {
+            perSample[b]!.idx.push(i);
+            perSample[b]!.time.push(t);
+          }
+        }
+      }
+    }
+  };
+  try {
+    engine.runBatch(network, inputs.subarray(0, count * network.inputSize), count, count, steps, [steps], onStep);
+  } finally {
+    engine.dispose();
+  }
+  const out: Record<string, Events> = {};
+  for (const name of names) {
+    const perSample = lists.get(name)!;
+    const width = Math.max(1, ...perSample.map((l) => l.idx.length));
+    const idx = new BigInt64Array(count * width).fill(-1n);
+    const time = new Float64Array(count * width).fill(Number.POSITIVE_INFINITY);
+    perSample.forEach((l, b) => l.idx.forEach((v, k) => {
+      idx[b * width + k] = BigInt(v);
+      time[b * width + k] = l.time[k]!;
+    }));
+    out[name] = { kind: 'events', idx, time, shape: [count, width], neurons: sizes.get(name)!, tMax: steps };
+  }
+  return out;
+}

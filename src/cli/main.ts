@@ -105,6 +105,8 @@ export function program(): Command {
     .option('--profile <id>', 'for --as spiking: quantize to this profile\'s weight and state bits')
     .option('--reset <mode>', "for --as spiking: 'subtract' (default; I + Threshold nodes) or 'zero' (plain IF nodes); price the same with energy --reset")
     .option('--calibrate <n>', 'for --as spiking: test examples (the first ones) that calibrate spike values and the input scale', '100')
+    .option('--spikes <steps>', 'for nirdata: also run the spiking emulation this many steps and add its spike rasters as EventData')
+    .option('--count <n>', 'for --spikes: test images emulated (default 16)')
     .option('--out <file>', 'output file')
     .action(exportCommand);
   cli

@@ -6,7 +6,9 @@ import { nirMappers } from '../../export/nir-mapping.js';
 import { spikingNetworkToNir } from '../../hardware/spiking-nir.js';
 import { writeNir } from '../../export/nir.js';
 import { writeNirData } from '../../export/nirdata.js';
-import { nirDataOf, traceArrays, weightArrays } from '../../app/trace-export.js';
+import { nirDataOf, spikeRasterEvents, traceArrays, weightArrays } from '../../app/trace-export.js';
+import type { Events } from '../../export/nirdata.js';
+import { positiveInteger } from '../../app/model-source.js';
 import { hasTraceNodes } from '../../families/trace-nodes.js';
 import { loadModelSource, loadTrainedNetwork } from '../../app/model-source.js';
 import { loadProfile } from '../../hardware/profiles.js';
@@ -34,6 +36,10 @@ export interface ExportOptions {
   readonly reset?: string;
   readonly calibrate?: string;
   readonly out?: string;
+  /** For nirdata: also run the spiking emulation this many steps and export its spike rasters as EventData. */
+  readonly spikes?: string;
+  /** For --spikes: how many test images (default 16). */
+  readonly count?: string;
 }
 
 const NIR_FORMS = ['spiking', 'rate'] as const;
@@ -119,14 +125,26 @@ export async function exportCommand(target: string, options: ExportOptions): Pro
   const job = source.spec.job as { kind: string; from?: string };
   const modelDir = fs.existsSync(path.join(runDir, 'model', 'model.json')) ? runDir : job.kind === 'relax' && job.from ? job.from : undefined;
   if (!modelDir) throw new SpecError('<run-folder>', `${runDir} holds no trained model (model/) to build the NIR graph the traces are keyed by`);
-  const { trained } = await loadTrainedNetwork(modelDir, 1);
+  const spikeSteps = options.spikes !== undefined ? positiveInteger(options.spikes, '--spikes', 1) : undefined;
+  const count = positiveInteger(options.count, '--count', 16);
+  const { trained } = await loadTrainedNetwork(modelDir, spikeSteps ? count : 1);
   let graph;
+  let rasters: Record<string, Events> | undefined;
   try {
-    graph = spikingNetworkToNir(toSpikingNetwork(trained.network));
+    const profile = options.profile ? loadProfile(options.profile) : undefined;
+    const precision = profile ? { ...(profile.capacity.weightBits ? { weightBits: profile.capacity.weightBits.si } : {}), ...(profile.capacity.stateBits ? { stateBits: profile.capacity.stateBits.si } : {}) } : {};
+    const spiking = toSpikingNetwork(trained.network, precision);
+    graph = spikingNetworkToNir(spiking);
+    if (spikeSteps) rasters = spikeRasterEvents(spiking, trained.inputs, trained.count, spikeSteps);
   } finally {
     trained.dispose();
   }
-  const plan = nirDataOf(runDir, source.spec.system, graph);
+  const plan = nirDataOf(runDir, source.spec.system, graph, rasters === undefined);
+  for (const [node, events] of Object.entries(rasters ?? {})) {
+    if (!graph.nodes[node]) throw new Error(`internal error: the emulation's population ${node} is no node of the spiking NIR graph`);
+    (plan.data[node] ??= {}).spikes = events;
+  }
+  if (rasters) plan.notes.push(`spikes: the spiking emulation's rasters (${spikeSteps} steps, dt = 1, ${Object.keys(rasters).length} nodes) of the first ${trained.count} test images, as EventData`);
   const file = options.out ?? path.join(runDir, 'traces.nirdata.h5');
   await writeNirData(file, plan.data);
   for (const note of plan.notes) process.stdout.write(`note: ${note}\n`);
