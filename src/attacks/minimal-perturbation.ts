@@ -28,6 +28,11 @@ export interface MinimalPerturbationRequest {
   readonly maxEpsilon: number;
   readonly bisections?: number;
   readonly rng: Rng;
+  /**
+   * Per example, the size of an adversarial point already known (from other attacks; ∞ where none): the
+   * search starts its bisection below it instead of checking ε_max first.
+   */
+  readonly knownUpperBounds?: ArrayLike<number>;
   /** Called with every batch of points the search tries (rows of x), whether each fooled the model, and their norms. */
   readonly onAdversarial?: (rows: readonly number[], adversarial: tf.Tensor, fooled: Uint8Array, norms: Float32Array) => void;
 }
@@ -61,8 +66,12 @@ export function minimalPerturbation(request: MinimalPerturbationRequest): Float3
     return result.fooled;
   };
   if (open.length === 0) return found;
-  const atMax = tryAt(open, open.map(() => maxEpsilon), -1);
-  const breakable = open.filter((_, k) => atMax[k]);
+  const known = request.knownUpperBounds;
+  const isKnown = (i: number) => known !== undefined && known[i]! <= maxEpsilon;
+  for (const i of open.filter(isKnown)) found[i] = hi[i] = known![i]!;
+  const unknown = open.filter((i) => !isKnown(i));
+  const atMax = unknown.length ? tryAt(unknown, unknown.map(() => maxEpsilon), -1) : new Uint8Array(0);
+  const breakable = open.filter(isKnown).concat(unknown.filter((_, k) => atMax[k])).sort((a, b) => a - b);
   for (let round = 0; round < bisections && breakable.length > 0; round++) {
     const mid = breakable.map((i) => (lo[i]! + hi[i]!) / 2);
     const fooled = tryAt(breakable, mid, round);

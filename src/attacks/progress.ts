@@ -10,17 +10,22 @@ import type { AttackModel } from './attack-model.js';
 import { formatDuration, type Timing } from './cost.js';
 
 export interface AttackProgress {
-  /** The stage now running ("ε 0.1, batch 1/2: pgd"). */
-  stage(label: string): void;
+  /**
+   * The stage now running ("ε 0.1, batch 1/2: pgd on 61"), with its estimated upper bound in seconds; the
+   * previous stage counts as complete (attacks stop early, so a stage's bound is its share of the work).
+   */
+  stage(label: string, bound?: number): void;
   /** Relaxations done (examples), forward or differentiated. */
   relaxed(kind: 'forward' | 'backward', examples: number): void;
   /** A line of output (above the bar, when there is one). */
   line(text: string): void;
+  /** "12% of the estimated work, about 3.1 min left". */
+  status(): string;
   done(): void;
 }
 
 export interface AttackProgressOptions {
-  /** Estimated seconds of the whole evaluation, and the per-example timing it came from. */
+  /** Estimated seconds of the whole evaluation (an upper bound), and the per-example timing it came from. */
   readonly estimate: number;
   readonly timing: Timing;
   readonly stream?: NodeJS.WritableStream & { isTTY?: boolean };
@@ -30,31 +35,55 @@ export interface AttackProgressOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Progress is measured in the estimate's units: finished stages count with their whole bound, the running
+ * one with the relaxations it has run so far (capped at its bound). The time left extrapolates the pace so
+ * far, so it shrinks with the upper bound when attacks stop early.
+ */
 export function attackProgress(options: AttackProgressOptions): AttackProgress {
   const stream = options.stream ?? process.stderr;
   const now = options.now ?? (() => Date.now());
   const plain = options.plain ?? !(stream.isTTY && !process.env.CI);
   const began = now();
   const total = Math.max(1e-9, options.estimate);
-  let spent = 0;
+  let completed = 0;
+  let inStage = 0;
+  let stageBound = 0;
   let stage = 'starting';
-  const percent = () => Math.min(100, Math.round((100 * spent) / total));
+  const fraction = () => Math.min(1, (completed + Math.min(inStage, stageBound)) / total);
+  const status = () => {
+    const f = fraction();
+    const elapsed = (now() - began) / 1000;
+    const left = f > 0.005 ? `, about ${formatDuration((elapsed * (1 - f)) / f)} left` : '';
+    return `${Math.round(100 * f)}% of the estimated work${left}`;
+  };
+  const enter = (label: string, bound = 0) => {
+    completed += stageBound;
+    stageBound = bound;
+    inStage = 0;
+    stage = label;
+  };
+  const count = (kind: 'forward' | 'backward', examples: number) => {
+    inStage += examples * (kind === 'forward' ? options.timing.forward : options.timing.backward);
+  };
   if (!plain) {
     const bars = new cliProgress.MultiBar(
-      { format: `{stage} [{bar}] {percentage}% of the estimate | {duration_formatted}`, stream: stream as NodeJS.WriteStream, hideCursor: true, clearOnComplete: false },
+      { format: `{stage} [{bar}] {percentage}% of the estimate | {duration_formatted} | {left}`, stream: stream as NodeJS.WriteStream, hideCursor: true, clearOnComplete: false },
       cliProgress.Presets.shades_classic,
     );
-    const bar = bars.create(1000, 0, { stage });
+    const bar = bars.create(1000, 0, { stage, left: '' });
+    const draw = () => bar.update(Math.round(1000 * fraction()), { stage, left: status().replace(/^.*?(, )?/, '') });
     return {
-      stage(label) {
-        stage = label;
-        bar.update(Math.min(1000, Math.round((1000 * spent) / total)), { stage });
+      stage(label, bound) {
+        enter(label, bound);
+        draw();
       },
       relaxed(kind, examples) {
-        spent += examples * (kind === 'forward' ? options.timing.forward : options.timing.backward);
-        bar.update(Math.min(1000, Math.round((1000 * spent) / total)), { stage });
+        count(kind, examples);
+        draw();
       },
       line: (text) => bars.log(`${text}\n`),
+      status,
       done: () => bars.stop(),
     };
   }
@@ -64,17 +93,15 @@ export function attackProgress(options: AttackProgressOptions): AttackProgress {
     lastLine = now();
     stream.write(`${text}\n`);
   };
-  const elapsed = () => formatDuration((now() - began) / 1000);
   return {
-    stage(label) {
-      stage = label;
-    },
+    stage: enter,
     relaxed(kind, examples) {
-      spent += examples * (kind === 'forward' ? options.timing.forward : options.timing.backward);
-      if (now() - lastLine >= heartbeat) write(`  … ${stage}: ${percent()}% of the estimated work after ${elapsed()}`);
+      count(kind, examples);
+      if (now() - lastLine >= heartbeat) write(`  … ${stage}: ${status()} after ${formatDuration((now() - began) / 1000)}`);
     },
     line: write,
-    done: () => write(`attack evaluation done in ${elapsed()} (${percent()}% of the estimated work, which is an upper bound)`),
+    status,
+    done: () => write(`attack evaluation done in ${formatDuration((now() - began) / 1000)} (the estimate, an upper bound, was ${formatDuration(total)})`),
   };
 }
 

@@ -17,7 +17,7 @@ import type { Attack } from './attack.js';
 import { attackModel, type AttackModel, type GradientSettings } from './attack-model.js';
 import type { DynamicsClassifier } from './classifier.js';
 import { gatherRows } from './attack.js';
-import { formatEstimate, protocolWork, timeRelaxations, totalWork, workSeconds, type Timing, type WorkStage } from './cost.js';
+import { attackWork, formatEstimate, protocolWork, timeRelaxations, totalWork, workSeconds, type Timing, type WorkStage } from './cost.js';
 import { bpttImplicitCosine, gradientNormByHorizon, medianOf, trajectory, type GradientNormAtHorizon, type TrajectorySummary } from './diagnostics.js';
 import { expectationOverTransformation } from './eot.js';
 import { evaluateRobustness, wilsonInterval, type RobustnessReport } from './evaluate.js';
@@ -183,13 +183,14 @@ export function runProtocol(request: ProtocolRequest): ProtocolReport {
   const transferSteps = request.transferSteps ?? Math.max(1, Math.ceil(T / 10));
   const k = Math.min(request.diagnosticExamples ?? 32, n);
   const bisections = request.bisections ?? 8;
+  const sourceScale = request.transferFrom ? 1 : transferSteps / T;
   const sweeps = diagnosticSweeps(T, request.budget.pgdSteps, classifier.relaxation !== undefined);
   const stages = protocolWork({
     examples: n,
     epsilons: epsilons.length,
     attacks: request.attacks,
     budget: request.budget,
-    sourceScale: request.transferFrom ? 1 : transferSteps / T,
+    sourceScale,
     defenderSteps: T,
     ...(request.minimalPerturbation ? { minimalPerturbation: { bisections } } : {}),
     ...(request.diagnostics ? { diagnostics: { examples: k, ...sweeps } } : {}),
@@ -206,6 +207,7 @@ export function runProtocol(request: ProtocolRequest): ProtocolReport {
     if (progress) say = progress.line;
   }
   const model = progress ? reportingModel(base, progress) : base;
+  const stageBound = (name: string) => (estimate ? workSeconds(stages.find((st) => st.stage === name) ?? { forward: 0, backward: 0 }, estimate.timing) : 0);
   const transferSource = () => {
     const source = request.transferFrom
       ? attackModel(request.transferFrom, { gradient: { kind: 'unrolled' } })
@@ -227,8 +229,8 @@ export function runProtocol(request: ProtocolRequest): ProtocolReport {
       batchSize: request.batchSize,
       order: request.order,
       onAdversarial: record,
-      onAttackStart: (e) => progress?.stage(`ε ${e.epsilon}, batch ${e.batch}/${e.batches}: ${e.attack} on ${e.attacked}`),
-      onAttackDone: (e) => say(`ε ${e.epsilon}, batch ${e.batch}/${e.batches}, ${e.attack}: broke ${e.broken} of ${e.attacked} in ${e.seconds.toFixed(1)} s`),
+      onAttackStart: (e) => progress?.stage(`ε ${e.epsilon}, batch ${e.batch}/${e.batches}: ${e.attack} on ${e.attacked}`, estimate ? workSeconds(attackWork(e.attack, request.budget, sourceScale), estimate.timing) * e.attacked : 0),
+      onAttackDone: (e) => say(`ε ${e.epsilon}, batch ${e.batch}/${e.batches}, ${e.attack}: broke ${e.broken} of ${e.attacked} in ${e.seconds.toFixed(1)} s${progress ? `; ${progress.status()}` : ''}`),
     });
     ledger.finish();
     for (const p of robustness.perEpsilon) {
@@ -237,7 +239,7 @@ export function runProtocol(request: ProtocolRequest): ProtocolReport {
     let diagnostics: DiagnosticsReport | undefined;
     let diagnosticAttacks: DiagnosticAttack[] = [];
     if (request.diagnostics) {
-      progress?.stage('diagnostics');
+      progress?.stage('diagnostics', stageBound('diagnostics'));
       const wrap = (m: AttackModel, scale: number) => (progress ? reportingModel(m, progress, scale, true) : m);
       ({ diagnostics, diagnosticAttacks } = runDiagnostics(request, model, robustness.cleanAccuracy, ledger, k, sweeps, say, record, wrap));
       ledger.finish();
@@ -245,7 +247,7 @@ export function runProtocol(request: ProtocolRequest): ProtocolReport {
     let minimalPerturbations: Float32Array | undefined;
     let minimal: MinimalPerturbationSummary | undefined;
     if (request.minimalPerturbation) {
-      progress?.stage('minimal perturbation');
+      progress?.stage('minimal perturbation', stageBound('minimal perturbation'));
       const maxEpsilon = 2 * Math.max(...epsilons);
       // Every fooling point the search finds is an attack like any other: recorded at the smallest ε of the
       // evaluation that holds it (and, through finish(), every larger one).
@@ -259,10 +261,10 @@ export function runProtocol(request: ProtocolRequest): ProtocolReport {
           points.dispose();
         });
       };
-      const searched = minimalPerturbation({ model, attack: pgd({ steps: request.budget.pgdSteps, loss: 'margin' }), x, labels, norm: request.norm, maxEpsilon, bisections, rng: rng.split('minimal'), onAdversarial });
-      ledger.finish();
-      // The search's PGD may miss points that other attacks found: the smallest fooling point of any attack is an upper bound as well.
+      // The smallest fooling point of any attack so far bounds the search from above (and spares it the check at ε_max).
       const anyAttack = ledger.smallestFoolingDistance();
+      const searched = minimalPerturbation({ model, attack: pgd({ steps: request.budget.pgdSteps, loss: 'margin' }), x, labels, norm: request.norm, maxEpsilon, bisections, rng: rng.split('minimal'), knownUpperBounds: anyAttack, onAdversarial });
+      ledger.finish();
       minimalPerturbations = Float32Array.from(searched, (v, i) => (ledger.cleanCorrect(i) ? Math.min(Number.isNaN(v) ? Number.POSITIVE_INFINITY : v, anyAttack[i]!) : Number.NaN));
       minimal = summarizeMinimalPerturbation(minimalPerturbations, maxEpsilon);
       say(`median smallest adversarial ${request.norm} norm: ${formatMinimalPerturbation(minimal)} (PGD-${request.budget.pgdSteps} margin, ${bisections} bisections up to ε_max = ${maxEpsilon}, or the smallest fooling point of any attack)`);

@@ -65,7 +65,7 @@ beforeAll(async () => {
   classifier = classifierFor(source);
   ({ x, y: labels } = toTensors(subset(source.data.test, 0, N), { layout: 'flat' }));
   counted = { forward: 0, backward: 0 };
-  const counter: AttackProgress = { stage: () => {}, relaxed: (kind, n) => (counted[kind] += n), line: () => {}, done: () => {} };
+  const counter: AttackProgress = { stage: () => {}, relaxed: (kind, n) => (counted[kind] += n), line: () => {}, status: () => '', done: () => {} };
   // Square with 2 queries hardly breaks anything; the diagnostics' PGD sweeps at ε 0.3 do.
   report = runProtocol({
     classifier,
@@ -270,20 +270,24 @@ describe('median minimal perturbation over clean-correct examples', () => {
 });
 
 describe('progress off a terminal', () => {
-  it('prints plain lines, a heartbeat inside a long attack, and a closing line', () => {
+  it('prints plain lines, a heartbeat inside a long attack with the time left, and a closing line', () => {
     const { stream, text } = collector();
     let clock = 0;
-    const progress = attackProgress({ estimate: 10, timing: { forward: 0.01, backward: 0.03, batch: 4 }, stream, heartbeatSeconds: 30, now: () => clock });
-    progress.stage('ε 0.1, batch 1/2: pgd on 4');
+    const progress = attackProgress({ estimate: 100, timing: { forward: 0.01, backward: 0.03, batch: 4 }, stream, heartbeatSeconds: 30, now: () => clock });
+    progress.stage('ε 0.1, batch 1/2: pgd on 4', 20);
     progress.relaxed('backward', 100);
     expect(text()).toBe('');
-    clock = 31_000;
+    clock = 30_000;
     progress.relaxed('backward', 100);
-    progress.line('ε 0.1, batch 1/2, pgd: broke 2 of 4 in 31.0 s');
+    // 6 s of the stage's 20 s bound: 6% done after 30 s, so about 470 s left.
+    progress.line(`ε 0.1, batch 1/2, pgd: broke 2 of 4 in 30.0 s; ${progress.status()}`);
+    // The attack stopped early: the next stage counts the whole first bound as done.
+    progress.stage('ε 0.1, batch 1/2: square on 2', 30);
+    expect(progress.status()).toBe('20% of the estimated work, about 2.0 min left');
     progress.done();
     const lines = text().split('\n');
-    expect(lines[0]).toBe('  … ε 0.1, batch 1/2: pgd on 4: 60% of the estimated work after 31 s');
-    expect(lines[1]).toBe('ε 0.1, batch 1/2, pgd: broke 2 of 4 in 31.0 s');
-    expect(lines[2]).toMatch(/^attack evaluation done in 31 s \(60% of the estimated work/);
+    expect(lines[0]).toBe('  … ε 0.1, batch 1/2: pgd on 4: 6% of the estimated work, about 7.8 min left after 30 s');
+    expect(lines[1]).toBe('ε 0.1, batch 1/2, pgd: broke 2 of 4 in 30.0 s; 6% of the estimated work, about 7.8 min left');
+    expect(lines[2]).toBe('attack evaluation done in 30 s (the estimate, an upper bound, was 1.7 min)');
   });
 });

@@ -71,7 +71,7 @@ export interface AttackOptions {
  * budgets), 8 bisections, diagnostics on 32 examples.
  */
 export const ATTACK_PRESETS = {
-  quick: { examples: 100, attacks: 'pgd,apgd-dlr,square', pgdSteps: 20, apgdSteps: 25, restarts: 1, queries: 300, bisections: 5, diagnosticExamples: 16 },
+  quick: { examples: 50, attacks: 'pgd,apgd-dlr,square', pgdSteps: 10, apgdSteps: 10, restarts: 1, queries: 100, bisections: 4, diagnosticExamples: 8 },
   full: { examples: 200, attacks: 'pgd,apgd-ce,apgd-dlr,square', pgdSteps: 40, apgdSteps: 100, restarts: 1, queries: 5000, bisections: 8, diagnosticExamples: 32 },
 } as const;
 
