@@ -158,6 +158,21 @@ Napi::Value SoftThresholdGrad(const Napi::CallbackInfo& info) {
   });
 }
 
+// maxPoolGrad(heap, x, dy, dx, n, h, w, c, oh, ow, fh, fw, strideH, strideW, padTop, padLeft)
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto heap = info[0].As<Napi::ArrayBuffer>();
+    neurodyn::PoolGeometry g{};
+    int64_t* fields[] = {&g.n, &g.h, &g.w, &g.c, &g.oh, &g.ow, &g.fh, &g.fw, &g.strideH, &g.strideW, &g.padTop, &g.padLeft};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) *fields[i] = integer(info, 4 + i);
+    if (g.strideH < 1 || g.strideW < 1 || g.fh < 1 || g.fw < 1) throw std::invalid_argument("neurodyn native: maxPoolGrad needs positive strides and window");
+    const int64_t inSize = g.n * g.h * g.w * g.c, outSize = g.n * g.oh * g.ow * g.c;
+    neurodyn::maxPoolGrad(g, at<const float>(heap, integer(info, 1), inSize, "the pooled input"), at<const float>(heap, integer(info, 2), outSize, "dy"),
+                          at<float>(heap, integer(info, 3), inSize, "dx"));
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   neurodyn::setThreads(int(integer(info, 0)));
   return info.Env().Undefined();
@@ -183,6 +198,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("clipGrad", Napi::Function::New(env, ClipGrad));
   exports.Set("softThreshold", Napi::Function::New(env, SoftThreshold));
   exports.Set("softThresholdGrad", Napi::Function::New(env, SoftThresholdGrad));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("libraries", Napi::Function::New(env, Libraries));

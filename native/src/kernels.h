@@ -68,6 +68,12 @@ void convTransposeFewChannels(const ConvGeometry& g, const float* dy, const floa
 // Whether convTransposeFewChannels serves this geometry (and is the faster choice).
 bool convTransposeFewChannelsServes(const ConvGeometry& g);
 
+// A 2-D max-pool's gradient: x [n, h, w, c], dy [n, oh, ow, c] → dx [n, h, w, c] (native/src/pool.cc).
+struct PoolGeometry {
+  int64_t n, h, w, c, oh, ow, fh, fw, strideH, strideW, padTop, padLeft;
+};
+void maxPoolGrad(const PoolGeometry& g, const float* x, const float* dy, float* dx);
+
 // OpenBLAS threads for one product of `macs` multiply-adds: 1 below a size where waking a second thread
 // costs more than it saves (and, on a shared machine, waits for a descheduled core), else the setting.
 // Restores the setting when it goes out of scope.

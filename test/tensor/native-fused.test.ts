@@ -147,3 +147,21 @@ describe.runIf(native.available)('direct transposed convolution onto 1–4 chann
     }, 60_000);
   }
 });
+
+describe.runIf(native.available)('MaxPoolGrad on the native loop', () => {
+  const cases: Array<{ name: string; x: number[]; size: number; stride: number; pad: 'valid' | 'same' }> = [
+    { name: 'ep_conv: 2×2 stride 2 over 32 channels', x: [2, 24, 24, 32], size: 2, stride: 2, pad: 'valid' },
+    { name: 'windows of non-positive values and ties (flat zeros)', x: [1, 6, 6, 3], size: 2, stride: 2, pad: 'valid' },
+    { name: '3×3 stride 2, same (overlapping windows, padding)', x: [2, 9, 7, 5], size: 3, stride: 2, pad: 'same' },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: the gradient of maxPool equals cpu`, async () => {
+      await expectWasmMatchesCpu(() => {
+        const raw = rand(c.x, 5);
+        // The second case: every value ≤ 0, with ties (zeros), where tfjs-wasm's own kernel was wrong.
+        const x = c.name.startsWith('windows') ? tf.minimum(tf.round(raw), 0) : raw;
+        return gradsOf((v: tf.Tensor) => tf.maxPool(v as tf.Tensor4D, c.size, c.stride, c.pad), [x]);
+      }, 1e-6);
+    }, 60_000);
+  }
+});

@@ -28,6 +28,7 @@ export interface NativeAddon {
   clipGrad(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number, lo: number, hi: number): void;
   softThreshold(heap: ArrayBuffer, u: number, a: number, n: number, lambda: number): void;
   softThresholdGrad(heap: ArrayBuffer, u: number, dy: number, du: number, n: number, lambda: number): void;
+  maxPoolGrad(heap: ArrayBuffer, x: number, dy: number, dx: number, ...geometry: number[]): void;
   setThreads(threads: number): void;
   threads(): number;
   libraries(): string;

@@ -1,7 +1,7 @@
 /**
  * Native replacements of wasm kernels: BatchMatMul on OpenBLAS sgemm, Conv2D, Conv2DBackpropInput and
  * Conv2DBackpropFilter on oneDNN (Conv2DBackpropInput onto 1–4 channels on the addon's own direct loop,
- * native/src/conv-direct.cc), and Identity without a copy. Each works in place on the wasm heap: it allocates its output with the
+ * native/src/conv-direct.cc), MaxPoolGrad on the addon's loop, and Identity without a copy. Each works in place on the wasm heap: it allocates its output with the
  * backend (which may grow the wasm memory and move its buffer), then hands the addon the heap's current
  * ArrayBuffer and the byte offsets of inputs and output; the addon writes the output there and keeps
  * nothing. No copies, no tf ops, so the engine's tape and tensor count see exactly what they see for the
@@ -123,5 +123,23 @@ export function sharedIdentity(_addon: NativeAddon, previous: tf.KernelFunc): tf
     if (x.dtype === 'string') return fallback(previous, args);
     (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
     return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  }) as unknown as tf.KernelFunc;
+}
+
+/** MaxPoolGrad (NHWC, float32) on the addon's loop (native/src/pool.cc), the same computation as the project's wasm kernel. */
+export function nativeMaxPoolGrad(addon: NativeAddon, previous: tf.KernelFunc): tf.KernelFunc {
+  return ((args: Args) => {
+    const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
+    if (dy.dtype !== 'float32' || input.dtype !== 'float32' || input.shape.length !== 4) return fallback(previous, args);
+    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    if (!tf.util.arraysEqual(info.outShape, dy.shape)) return fallback(previous, args);
+    const backend = args.backend as unknown as WasmHeapBackend;
+    const out = backend.makeOutput([...input.shape], 'float32');
+    if (tf.util.sizeFromShape(input.shape) === 0) return out;
+    addon.maxPoolGrad(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, input), offset(backend, dy), offset(backend, out),
+      info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.filterHeight, info.filterWidth,
+      info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+    return out;
   }) as unknown as tf.KernelFunc;
 }

@@ -9,7 +9,7 @@ import {
   CLIP_GRAD, EP_LAYER, LEAKY_INTEGRATE, SOFT_THRESHOLD, SOFT_THRESHOLD_GRAD, clipGradKernel, clipGradient, epLayerKernel, leakyIntegrateKernel,
   registerFusedGradients, softThresholdGradKernel, softThresholdKernel,
 } from './fused.js';
-import { nativeBatchMatMul, nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput, sharedIdentity } from './kernels.js';
+import { nativeBatchMatMul, nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput, nativeMaxPoolGrad, sharedIdentity } from './kernels.js';
 
 interface NativeKernel {
   readonly kernelName: string;
@@ -23,6 +23,7 @@ export const NATIVE_KERNELS: readonly NativeKernel[] = Object.freeze([
   { kernelName: tf.Conv2D, library: 'oneDNN', make: nativeConv2D },
   { kernelName: tf.Conv2DBackpropInput, library: 'oneDNN (onto 1–4 channels: direct loop)', make: nativeConv2DBackpropInput },
   { kernelName: tf.Conv2DBackpropFilter, library: 'oneDNN', make: nativeConv2DBackpropFilter },
+  { kernelName: tf.MaxPoolGrad, library: 'neurodyn C++ loop', make: nativeMaxPoolGrad },
   { kernelName: tf.Identity, library: 'shared buffer, no copy', make: sharedIdentity },
 ]);
 
