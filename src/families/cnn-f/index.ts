@@ -2,11 +2,13 @@
  * The CNN-F family (Huang et al., NeurIPS 2020): recurrent generative feedback through the tied-weight
  * transposed network, AdaReLU and AdaPool, iterative inference one cycle per step (system.ts); training by
  * BPTT with the CNN-F loss and optional PGD examples (job.ts); an attack classifier with the 'first' and
- * 'e2e' surfaces (classifier.ts); per-cycle event counts (system.ts `counts`); NIR refusal (nir.ts).
+ * 'e2e' surfaces (classifier.ts); per-cycle event counts (system.ts `countsOfPass`) and the hardware network `neurodyn energy` prices
+ * (hardware.ts); NIR refusal (nir.ts).
  */
 import type { Family } from '../family.js';
 import { cnnfClassifierAdapter } from './classifier.js';
 import { cnnfSystemEntry } from './options.js';
+import { cnnfHardware } from './hardware.js';
 import { cnnfTrain } from './job.js';
 import { cnnfNirMapper } from './nir.js';
 
@@ -17,6 +19,7 @@ export const cnnfFamily: Family = {
   jobs: [cnnfTrain],
   classifiers: { 'cnn-f': cnnfClassifierAdapter },
   nir: { 'cnn-f': cnnfNirMapper },
+  hardware: { 'cnn-f': cnnfHardware },
   support: {
     'cnn-f': {
       simulate: 'yes',
@@ -25,7 +28,7 @@ export const cnnfFamily: Family = {
       'train-bptt': 'yes',
       attack: 'yes',
       corrupt: 'yes',
-      hardware: 'no: the system reports per-cycle MACs and events (counts), but no LayeredNetwork adapter maps its convolutions and AdaReLU/AdaPool for `neurodyn energy` yet',
+      hardware: 'yes',
       spiking: 'no: AdaReLU and AdaPool gate units by the sign of a stored feedback signal, which the integrate-and-fire emulation has no form for',
       nir: 'no: AdaReLU and AdaPool have no NIR primitive (nor do ReLU and max-pool); export the weights with --format npz',
       traces: 'yes',

@@ -49,7 +49,15 @@ export function createCnnf(options: CnnfSpecOptions, dims: { readonly inputSize:
 export function cnnfVariables(options: CnnfSpecOptions): string[] {
   const { layers, ind } = layersOf(options);
   const perLayer = layers.flatMap((l, i) =>
-    i < ind ? [] : l.type === 'adarelu' ? [`masks.z${i}`, `feedback.g${i}`] : l.type === 'adapool' ? [`pools.x${i}`, `feedback.g${i}`] : [],
+    i < ind
+      ? []
+      : l.type === 'adarelu'
+        ? [`masks.z${i}`, `feedback.g${i}`]
+        : l.type === 'adapool'
+          ? [`pools.x${i}`, `feedback.g${i}`]
+          : l.type === 'conv' || l.type === 'linear'
+            ? [`activity.in${i}`, `activity.fb${i}`]
+            : [],
   );
   return ['h', 'logits', 'logitsMean', 'recon', 'residual', 'reconError', ...perLayer, 'recon_error', 'readout'];
 }

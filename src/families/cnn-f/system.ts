@@ -77,6 +77,12 @@ export type CnnfState = {
   readonly pools: Readonly<Record<string, tf.Tensor>>;
   /** Feedback signals stored by AdaReLU/AdaPool layers, `g<i>` (zeros before the first feedback). */
   readonly feedback: Readonly<Record<string, tf.Tensor>>;
+  /**
+   * What each weighted (conv, linear) layer i ≥ ind received in the latest cycle, for the event counts:
+   * `in<i>` its forward input, `fb<i>` its feedback input (zeros in the initial state). References to
+   * tensors the cycle computed anyway.
+   */
+  readonly activity: Readonly<Record<string, tf.Tensor>>;
 };
 
 export interface CnnfSystem extends DiscreteSystem<CnnfState, CnnfParams, CnnfInput> {
@@ -87,6 +93,8 @@ export interface CnnfSystem extends DiscreteSystem<CnnfState, CnnfParams, CnnfIn
   initParams(rng: Rng): Record<string, tf.Tensor>;
   /** Shape of h (without the batch axis). */
   readonly hShape: readonly number[];
+  /** The forward input `in<i>` of every weighted layer in the first pass (all layers, not only ≥ ind). */
+  firstPassInputs(input: CnnfInput, params: CnnfParams): Record<string, tf.Tensor>;
 }
 
 interface PassResult {
@@ -94,6 +102,7 @@ interface PassResult {
   readonly h: tf.Tensor;
   readonly masks: Record<string, tf.Tensor>;
   readonly pools: Record<string, tf.Tensor>;
+  readonly inputs: Record<string, tf.Tensor>;
 }
 
 export function cnnf(options: CnnfOptions): CnnfSystem {
@@ -118,15 +127,18 @@ export function cnnf(options: CnnfOptions): CnnfSystem {
     let h = from === ind ? x : undefined;
     const masks: Record<string, tf.Tensor> = {};
     const pools: Record<string, tf.Tensor> = {};
+    const inputs: Record<string, tf.Tensor> = {};
     for (const layer of resolved.slice(from)) {
       const i = layer.index;
       if (i === ind) h = a;
       const g = feedback?.[`g${i}`];
       switch (layer.spec.type) {
         case 'conv':
+          inputs[`in${i}`] = a;
           a = convForward(a, params[`W${i}`]!);
           break;
         case 'linear':
+          inputs[`in${i}`] = a;
           a = linearForward(a, params[`W${i}`]!, params[`b${i}`]);
           break;
         case 'norm':
@@ -147,20 +159,24 @@ export function cnnf(options: CnnfOptions): CnnfSystem {
           break;
       }
     }
-    return { logits: a as tf.Tensor2D, h: h!, masks, pools };
+    return { logits: a as tf.Tensor2D, h: h!, masks, pools, inputs };
   };
 
   /** The generative feedback from the logits down to `ind`: the reconstruction and the stored signals. */
   const feedbackPass = (state: CnnfState, params: CnnfParams, first: boolean) => {
     let g: tf.Tensor = state.logits;
     const stored: Record<string, tf.Tensor> = {};
+    const inputs: Record<string, tf.Tensor> = {};
     for (const layer of [...above].reverse()) {
       const i = layer.index;
       switch (layer.spec.type) {
         case 'conv':
+          inputs[`fb${i}`] = g === state.logits ? tf.clone(g) : g;
           g = convFeedback(g, params[`W${i}`]!, layer.inShape);
           break;
         case 'linear':
+          // The logits belong to the previous state, which simulate frees after the step: keep a handle.
+          inputs[`fb${i}`] = g === state.logits ? tf.clone(g) : g;
           g = linearFeedback(g, params[`W${i}`]!);
           break;
         case 'norm':
@@ -179,7 +195,18 @@ export function cnnf(options: CnnfOptions): CnnfSystem {
           break;
       }
     }
-    return { recon: g, stored };
+    return { recon: g, stored, inputs };
+  };
+
+  /** `in<i>`, `fb<i>` of the weighted layers from ind up, in layer order (the same leaves in every state). */
+  const activityOf = (forwardInputs: Record<string, tf.Tensor>, feedbackInputs: Record<string, tf.Tensor>) => {
+    const out: Record<string, tf.Tensor> = {};
+    for (const l of above) {
+      if (l.spec.type !== 'conv' && l.spec.type !== 'linear') continue;
+      out[`in${l.index}`] = forwardInputs[`in${l.index}`]!;
+      out[`fb${l.index}`] = feedbackInputs[`fb${l.index}`]!;
+    }
+    return out;
   };
 
   const perExample = (t: tf.Tensor, f: (v: tf.Tensor) => tf.Tensor) => f(tf.reshape(t, [t.shape[0]!, -1]));
@@ -201,6 +228,8 @@ export function cnnf(options: CnnfOptions): CnnfSystem {
       const batch = x.shape[0]!;
       const feedback: Record<string, tf.Tensor> = {};
       for (const l of above) if (l.spec.type === 'adarelu' || l.spec.type === 'adapool') feedback[`g${l.index}`] = tf.zeros([batch, ...l.outShape]);
+      const zeros = Object.fromEntries(above.filter((l) => l.spec.type === 'conv' || l.spec.type === 'linear').map((l) => [`fb${l.index}`, tf.zeros([batch, ...l.outShape])]));
+      const activity = activityOf(pass.inputs, zeros);
       return {
         h: pass.h,
         logits: pass.logits,
@@ -211,10 +240,14 @@ export function cnnf(options: CnnfOptions): CnnfSystem {
         masks: pass.masks,
         pools: pass.pools,
         feedback,
+        activity,
       };
     },
+    firstPassInputs(input, params) {
+      return forward(tf.sub(tf.mul(input.x, 2), 1), params, 0, undefined).inputs;
+    },
     step(state, _input, params, k) {
-      const { recon, stored } = feedbackPass(state, params, k === 0);
+      const { recon, stored, inputs } = feedbackPass(state, params, k === 0);
       const h = tf.add(state.h, tf.mul(tf.sub(recon, state.h), eta));
       const pass = forward(h, params, ind, stored);
       const logitsMean = tf.add(state.logitsMean, tf.div(tf.sub(pass.logits, state.logitsMean), k + 2)) as tf.Tensor2D;
@@ -228,6 +261,7 @@ export function cnnf(options: CnnfOptions): CnnfSystem {
         masks: pass.masks,
         pools: pass.pools,
         feedback: stored,
+        activity: activityOf(pass.inputs, inputs),
       };
     },
     readout(state) {
@@ -237,40 +271,60 @@ export function cnnf(options: CnnfOptions): CnnfSystem {
     derived: {
       recon_error: (state) => state.reconError,
     },
-    counts(previous, next) {
-      return countsOfCycle(above, previous, next);
+    counts(_previous, next, _input, params) {
+      return countsOfPass(above, next.activity, params, true);
     },
   };
   return Object.freeze(system);
 }
 
 /**
- * Events of one cycle for the hardware meter, per layer ≥ ind: `macs` = the dense multiply-accumulates of
- * the layer's forward map plus those of its feedback map (conv: H·W·k²·C_in·C_out each way; linear:
- * in·out each way), `events` = for each AdaReLU the units its new mask passes plus the nonzero feedback
- * signals it stored, for each AdaPool twice its nonzero feedback signals (a unit with g ≠ 0 sends one
- * pooled value up and one unpooled signal down; g = 0 sends neither), and `neuron_updates` = the units of
- * the layer updated (forward and feedback). The first pass is the initial state, not a step: not counted.
+ * Event counts of one pass for the hardware meter (NeuroBench's definitions, hardware/counts.ts), per
+ * weighted layer i that ran (its forward input `in<i>`, its feedback input `fb<i>` in `state.activity`),
+ * with W the layer's weight and nz(·) the indicator of a nonzero entry:
+ *
+ *   macs            dense multiply-accumulates: conv H·W·k²·C_in·C_out, linear in·out, per map that ran
+ *                   (forward, and on a cycle the tied feedback map too; 'same' padding counted as taps);
+ *   effective_macs  Σ nz(input) × nz(W) over the connections each map really has (border taps of a 'same'
+ *                   convolution excluded): Σ conv(nz(in), nz(W)) + Σ convᵀ(nz(fb), nz(W)), likewise
+ *                   nz(in)·nz(W) and nz(fb)·nz(W)ᵀ for a linear layer;
+ *   events          the nonzero activations the layer receives, nnz(in) + nnz(fb): each is one graded event
+ *                   sent by the unit below (forward) or above (feedback), counted once whatever its fan-out;
+ *   neuron_updates  the units the layer's maps compute (out, plus in on the feedback).
+ *
+ * The norm, AdaReLU and AdaPool layers compute per unit (neuron_updates: their outputs, each way on a
+ * cycle) and send nothing themselves: what they pass on is counted as the next weighted layer's input.
+ * A cycle is one step; the first pass is the initial state, which simulate does not count:
+ * `countsOfPass(resolved, firstPassInputs(...), params, false)` gives it (every layer, forward only) for a
+ * per-inference total (hardware.ts).
  */
-function countsOfCycle(above: readonly ResolvedLayer[], _previous: CnnfState, next: CnnfState): StepCounts {
-  const batch = next.logits.shape[0]!;
+export function countsOfPass(layers: readonly ResolvedLayer[], activity: Readonly<Record<string, tf.Tensor>>, params: CnnfParams, withFeedback: boolean): StepCounts {
   const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+  const ways = withFeedback ? 2 : 1;
+  const nz = (t: tf.Tensor) => tf.step(tf.abs(t));
   const out: Record<string, Record<string, tf.Scalar>> = {};
-  for (const layer of above) {
+  for (const layer of layers) {
     const i = layer.index;
-    const name = `${layer.spec.type}${i}`;
     const s = layer.spec;
-    if (s.type === 'conv') {
-      const [hh, ww, cin] = layer.inShape as [number, number, number];
-      const k = s.kernel ?? 3;
-      out[name] = { macs: tf.scalar(2 * batch * hh * ww * k * k * cin * s.channels), neuron_updates: tf.scalar(batch * (size(layer.outShape) + size(layer.inShape))) };
-    } else if (s.type === 'linear') {
-      out[name] = { macs: tf.scalar(2 * batch * layer.inShape[0]! * s.units), neuron_updates: tf.scalar(batch * (s.units + layer.inShape[0]!)) };
-    } else if (s.type === 'adarelu') {
-      const z = next.masks[`z${i}`]!;
-      out[name] = { events: tf.add(countNonzero(z, { nonnegative: true }), countNonzero(next.feedback[`g${i}`]!)) as tf.Scalar, neuron_updates: tf.scalar(2 * batch * size(layer.outShape)) };
-    } else if (s.type === 'adapool') {
-      out[name] = { events: tf.mul(countNonzero(next.feedback[`g${i}`]!), 2) as tf.Scalar, neuron_updates: tf.scalar(2 * batch * size(layer.outShape)) };
+    const name = `${s.type}${i}`;
+    if (s.type === 'conv' || s.type === 'linear') {
+      const input = activity[`in${i}`];
+      const fb = withFeedback ? activity[`fb${i}`] : undefined;
+      if (!input) continue;
+      const batch = input.shape[0]!;
+      const w = nz(params[`W${i}`]!);
+      const dense = s.type === 'conv' ? size(layer.inShape) * (s.kernel ?? 3) ** 2 * s.channels : layer.inShape[0]! * s.units;
+      const forwardEffective = s.type === 'conv' ? tf.sum(convForward(nz(input), w)) : tf.sum(tf.matMul(nz(input) as tf.Tensor2D, w as tf.Tensor2D));
+      const feedbackEffective = !fb ? tf.scalar(0) : s.type === 'conv' ? tf.sum(convFeedback(nz(fb), w, layer.inShape)) : tf.sum(linearFeedback(nz(fb), w));
+      out[name] = {
+        macs: tf.scalar(ways * batch * dense),
+        effective_macs: tf.add(forwardEffective, feedbackEffective) as tf.Scalar,
+        events: (fb ? tf.add(countNonzero(input), countNonzero(fb)) : countNonzero(input)) as tf.Scalar,
+        neuron_updates: tf.scalar(batch * (size(layer.outShape) + (fb ? size(layer.inShape) : 0))),
+      };
+    } else if (s.type === 'norm' || s.type === 'adarelu' || s.type === 'adapool') {
+      const batch = Object.values(activity)[0]!.shape[0]!;
+      out[name] = { neuron_updates: tf.scalar(ways * batch * size(layer.outShape)) };
     }
   }
   return out;
