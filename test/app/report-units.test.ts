@@ -48,9 +48,14 @@ describe('wrapText', () => {
 
 describe('view state in the URL', () => {
   it('round-trips, and malformed values fall back to the defaults', () => {
-    const state: ViewState = { example: 17, corruption: 'mnist-c/fog', severity: 3, step: 9, speed: 5, mode: 'server' };
+    const state: ViewState = { example: 17, corruption: 'mnist-c/fog', severity: 3, attack: '', eps: 0.1, step: 9, speed: 5, mode: 'server', backend: 'webgl' };
     expect(parseViewState(formatViewState(state))).toEqual(state);
-    expect(parseViewState('?example=-2&step=x&speed=0')).toEqual({ example: 0, corruption: '', severity: 1, step: 0, speed: 1, mode: 'browser' });
+    const attacked: ViewState = { ...state, corruption: '', attack: 'pgd', eps: 0.05, mode: 'browser', backend: '' };
+    expect(formatViewState(attacked)).toBe('?example=17&attack=pgd&eps=0.05&step=9&speed=5');
+    expect(parseViewState(formatViewState(attacked))).toEqual(attacked);
+    expect(parseViewState('?example=-2&step=x&speed=0&attack=cw&eps=3&backend=metal')).toEqual({ example: 0, corruption: '', severity: 1, attack: '', eps: 0.1, step: 0, speed: 1, mode: 'browser', backend: '' });
+    // An attack replaces a corruption: the perturbed column shows one of them.
+    expect(parseViewState('?attack=fgsm&eps=0.2&corruption=mnist-c/fog').corruption).toBe('');
   });
 });
 
