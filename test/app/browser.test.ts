@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/app/report/report.js';
 import type { Frame } from '../../src/app/view/relaxation.js';
 import { openRelaxation } from '../../src/app/view/relaxation.js';
-import { cleanExample, corruptedExample } from '../../src/app/view/perturb.js';
+import { cleanExample, corruptedExample, perturbedExample } from '../../src/app/view/perturb.js';
+import { parseViewState } from '../../src/app/view/manifest.js';
 import { startViewServer, type ViewServer } from '../../src/app/view/server.js';
 import { loadViewSource } from '../../src/app/view/source.js';
 import { viewModel } from '../../src/app/view/view-model.js';
@@ -148,17 +149,18 @@ describe.skipIf(missing !== undefined)('in Chromium', () => {
         return n && (n.error || (n.frames.clean.length > 0 && !n.playing));
       }, null, { timeout: 120_000 });
       const state = await page.evaluate(() => (window as unknown as { __neurodyn: unknown }).__neurodyn);
-      return { page, problems, state: state as { mode: string; backend: string; error?: string; frames: Record<'clean' | 'perturbed', Frame[]>; lastRun?: { steps: number; frames: number; seconds: number } } };
+      return { page, problems, state: state as ViewExposed };
     }
 
-    /** The same relaxation in Node on wasm, one step per call as the page does. */
-    function nodeFrames(which: 'clean' | 'perturbed'): Frame[] {
+    /** The same relaxation in Node on wasm, one step per call as the page does (of `given`, or of the clean or corrupted example). */
+    function nodeFrames(which: 'clean' | 'perturbed', given?: readonly number[]): Frame[] {
       const source = loadViewSource(folders.ep);
       const { manifest } = source;
       const before = liveTensorCount();
       const model = viewModel(manifest, source.params);
-      const image =
-        which === 'clean'
+      const image = given
+        ? Float32Array.from(given)
+        : which === 'clean'
           ? cleanExample(source.images, example, 784)
           : corruptedExample(source.images, example, manifest.imageShape[0], manifest.imageShape[1], corruption, 1, manifest.seed);
       const r = openRelaxation(model, image);
@@ -176,7 +178,7 @@ describe.skipIf(missing !== undefined)('in Chromium', () => {
     }
 
     it('relaxes in the page on WebGL: the step counter advances, the energy falls, and it matches Node to float32 tolerance', async () => {
-      const { page, problems, state } = await play(`?example=${example}&corruption=${encodeURIComponent(corruption)}&severity=1`);
+      const { page, problems, state } = await play(`?example=${example}&corruption=${encodeURIComponent(corruption)}&severity=1&backend=webgl`);
       expect(state.error).toBeUndefined();
       expect(state.mode).toBe('browser');
       expect(state.backend).toBe('webgl');
@@ -194,9 +196,79 @@ describe.skipIf(missing !== undefined)('in Chromium', () => {
       }
       // The URL now holds the view's state, and the step it stopped at.
       const url = new URL(page.url());
-      expect(Object.fromEntries(url.searchParams)).toEqual({ example: String(example), corruption, severity: '1', step: String(steps), speed: '1' });
+      expect(Object.fromEntries(url.searchParams)).toEqual({ example: String(example), corruption, severity: '1', step: String(steps), speed: '1', backend: 'webgl' });
       expect(problems).toEqual([]);
       await page.screenshot({ path: path.join(shots, 'view-ep.png') });
+      await page.close();
+    }, 180_000);
+
+    it('WebGPU (SwiftShader) where Chromium has it: the page picks it by itself and matches Node', async () => {
+      const { page, problems, state } = await play(`?example=${example}`);
+      expect(state.error).toBeUndefined();
+      expect(state.webgpu).toBe('');
+      expect(state.backend).toBe('webgpu');
+      expect(await page.$eval('[data-mode]', (e) => e.textContent)).toContain('tfjs webgpu');
+      const node = nodeFrames('clean');
+      expect(state.frames.clean.length).toBe(node.length);
+      const worst = Math.max(...node.map((f, i) => maxRelative(f, state.frames.clean[i]!)));
+      console.log(`clean: largest relative difference WebGPU (Chromium, SwiftShader) vs wasm (Node) over ${node.length} frames: ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(2e-3);
+      expect(problems).toEqual([]);
+      await page.close();
+    }, 180_000);
+
+    /** max |a − b| over the pixels. */
+    const linf = (a: readonly number[], b: readonly number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+    for (const [attack, eps] of [['fgsm', 0.1], ['pgd', 0.05]] as const) {
+      it(`${attack} at ε = ${eps} in the page: the adversarial relaxation appears beside the clean one, within ε in L∞, as Node computes it`, async () => {
+        const { page, problems, state } = await play(`?example=${example}&attack=${attack}&eps=${eps}&backend=webgl`);
+        expect(state.error).toBeUndefined();
+        expect(state.attackedBy).toBe('page');
+        expect(await page.$eval('[data-attack-mode]', (e) => e.textContent)).toContain('computed in this page');
+        const steps = tinySteps();
+        expect(state.frames.perturbed.map((f) => f.step)).toEqual(Array.from({ length: steps + 1 }, (_, i) => i));
+        const clean = state.inputs.clean!;
+        const adversarial = state.inputs.perturbed!;
+        const distance = linf(adversarial, clean);
+        console.log(`${attack} ε ${eps}: L∞ distance of the page's adversarial input ${distance.toFixed(6)}; ${state.perturbedTitle}`);
+        expect(distance).toBeLessThanOrEqual(eps * (1 + 1e-5) + 1e-6);
+        expect(distance).toBeGreaterThan(eps / 2);
+        expect(Math.min(...adversarial)).toBeGreaterThanOrEqual(0);
+        expect(Math.max(...adversarial)).toBeLessThanOrEqual(1);
+        expect(await page.$eval('[data-col="perturbed"] h2', (e) => e.textContent)).toBe(state.perturbedTitle);
+        // The same attack in Node (wasm): the same random start, and gradient signs that agree but where a
+        // float32 difference flips a near-zero component.
+        const source = loadViewSource(folders.ep);
+        const model = viewModel(source.manifest, source.params);
+        const node = perturbedExample(model, source.images, source.manifest, parseViewState(`?attack=${attack}&eps=${eps}`), example)!;
+        model.dispose();
+        const same = adversarial.filter((v, i) => Math.abs(v - node.image[i]!) < 1e-4).length / adversarial.length;
+        console.log(`${attack}: ${(100 * same).toFixed(2)}% of pixels equal in the page (WebGL) and Node (wasm); Node says ${node.title}`);
+        expect(same).toBeGreaterThan(0.97);
+        // The page's relaxation of its adversarial input is Node's relaxation of that input.
+        const frames = nodeFrames('perturbed', adversarial);
+        expect(Math.max(...frames.map((f, i) => maxRelative(f, state.frames.perturbed[i]!)))).toBeLessThan(2e-3);
+        expect(new URL(page.url()).searchParams.get('attack')).toBe(attack);
+        expect(new URL(page.url()).searchParams.get('eps')).toBe(String(eps));
+        expect(problems).toEqual([]);
+        await page.screenshot({ path: path.join(shots, `view-ep-${attack}.png`) });
+        await page.close();
+      }, 240_000);
+    }
+
+    it('mode=server with PGD: the server attacks, streams the adversarial input and its states, and the page says so', async () => {
+      const eps = 0.1;
+      const { page, problems, state } = await play(`?example=${example}&attack=pgd&eps=${eps}&mode=server`);
+      expect(state.error).toBeUndefined();
+      expect(state.attackedBy).toBe('server');
+      expect(await page.$eval('[data-attack-mode]', (e) => e.textContent)).toContain('computed by the server');
+      expect(state.frames.perturbed.length).toBe(tinySteps() + 1);
+      const distance = linf(state.inputs.perturbed!, state.inputs.clean!);
+      expect(distance).toBeLessThanOrEqual(eps * (1 + 1e-5) + 1e-6);
+      expect(distance).toBeGreaterThan(eps / 2);
+      expect(Math.max(...nodeFrames('perturbed', state.inputs.perturbed!).map((f, i) => maxRelative(f, state.frames.perturbed[i]!)))).toBeLessThan(1e-6);
+      expect(problems).toEqual([]);
       await page.close();
     }, 180_000);
 
@@ -207,6 +279,16 @@ describe.skipIf(missing !== undefined)('in Chromium', () => {
       expect(await page.$eval('[data-control="corruption"]', (e) => (e as HTMLSelectElement).value)).toBe(corruption);
       expect(await page.$eval('[data-control="speed"]', (e) => (e as HTMLSelectElement).value)).toBe('2');
       expect(new URL(page.url()).searchParams.get('step')).toBe('5');
+      await page.close();
+    }, 180_000);
+
+    it('a link with an attack reproduces it: the controls show the attack and ε, and the URL keeps them', async () => {
+      const { page, state } = await play(`?example=${example}&attack=fgsm&eps=0.2&step=4&backend=webgl`);
+      expect(state.frames.perturbed.at(-1)!.step).toBe(4);
+      expect(await page.$eval('[data-control="attack"]', (e) => (e as HTMLSelectElement).value)).toBe('fgsm');
+      expect(await page.$eval('[data-control="eps"]', (e) => (e as HTMLInputElement).value)).toBe('0.2');
+      expect(await page.$eval('[data-control="corruption"]', (e) => (e as HTMLSelectElement).value)).toBe('');
+      expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ example: String(example), attack: 'fgsm', eps: '0.2', step: '4', speed: '1', backend: 'webgl' });
       await page.close();
     }, 180_000);
 
@@ -222,6 +304,18 @@ describe.skipIf(missing !== undefined)('in Chromium', () => {
     }, 180_000);
   });
 });
+
+interface ViewExposed {
+  mode: string;
+  backend: string;
+  webgpu: string;
+  error?: string;
+  attackedBy: string;
+  perturbedTitle: string;
+  inputs: Partial<Record<'clean' | 'perturbed', number[]>>;
+  frames: Record<'clean' | 'perturbed', Frame[]>;
+  lastRun?: { steps: number; frames: number; seconds: number };
+}
 
 function tinySteps(): number {
   return 12;

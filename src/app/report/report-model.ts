@@ -101,18 +101,7 @@ export function reportRun(run: RunContents): ReportRun {
     figures.push(noise);
     for (const k of ['sigma', 'lcanet_accuracy', 'baseline_accuracy']) covered.add(k);
   }
-  const traceGroups = new Map<string, Array<{ name: string; values: number[] }>>();
-  for (const t of run.traces) {
-    const [quantity, ...rest] = t.name.split('-');
-    const values = t.shape.length === 1 ? Array.from(t.data) : meanOverBatch(t);
-    const list = traceGroups.get(quantity!) ?? [];
-    list.push({ name: rest.join(' ') || t.name, values });
-    traceGroups.set(quantity!, list);
-  }
-  for (const [quantity, traces] of traceGroups) {
-    traces.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
-    figures.push(tracesFigure(`trace-${quantity}`, `${quantity} along the relaxation`, quantity, traces, `From traces/${quantity}-*.npy (mean over the batch where a trace holds one).`));
-  }
+  figures.push(...traceFigures(run.traces));
   for (const e of run.energy) figures.push(...hardwareFigures(e.name, e.record));
   if (!corruption.length) figures.push(...genericFigures(run.metrics.filter((r) => r.phase !== 'noise'), covered));
   const summary: Array<[string, string]> = [];
@@ -173,6 +162,34 @@ function hardwareFigures(name: string, record: Readonly<Record<string, unknown>>
     });
   }
   return out;
+}
+
+/** Quantities a trace's file name may carry in any position ('clean-energy', 'energy-noise-0.2'). */
+const QUANTITIES = new Set(['energy', 'distance', 'residual', 'readout', 'class', 'loss', 'error', 'overlap', 'accuracy', 'state', 'cost', 'margin', 'change']);
+
+/**
+ * Charts of the traces that run along a step axis: a trace [steps, ...] (floats) is drawn as its mean over
+ * the other axes against the step, one chart per quantity, with a series per condition. The quantity is the
+ * name's token that names one (energy, distance, …) wherever it stands, else its first token. Left out: a
+ * one-axis trace (a per-example vector such as `labels`: it has no step axis) and an integer trace (class
+ * indices, whose mean means nothing). So quantities of different kinds never share a y axis.
+ */
+export function traceFigures(traces: readonly RunContents['traces'][number][]): Figure[] {
+  const groups = new Map<string, Array<{ name: string; values: number[]; file: string }>>();
+  for (const t of traces) {
+    if (t.shape.length < 2 || t.shape[0]! < 2 || !(t.data instanceof Float32Array || t.data instanceof Float64Array)) continue;
+    const tokens = t.name.split('-');
+    const at = Math.max(0, tokens.findIndex((k) => QUANTITIES.has(k)));
+    const quantity = tokens[at]!;
+    const rest = tokens.filter((_, i) => i !== at).join(' ');
+    const list = groups.get(quantity) ?? [];
+    list.push({ name: rest || quantity, values: meanOverBatch(t), file: `traces/${t.name}.npy` });
+    groups.set(quantity, list);
+  }
+  return [...groups].map(([quantity, list]) => {
+    list.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    return tracesFigure(`trace-${quantity}`, `${quantity} along the relaxation`, quantity, list, `Mean over the other axes of ${list.map((l) => l.file).join(', ')}.`);
+  });
 }
 
 /** Mean over every axis but the first (the step axis) of a trace [steps, ...]. */
