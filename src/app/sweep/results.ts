@@ -6,7 +6,7 @@
 import type { Goal } from './early-stopping.js';
 import type { LoadedSweep } from './load-sweep.js';
 import type { TrialRecord } from './trials-log.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
 
 export interface ConfigurationResult {
   readonly configIndex: number;
@@ -123,12 +123,13 @@ export function parameterPlot(summary: SweepSummary, loaded: LoadedSweep, parame
     return { name: name || 'mean over seeds', x: sorted.map((c) => xOf(c.config[parameter])), y: sorted.map((c) => c.mean!) };
   });
   const logX = loaded.sweep.parameters[parameter]?.distribution === 'log-uniform';
-  return renderLinePlot({
+  return renderFigureSvg({
+    kind: 'line',
+    id: `sweep-${parameter}`,
     title: `${summary.sweep}: ${summary.metric.name} against ${parameter}`,
-    xLabel: numeric ? parameter : `${parameter} (${categories.map((c, i) => `${i}: ${c}`).join(', ')})`,
-    yLabel: `${summary.metric.name} (mean over seeds)`,
-    series: series.map((s) => (logX ? { ...s, x: s.x.map((x) => Math.log10(x)), name: s.name } : s)),
-    markers: true,
-    ...(logX ? { xLabel: `log10 ${parameter}` } : {}),
+    ...(numeric ? {} : { note: `${parameter} is categorical; its values are placed at their index: ${categories.map((c, i) => `${i}: ${c}`).join(', ')}.` }),
+    x: { label: numeric ? parameter : `${parameter} (index of the value)`, ...(logX ? { type: 'log' as const } : {}), ...(numeric ? {} : { integer: true }) },
+    y: { label: `${summary.metric.name} (mean over seeds)` },
+    series,
   });
 }

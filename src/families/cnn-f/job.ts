@@ -25,7 +25,7 @@ import { train } from '../../learning/train.js';
 import { openCheckpoints, type CheckpointStore } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
 import { tileGridPng } from '../../runs/png.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { ATTACK_SURFACES } from './classifier.js';
 import { accuracyByCycle, imageRepair, pgdRobustness, type CycleCurve, type RepairRow, type RobustnessRow } from './evaluation.js';
@@ -273,7 +273,7 @@ function writePlots(folder: JobContext<Options>['folder'], curves: Record<string
     { name: `trained ${cycles}, last`, x: c.last.map((_, t) => t), y: c.last.map((v) => 100 * v) },
     { name: `trained ${cycles}, avg`, x: c.average.map((_, t) => t), y: c.average.map((v) => 100 * v) },
   ]);
-  if (curveSeries.length) folder.writeText('curves.svg', renderLinePlot({ title: 'Test accuracy against test-time cycles', xLabel: 'cycles', yLabel: 'accuracy (%)', series: curveSeries }));
+  if (curveSeries.length) folder.writeText('curves.svg', renderFigureSvg({ kind: 'line', id: 'curves', title: 'Test accuracy against test-time cycles', x: { label: 'cycles', integer: true }, y: { label: 'accuracy (%)', domain: [0, 100] }, series: curveSeries }));
   const keys = [...new Set(rows.map((r) => `${r.cycles}|${r.surface}`))];
   if (keys.length) {
     const series = keys.map((key) => {
@@ -281,7 +281,7 @@ function writePlots(folder: JobContext<Options>['folder'], curves: Record<string
       const mine = rows.filter((r) => `${r.cycles}|${r.surface}` === key);
       return { name: cycles === '0' ? 'CNN' : `CNN-F ${cycles}, ${surface}`, x: mine.map((r) => r.epsilon), y: mine.map((r) => 100 * r.accuracy) };
     });
-    folder.writeText('robustness.svg', renderLinePlot({ title: 'PGD robust accuracy', xLabel: 'ε (L∞, pixels in [0, 1])', yLabel: 'accuracy (%)', series }));
+    folder.writeText('robustness.svg', renderFigureSvg({ kind: 'line', id: 'robustness', title: 'PGD robust accuracy', x: { label: 'ε (L∞, pixels in [0, 1])' }, y: { label: 'accuracy (%)', domain: [0, 100] }, series }));
   }
 }
 

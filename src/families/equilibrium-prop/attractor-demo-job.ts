@@ -28,7 +28,7 @@ import { estimateOnProfiles } from '../../hardware/estimate.js';
 import { loadProfile } from '../../hardware/profiles.js';
 import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
 import type { EpInput, EpParams, EpState, EquilibriumPropSystem } from './system.js';
 import { modelMeta } from './train-job.js';
 import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, type EpTrainingOptions } from './training.js';
@@ -101,7 +101,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const distancePerStep = (trace: RelaxationTrace) => trace.distance!.map((d) => meanOver(d, all));
   const steps = (n: number) => Array.from({ length: n }, (_, i) => i);
   const plot = (file: string, title: string, yLabel: string, a: number[], b: number[]) =>
-    folder.writeText(file, renderLinePlot({ title, xLabel: 'relaxation step', yLabel, series: [{ name: 'clean', x: steps(a.length), y: a }, { name: `adversarial (PGD-${options.attackSteps}, ε = ${options.epsilon})`, x: steps(b.length), y: b }] }));
+    folder.writeText(file, renderFigureSvg({ kind: 'line', id: file.replace(/\.svg$/, ''), title, x: { label: 'relaxation step', integer: true }, y: { label: yLabel, ...(yLabel === 'accuracy' ? { domain: [0, 1] as const } : {}) }, series: [{ name: 'clean', x: steps(a.length), y: a }, { name: `adversarial (PGD-${options.attackSteps}, ε = ${options.epsilon})`, x: steps(b.length), y: b }] }));
   plot('energy-per-step.svg', `Energy along the relaxation, mean over ${all.length} test images`, 'E(s_t)', energyPerStep(clean), energyPerStep(adversarial));
   plot('readout-per-step.svg', 'Readout accuracy at every relaxation step', 'accuracy', accuracyPerStep(clean), accuracyPerStep(adversarial));
   plot('distance-per-step.svg', 'Distance to the clean fixed point s*(x)', '‖s_t − s*(x)‖₂', distancePerStep(cleanAgain), distancePerStep(adversarial));

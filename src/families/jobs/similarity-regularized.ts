@@ -53,7 +53,7 @@ import { trainRegularized } from '../../learning/similarity/train-regularized.js
 import { initSmallCnn, smallCnnLayers, smallCnnLogits, type SmallCnnSpec } from '../../learning/small-cnn.js';
 import { loadModel, saveModel } from '../../runs/model-store.js';
 import { tileGridPng } from '../../runs/png.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { systems } from '../registry.js';
 
@@ -426,10 +426,12 @@ function writePictures(
   for (const kind of NOISE_KINDS) {
     folder.writeText(
       `noise-${kind}.svg`,
-      renderLinePlot({
-        title: `accuracy under ${kind} noise (clipped to each image's range)`,
-        xLabel: 'noise level',
-        yLabel: 'accuracy',
+      renderFigureSvg({
+        kind: 'line',
+        id: `noise-${kind}`,
+        title: `Accuracy under ${kind} noise (clipped to each image's range)`,
+        x: { label: 'noise level' },
+        y: { label: 'accuracy', domain: [0, 1] },
         series: arms.map((a) => ({ name: a.name, x: [...levels], y: noiseCurves[a.name]![kind]! })),
       }),
     );

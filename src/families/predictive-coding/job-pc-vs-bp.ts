@@ -21,7 +21,7 @@ import { adam, sgd, type Optimizer, type ParamMap } from '../../learning/optimiz
 import type { LearningRule } from '../../learning/rule.js';
 import { train } from '../../learning/train.js';
 import { saveModel } from '../../runs/model-store.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
 import { memoryMeter } from '../../learning/memory-meter.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { feedforwardBackprop } from './rule-backprop.js';
@@ -165,10 +165,12 @@ async function run(context: JobContext<PcVsBpOptions>): Promise<Metrics> {
   }
   folder.writeText(
     'learning-curves.svg',
-    renderLinePlot({
+    renderFigureSvg({
+      kind: 'line',
+      id: 'pc-vs-bp',
       title: `PC (${options.schedule}) vs BP: ${spec.system.kind} on ${data.train.name}`,
-      xLabel: 'epoch',
-      yLabel: 'test accuracy',
+      x: { label: 'epoch', integer: true },
+      y: { label: 'test accuracy', domain: [0, 1] },
       series: seeds.flatMap((seed) => options.methods.map((m) => ({ name: `${m.toUpperCase()} seed ${seed}`, x: history.filter((r) => r.seed === seed && r.method === m).map((r) => r.epoch), y: history.filter((r) => r.seed === seed && r.method === m).map((r) => r.test_accuracy) }))),
     }),
   );

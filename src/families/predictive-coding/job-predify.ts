@@ -28,7 +28,7 @@ import type { LearningRule } from '../../learning/rule.js';
 import type { ParamMap } from '../../learning/optimizers.js';
 import { train } from '../../learning/train.js';
 import { saveModel } from '../../runs/model-store.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { predifyBackboneRule, predifyDecoderRule } from './rule-predify.js';
 import type { PredifyParams, PredifySystem } from './system-predify.js';
@@ -196,8 +196,8 @@ async function run(context: JobContext<PredifyNoiseOptions>): Promise<Metrics> {
   const evalSeconds = (performance.now() - evalStart) / 1000;
   tf.dispose(Object.values(params));
   const ts = Array.from({ length: steps + 1 }, (_, t) => t);
-  folder.writeText('accuracy-vs-timestep.svg', renderLinePlot({ title: `Predify on ${data.train.name}: accuracy against timestep`, xLabel: 'timestep', yLabel: 'accuracy', series: curves.map((c) => ({ name: c.condition, x: ts, y: c.accuracy })) }));
-  folder.writeText('correlation-distance.svg', renderLinePlot({ title: 'top layer: correlation distance to the clean feedforward representation', xLabel: 'timestep', yLabel: '1 − corr', series: curves.slice(1).map((c) => ({ name: c.condition, x: ts, y: c.corr_vs_clean_ff.at(-1)! })) }));
+  folder.writeText('accuracy-vs-timestep.svg', renderFigureSvg({ kind: 'line', id: 'accuracy-vs-timestep', title: `Predify on ${data.train.name}: accuracy against timestep`, x: { label: 'timestep', integer: true }, y: { label: 'accuracy', domain: [0, 1] }, series: curves.map((c) => ({ name: c.condition, x: ts, y: c.accuracy })) }));
+  folder.writeText('correlation-distance.svg', renderFigureSvg({ kind: 'line', id: 'correlation-distance', title: 'Top layer: correlation distance to the clean feedforward representation', x: { label: 'timestep', integer: true }, y: { label: '1 − corr' }, series: curves.slice(1).map((c) => ({ name: c.condition, x: ts, y: c.corr_vs_clean_ff.at(-1)! })) }));
   return {
     timesteps: steps,
     test_images: test.count,
