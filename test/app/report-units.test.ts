@@ -57,7 +57,7 @@ describe('trace charts', () => {
       trace('clean-energy', [3, 4], Float32Array.from({ length: 12 }, (_, i) => -i)),
       trace('adversarial-energy', [3, 4], new Float32Array(12)),
       trace('clean-distance', [3, 4], new Float32Array(12).fill(2)),
-      trace('energy-noise-0.2', [3, 1], Float32Array.from([3, 2, 1])),
+      trace('energy-noise-0.2', [3], Float32Array.from([3, 2, 1])),
       trace('final-state', [1, 4], new Float32Array(4)),
     ]);
     expect(figures.map((f) => f.id)).toEqual(['trace-energy', 'trace-distance']);

@@ -168,16 +168,17 @@ function hardwareFigures(name: string, record: Readonly<Record<string, unknown>>
 const QUANTITIES = new Set(['energy', 'distance', 'residual', 'readout', 'class', 'loss', 'error', 'overlap', 'accuracy', 'state', 'cost', 'margin', 'change']);
 
 /**
- * Charts of the traces that run along a step axis: a trace [steps, ...] (floats) is drawn as its mean over
- * the other axes against the step, one chart per quantity, with a series per condition. The quantity is the
- * name's token that names one (energy, distance, …) wherever it stands, else its first token. Left out: a
- * one-axis trace (a per-example vector such as `labels`: it has no step axis) and an integer trace (class
- * indices, whose mean means nothing). So quantities of different kinds never share a y axis.
+ * Charts of the traces that run along a step axis: a float trace [steps, ...] (a probe's record, whose
+ * first axis is the step) is drawn as its mean over the other axes against the step, one chart per
+ * quantity, with a series per condition. The quantity is the name's token that names one (energy,
+ * distance, …) wherever it stands, else its first token. Left out: integer traces (per-example labels such
+ * as `labels.npy`, class indices per step: a mean of class indices means nothing) and single records. So
+ * quantities of different kinds never share a y axis, and a label vector is never drawn as a series.
  */
 export function traceFigures(traces: readonly RunContents['traces'][number][]): Figure[] {
   const groups = new Map<string, Array<{ name: string; values: number[]; file: string }>>();
   for (const t of traces) {
-    if (t.shape.length < 2 || t.shape[0]! < 2 || !(t.data instanceof Float32Array || t.data instanceof Float64Array)) continue;
+    if (t.shape.length < 1 || t.shape[0]! < 2 || !(t.data instanceof Float32Array || t.data instanceof Float64Array)) continue;
     const tokens = t.name.split('-');
     const at = Math.max(0, tokens.findIndex((k) => QUANTITIES.has(k)));
     const quantity = tokens[at]!;

@@ -30,6 +30,8 @@ interface Exposed {
   attackedBy: '' | 'page' | 'server';
   /** Why the page does not run on WebGPU, when it does not ('' when it does). */
   webgpu: string;
+  /** Set when the WebGPU device is lost, with the browser's reason. */
+  deviceLost?: string;
   fps: number;
   /** The last relaxation played to its end: steps, animation frames drawn, and wall seconds (first frame to last). */
   lastRun?: { steps: number; frames: number; seconds: number };
@@ -154,12 +156,22 @@ function streamFrames(state: ViewState, onFrame: (which: Which, frame: Frame) =>
 }
 
 /**
- * Starts tfjs on WebGPU where the browser has it (and the URL does not ask for WebGL), else on WebGL.
+ * Why the page does not pick WebGPU by itself, measured in headless Chromium 156 on SwiftShader's Vulkan:
+ * the adapter and device start and asynchronous reads work, but tfjs-backend-webgpu's synchronous read
+ * (dataSync, which simulate(), the view's frames and src/attacks use at every step) loses the device as
+ * soon as the page collects garbage, and every later kernel fails.
+ */
+const WEBGPU_NOT_DEFAULT =
+  "tfjs-backend-webgpu's synchronous reads (dataSync, used by simulate() and src/attacks at every step) lose the device in Chromium once the page collects garbage (\"A valid external Instance reference no longer exists\", then \"createBuffer failed … mappedAtCreation\"); backend=webgpu in the URL tries it anyway";
+
+/**
+ * Starts tfjs on WebGL, or on WebGPU when the URL asks for it (backend=webgpu) and the browser has it.
  * Returns why WebGPU is not used ('' when it is), for the mode line.
  */
 async function startBackend(wanted: ViewState['backend']): Promise<string> {
   let whyNot = '';
   if (wanted === 'webgl') whyNot = 'backend=webgl in the URL';
+  else if (wanted === '') whyNot = WEBGPU_NOT_DEFAULT;
   else if (!('gpu' in navigator)) whyNot = `this browser has no navigator.gpu${isSecureContext ? '' : ' (the page is not a secure context)'}`;
   else {
     try {
@@ -169,6 +181,14 @@ async function startBackend(wanted: ViewState['backend']): Promise<string> {
     } catch (e) {
       whyNot = `WebGPU failed to start: ${(e as Error).message}`;
     }
+  }
+  if (!whyNot && tf.getBackend() === 'webgpu') {
+    // A lost device (see WEBGPU_NOT_DEFAULT) fails every later kernel: say why where it can be seen.
+    const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message: string; reason?: string }> } }).device;
+    void device?.lost?.then((info) => {
+      exposed.deviceLost = `${info.reason ?? 'lost'}: ${info.message}`;
+      console.warn(`WebGPU device lost (${exposed.deviceLost})`);
+    });
   }
   if (whyNot || tf.getBackend() !== 'webgpu') {
     if (wanted === 'webgpu') throw new Error(`backend=webgpu in the URL, but ${whyNot}`);
@@ -347,7 +367,7 @@ async function main(): Promise<void> {
       // A relaxation that fails (a diverged state, a kernel the backend lacks) stops the view with its message.
       exposed.error = (e as Error).message;
       playing = false;
-      root.append(el('div', { class: 'mode server', 'data-error': '' }, `The relaxation stopped: ${exposed.error}`));
+      root.append(el('div', { class: 'mode server', 'data-error': '' }, `The relaxation stopped: ${exposed.error}${exposed.deviceLost ? ` (the WebGPU device was lost: ${exposed.deviceLost})` : ''}`));
       return;
     }
     requestAnimationFrame(tick);
