@@ -22,9 +22,18 @@ import type { ReportRun } from './report-types.js';
 export type { ReportImage, ReportRun } from './report-types.js';
 
 const IMAGE_CAPTIONS: Readonly<Record<string, string>> = {
-  'atoms.png': 'Dictionary atoms, one tile each, in feature order (grey = 0; for signed atoms white is positive and black negative, scaled symmetrically).',
-  'reconstructions.png': 'Test images and their reconstructions from the sparse code, in pairs: each original (left) is followed by its reconstruction (right).',
+  'atoms.png': 'Dictionary atoms, one tile each, labelled with the atom index #k (lca-dictionary shows the most used first; grey = 0; for signed atoms white is positive and black negative, scaled symmetrically).',
+  'reconstructions.png': 'Test images (“in i”) and their reconstructions from the sparse code (“rec i”, the row below), labelled with the test example i.',
 };
+
+function captionOf(name: string): string {
+  const file = name.split('/').pop()!;
+  const repair = /^repair-(.+)\.png$/.exec(file);
+  if (repair) return `CNN-F image repair under ${repair[1]}: one test example per row; columns clean, corrupted, then the reconstruction after each cycle (labelled).`;
+  const similarity = /^similarity-(.+)\.png$/.exec(file);
+  if (similarity) return `Representational similarity matrices for target ${similarity[1]}, stimuli sorted alike: the target, the baseline, the regularized arm, the shuffled target and the shuffled arm (similarity −1 black to 1 white).`;
+  return IMAGE_CAPTIONS[file] ?? name;
+}
 
 /** Flattens the summary to key/value rows ("metrics.robust_accuracy.0.1" → "0.25"). */
 function flatten(value: unknown, prefix: string, out: Array<[string, string]>): void {
@@ -115,7 +124,7 @@ export function reportRun(run: RunContents): ReportRun {
     summary,
     ...(run.spec || run.settings ? { spec: run.spec ?? run.settings } : {}),
     figures: figures.map(decimated),
-    images: run.images.map((img) => ({ name: img.name, caption: IMAGE_CAPTIONS[img.name.split('/').pop()!] ?? img.name, dataUri: pngUri(img.bytes) })),
+    images: run.images.map((img) => ({ name: img.name, caption: captionOf(img.name), dataUri: pngUri(img.bytes) })),
     warnings: warningsOf(run),
     files: run.files,
   };

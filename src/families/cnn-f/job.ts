@@ -228,7 +228,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
             const { row, strip } = imageRepair(system, params, cycles, examples, corruption, severity, context.rng.split(`repair-${corruption}`));
             repair.push(row);
             folder.appendMetrics({ phase: 'repair', ...row });
-            folder.writeBytes(`repair-${corruption.replace('/', '-')}.png`, tileGridPng(strip, examples.height, examples.width, { columns: 2 + cycles, scale: 3, gap: 2, range: [0, 1] }));
+            folder.writeBytes(`repair-${corruption.replace('/', '-')}.png`, tileGridPng(strip, examples.height, examples.width, { columns: 2 + cycles, scale: 3, gap: 2, range: [0, 1], labels: Array.from({ length: examples.count }, () => ['clean', 'corrupt', ...Array.from({ length: cycles }, (_, t) => `cycle ${t + 1}`)]).flat() }));
             say(`repair ${corruption}: corrupted PSNR ${row.corruptedPsnr.toFixed(2)} dB; reconstruction per cycle ${row.reconPsnr.map((v) => v.toFixed(2)).join(', ')} dB`);
           }
         }
