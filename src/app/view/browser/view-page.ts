@@ -107,7 +107,7 @@ function column(which: Which, title: string): Column {
   return { which, root, input, panels, scores, energy };
 }
 
-function drawFrame(col: Column, frame: Frame, history: readonly Frame[], classNames: readonly string[]): void {
+function drawFrame(col: Column, frame: Frame, history: readonly Frame[], classNames: readonly string[], last: boolean): void {
   while (col.panels.children.length < frame.panels.length) col.panels.append(el('div', { class: 'panel' }, el('span'), el('canvas')));
   frame.panels.forEach((p, i) => {
     const box = col.panels.children[i]!;
@@ -122,7 +122,8 @@ function drawFrame(col: Column, frame: Frame, history: readonly Frame[], classNa
       ),
     );
   }
-  if (frame.energy !== undefined && (history.length < 3 || history.length % 3 === 0)) {
+  // The energy chart every third frame (redrawing it is the frame's dearest part), and at the last step.
+  if (frame.energy !== undefined && (history.length < 3 || history.length % 3 === 0 || last)) {
     const rows = history.filter((f) => f.energy !== undefined).map((f) => ({ step: f.step, energy: f.energy! }));
     col.energy.replaceChildren(
       Plot.plot({ width: 420, height: 180, marginLeft: 60, grid: true, x: { label: 'relaxation step' }, y: { label: 'energy' }, marks: [Plot.line(rows, { x: 'step', y: 'energy', stroke: col.which === 'clean' ? '#4e79a7' : '#e15759' }), Plot.dot(rows.slice(-1), { x: 'step', y: 'energy', fill: 'black', r: 2 })] }),
@@ -349,7 +350,7 @@ async function main(): Promise<void> {
       if (!frames.length) continue;
       moved = true;
       exposed.frames[which].push(...frames);
-      drawFrame(col, frames.at(-1)!, exposed.frames[which], manifest.classNames);
+      drawFrame(col, frames.at(-1)!, exposed.frames[which], manifest.classNames, frames.at(-1)!.step >= manifest.run.maxSteps);
     }
     const step = shown();
     counter.textContent = `step ${step} / ${manifest.run.maxSteps}`;
