@@ -79,6 +79,9 @@ describe('integer axes', () => {
     const { document } = parseHTML(`<div>${svg}</div>`);
     const ticks = Array.from(document.querySelectorAll('[aria-label="x-axis tick label"] text')).map((t) => (t as unknown as { textContent: string }).textContent);
     expect(ticks).toEqual(['1']);
+    // A job that counts epochs from 1 (EP) reads the same.
+    const fromOne = learningCurves([{ method: 'ep', epoch: 1, test_accuracy: 0.5 }], 'one epoch, counted from 1')!;
+    expect(fromOne.series[0]!.x).toEqual([1]);
   });
 });
 

@@ -20,13 +20,15 @@ export function learningCurves(records: readonly MetricsRecord[], title: string)
   if (!rows.length) return undefined;
   const groupOf = (r: MetricsRecord) => String(r.method ?? r.phase ?? '');
   const groups = [...new Set(rows.map(groupOf))];
+  // Jobs count epochs from 1 (EP, PC, CNN-F) or from 0 (LCA, the similarity job): a 0 anywhere means the latter.
+  const shift = rows.some((r) => num(r.epoch) === 0) ? 1 : 0;
   const series: Series[] = [];
   for (const key of ['test_accuracy', 'train_accuracy'] as const) {
     for (const g of groups) {
       const mine = rows.filter((r) => groupOf(r) === g && typeof r[key] === 'number');
       if (!mine.length) continue;
       const who = g ? `${g.toUpperCase() === g || g.length <= 4 ? g.toUpperCase() : g} ` : '';
-      series.push({ name: `${who}${key === 'test_accuracy' ? 'test' : 'train (running mean)'}`, x: mine.map((r) => num(r.epoch) + 1), y: mine.map((r) => num(r[key])), dashed: key === 'train_accuracy' });
+      series.push({ name: `${who}${key === 'test_accuracy' ? 'test' : 'train (running mean)'}`, x: mine.map((r) => num(r.epoch) + shift), y: mine.map((r) => num(r[key])), dashed: key === 'train_accuracy' });
     }
   }
   return { kind: 'line', id: 'learning-curves', title, note: 'Accuracy after each epoch; dashed: the running training accuracy during the epoch.', x: { label: 'epoch', integer: true }, y: ACCURACY, series };
