@@ -22,7 +22,7 @@ import type { ReportRun } from './report-types.js';
 export type { ReportImage, ReportRun } from './report-types.js';
 
 const IMAGE_CAPTIONS: Readonly<Record<string, string>> = {
-  'atoms.png': 'Dictionary atoms, one tile each, labelled with the atom index #k (lca-dictionary shows the most used first; grey = 0; for signed atoms white is positive and black negative, scaled symmetrically).',
+  'atoms.png': 'Dictionary atoms, one tile each, labelled with the atom index (lca-dictionary shows the most used first; grey = 0; for signed atoms white is positive and black negative, scaled symmetrically).',
   'reconstructions.png': 'Test images (“in i”) and their reconstructions from the sparse code (“rec i”, the row below), labelled with the test example i.',
 };
 

@@ -182,7 +182,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     return out;
   });
   const atoms = atomTiles(system, dictionary, usage, options.atomsShown, side);
-  folder.writeBytes('atoms.png', tileGridPng(atoms.values, atoms.side, atoms.side, { columns: Math.ceil(Math.sqrt(options.atomsShown)), scale: conv ? 6 : 2, gap: 2, gapGrey: 255, range: system.options.nonnegative ? 'tile' : 'symmetric', labels: atoms.indices.map((i) => `#${i}`) }));
+  folder.writeBytes('atoms.png', tileGridPng(atoms.values, atoms.side, atoms.side, { columns: Math.ceil(Math.sqrt(options.atomsShown)), scale: conv ? 6 : 2, gap: 2, gapGrey: 255, range: system.options.nonnegative ? 'tile' : 'symmetric', labels: atoms.indices.map(String) }));
   const per = side * side;
   const shownCount = inputs.length / per;
   const pairs = new Float32Array(2 * inputs.length);
