@@ -51,7 +51,7 @@ import { adam, type ParamMap } from '../src/learning/optimizers.js';
 import { train } from '../src/learning/train.js';
 import { loadModel, saveModel } from '../src/runs/model-store.js';
 import { openRunFolder } from '../src/runs/run-folder.js';
-import { renderLinePlot } from '../src/runs/svg-plot.js';
+import { renderFigureSvg } from '../src/runs/plot/svg.js';
 import { equilibriumProp, type EpInput, type EpParams, type EpState, type EquilibriumPropSystem } from '../src/families/equilibrium-prop/system.js';
 import type { SurrogateGradient } from '../src/families/equilibrium-prop/system-straight-through.js';
 import { useBackend } from '../src/tensor/index.js';
@@ -446,24 +446,24 @@ function stageAttractor(): void {
     const dir = out;
     fs.writeFileSync(
       path.join(dir, `${key}-energy-per-step.svg`),
-      renderLinePlot({ title: `${model.name} ${model.system.options.sizes.join('-')}: energy along the relaxation (ε = ${epsilon}, ${strongest})`, xLabel: 'step', yLabel: 'mean energy E(s_t)', series: [series('clean', pc.clean.energy), series('adversarial, broken', pc.adversarial_broken.energy), series('adversarial, survived', pc.adversarial_survived.energy)] }),
+      renderFigureSvg({ kind: 'line', id: 'attractor-study', title: `${model.name} ${model.system.options.sizes.join('-')}: energy along the relaxation (ε = ${epsilon}, ${strongest})`, x: { label: 'step', integer: true }, y: { label: 'mean energy E(s_t)' }, series: [series('clean', pc.clean.energy), series('adversarial, broken', pc.adversarial_broken.energy), series('adversarial, survived', pc.adversarial_survived.energy)] }),
     );
     fs.writeFileSync(
       path.join(dir, `${key}-distance-per-step.svg`),
-      renderLinePlot({ title: `${model.name}: distance to the clean fixed point s*(x) along the relaxation`, xLabel: 'step', yLabel: '‖s_t − s*(x)‖₂', series: [series('clean', pc.clean.distance), series('adversarial, broken', pc.adversarial_broken.distance), series('adversarial, survived', pc.adversarial_survived.distance)] }),
+      renderFigureSvg({ kind: 'line', id: 'attractor-study', title: `${model.name}: distance to the clean fixed point s*(x) along the relaxation`, x: { label: 'step', integer: true }, y: { label: '‖s_t − s*(x)‖₂' }, series: [series('clean', pc.clean.distance), series('adversarial, broken', pc.adversarial_broken.distance), series('adversarial, survived', pc.adversarial_survived.distance)] }),
     );
     fs.writeFileSync(
       path.join(dir, `${key}-readout-per-step.svg`),
-      renderLinePlot({ title: `${model.name}: readout accuracy at every step (clean-correct examples)`, xLabel: 'step', yLabel: 'accuracy', series: [series('clean', pc.clean.accuracy), series('adversarial, broken', pc.adversarial_broken.accuracy), series('adversarial, survived', pc.adversarial_survived.accuracy)] }),
+      renderFigureSvg({ kind: 'line', id: 'attractor-study', title: `${model.name}: readout accuracy at every step (clean-correct examples)`, x: { label: 'step', integer: true }, y: { label: 'accuracy', domain: [0, 1] }, series: [series('clean', pc.clean.accuracy), series('adversarial, broken', pc.adversarial_broken.accuracy), series('adversarial, survived', pc.adversarial_survived.accuracy)] }),
     );
     if (along.length) {
       fs.writeFileSync(
         path.join(dir, `${key}-energy-along-attack-path.svg`),
-        renderLinePlot({ title: `${model.name}: energy at the fixed point reached from x + tδ (${pathExamples.length} broken examples)`, xLabel: 't', yLabel: 'E(s*(x + tδ))', series: pathExamples.map((ex, k) => ({ name: `test #${ex}`, x: ts, y: along.map((p) => p.energy[k]!) })) }),
+        renderFigureSvg({ kind: 'line', id: 'attractor-study', title: `${model.name}: energy at the fixed point reached from x + tδ (${pathExamples.length} broken examples)`, x: { label: 't' }, y: { label: 'E(s*(x + tδ))' }, series: pathExamples.map((ex, k) => ({ name: `test #${ex}`, x: ts, y: along.map((p) => p.energy[k]!) })) }),
       );
       fs.writeFileSync(
         path.join(dir, `${key}-margin-along-attack-path.svg`),
-        renderLinePlot({ title: `${model.name}: readout margin at the fixed point from x + tδ (< 0: misclassified)`, xLabel: 't', yLabel: 'true − best other', series: pathExamples.map((ex, k) => ({ name: `test #${ex}`, x: ts, y: along.map((p) => p.margin[k]!) })) }),
+        renderFigureSvg({ kind: 'line', id: 'attractor-study', title: `${model.name}: readout margin at the fixed point from x + tδ (< 0: misclassified)`, x: { label: 't' }, y: { label: 'true − best other' }, series: pathExamples.map((ex, k) => ({ name: `test #${ex}`, x: ts, y: along.map((p) => p.margin[k]!) })) }),
       );
     }
     log(`  broken ${broken.length}/${correct.length}; broken returning to s*(x) under x: ${summary.basin.broken_returning_to_clean_fixed_point}; survived returning: ${summary.basin.survived_returning_to_clean_fixed_point}/${survived.length}`);

@@ -1,5 +1,6 @@
 // Measures the report and the live view in Debian's headless Chromium (SwiftShader WebGL, no GPU):
 //   node bench/browser-measure.mjs report <report.html>...          size and load time (goto → every chart drawn)
+// SCREENSHOT=<file.png> writes a screenshot too (the report's full page, one per file; the view's first run).
 //   node bench/browser-measure.mjs view <run-folder> [query] [runs]   frames/s of the live view, in the page
 // The view is started on a free port with the built CLI; each run plays the whole relaxation once, the first
 // (shader compilation) reported apart. Plain JS so that it runs without a build of its own.
@@ -20,6 +21,7 @@ try {
         await page.goto(`file://${fs.realpathSync(file)}`);
         await page.waitForFunction(() => document.documentElement.dataset.ready || document.documentElement.dataset.error, null, { timeout: 120000 });
         times.push(performance.now() - t);
+        if (i === 0 && process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT.replace(/(\.png)?$/, `-${rest.indexOf(file)}.png`), fullPage: true });
         await page.close();
       }
       console.log(JSON.stringify({ file, bytes: fs.statSync(file).size, load_ms: times.map((t) => Math.round(t)) }));

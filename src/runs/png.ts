@@ -69,6 +69,38 @@ export interface TileGridOptions {
    * [low, high] range shared by all tiles (images and their reconstructions, so they compare).
    */
   readonly range?: 'tile' | 'symmetric' | readonly [number, number];
+  /**
+   * A short label above each tile, in tile order (atom index, example, cycle), drawn black on a white band
+   * in a 3×5 pixel font: digits, space, # - . and the letters of LABEL_FONT. Other characters are left blank.
+   */
+  readonly labels?: readonly string[];
+}
+
+/** 3×5 glyphs, one string of 15 bits (rows top to bottom) per character. */
+const LABEL_FONT: Readonly<Record<string, string>> = {
+  '0': '111101101101111', '1': '010110010010111', '2': '111001111100111', '3': '111001111001111', '4': '101101111001001',
+  '5': '111100111001111', '6': '111100111101111', '7': '111001001010010', '8': '111101111101111', '9': '111101111001111',
+  a: '000011101101011', c: '000011100100011', e: '010101111100011', i: '010000010010010', l: '100100100100011',
+  m: '000111111101101', n: '000110101101101', o: '000010101101010', r: '000011100100100', s: '011100010001110',
+  t: '010111010010001', u: '000101101101011', x: '000101010010101', y: '101101011001110',
+  ' ': '000000000000000', '#': '101111101111101', '-': '000000111000000', '.': '000000000000010',
+};
+
+/** Draws `text` black into `pixels` (row width `width`) from (x0, y0), each font pixel `size` × `size`; clipped at `maxWidth`. */
+function drawLabel(pixels: Uint8Array, width: number, x0: number, y0: number, text: string, size: number, maxWidth: number): void {
+  let x = x0;
+  for (const ch of text.toLowerCase()) {
+    const glyph = LABEL_FONT[ch];
+    if (x + 3 * size > x0 + maxWidth) break;
+    if (glyph) {
+      for (let r = 0; r < 5; r++)
+        for (let c = 0; c < 3; c++) {
+          if (glyph[r * 3 + c] !== '1') continue;
+          for (let dy = 0; dy < size; dy++) for (let dx = 0; dx < size; dx++) pixels[(y0 + r * size + dy) * width + x + c * size + dx] = 0;
+        }
+    }
+    x += 4 * size;
+  }
 }
 
 /**
@@ -76,6 +108,12 @@ export interface TileGridOptions {
  * grid and encodes it as a PNG.
  */
 export function tileGridPng(values: Float32Array, tileHeight: number, tileWidth: number, options: TileGridOptions): Uint8Array {
+  const { pixels, width, height } = tileGridImage(values, tileHeight, tileWidth, options);
+  return encodeGreyPng(pixels, width, height);
+}
+
+/** The grey pixels of tileGridPng's picture (row-major, width × height). */
+export function tileGridImage(values: Float32Array, tileHeight: number, tileWidth: number, options: TileGridOptions): { pixels: Uint8Array; width: number; height: number } {
   const per = tileHeight * tileWidth;
   const count = Math.floor(values.length / per);
   const columns = Math.max(1, Math.min(options.columns, count));
@@ -84,7 +122,10 @@ export function tileGridPng(values: Float32Array, tileHeight: number, tileWidth:
   const gap = options.gap ?? 1;
   const range = options.range ?? 'tile';
   const width = columns * (tileWidth * scale + gap) + gap;
-  const height = rows * (tileHeight * scale + gap) + gap;
+  // The label band: the font at 2× where the tiles are wide enough, a pixel of space above and below.
+  const fontSize = options.labels ? (tileWidth * scale >= 48 ? 2 : 1) : 0;
+  const band = options.labels ? 5 * fontSize + 2 : 0;
+  const height = rows * (band + tileHeight * scale + gap) + gap;
   const pixels = new Uint8Array(width * height).fill(options.gapGrey ?? 128);
   for (let t = 0; t < count; t++) {
     const tile = values.subarray(t * per, (t + 1) * per);
@@ -100,12 +141,16 @@ export function tileGridPng(values: Float32Array, tileHeight: number, tileWidth:
     } else [low, high] = range;
     const span = high - low || 1;
     const x0 = gap + (t % columns) * (tileWidth * scale + gap);
-    const y0 = gap + Math.floor(t / columns) * (tileHeight * scale + gap);
+    const y0 = gap + Math.floor(t / columns) * (band + tileHeight * scale + gap) + band;
+    if (band) {
+      for (let y = y0 - band; y < y0; y++) pixels.fill(255, y * width + x0, y * width + x0 + tileWidth * scale);
+      drawLabel(pixels, width, x0 + 1, y0 - band + 1, options.labels![t] ?? '', fontSize, tileWidth * scale - 1);
+    }
     for (let y = 0; y < tileHeight; y++)
       for (let x = 0; x < tileWidth; x++) {
         const grey = Math.round(255 * Math.min(1, Math.max(0, (tile[y * tileWidth + x]! - low) / span)));
         for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) pixels[(y0 + y * scale + dy) * width + x0 + x * scale + dx] = grey;
       }
   }
-  return encodeGreyPng(pixels, width, height);
+  return { pixels, width, height };
 }

@@ -3,7 +3,8 @@
  * /usr/bin/chromium, or $CHROMIUM). Every launch gets a fresh profile (playwright passes its own new
  * --user-data-dir and refuses one in `args`), no background network of its own, and WebGL through ANGLE
  * on SwiftShader: with --disable-gpu, headless Chromium 156 has no WebGL unless
- * --enable-unsafe-swiftshader is given (checked: WebGL 2.0 on "SwiftShader Device (Subzero)").
+ * --enable-unsafe-swiftshader is given (checked: WebGL 2.0 on "SwiftShader Device (Subzero)"). WebGPU likewise
+ * on SwiftShader (flags below).
  */
 import fs from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
@@ -35,6 +36,10 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
       '--use-gl=angle',
       '--use-angle=swiftshader',
       '--enable-unsafe-swiftshader',
+      // WebGPU on SwiftShader's Vulkan (Chromium ships libvk_swiftshader.so): checked, an adapter
+      // "google / swiftshader" and a device, in a secure context (http://127.0.0.1 is one, data: is not).
+      '--enable-unsafe-webgpu',
+      '--use-webgpu-adapter=swiftshader',
     ],
   });
   return {

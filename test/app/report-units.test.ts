@@ -12,7 +12,9 @@ import { writeReport } from '../../src/app/report/report.js';
 import { formatViewState, parseViewState, type ViewState } from '../../src/app/view/manifest.js';
 import { DataError, SpecError } from '../../src/base/errors.js';
 import { decimateMinMax } from '../../src/runs/plot/decimate.js';
-import { wrapText } from '../../src/runs/plot/svg.js';
+import { renderFigureSvg, wrapText } from '../../src/runs/plot/svg.js';
+import { learningCurves } from '../../src/runs/plot/run-figures.js';
+import { traceFigures } from '../../src/app/report/report-model.js';
 import { makeRng } from '../../src/base/rng.js';
 import { makeRunFolders } from './fixtures.js';
 
@@ -46,11 +48,53 @@ describe('wrapText', () => {
   });
 });
 
+describe('trace charts', () => {
+  const trace = (name: string, shape: number[], data: Float32Array | Int32Array) => ({ name, shape, data });
+  it('plot only step-axis float traces, one chart per quantity wherever its name puts it', () => {
+    const figures = traceFigures([
+      trace('labels', [4], Int32Array.from([3, 1, 4, 1])),
+      trace('clean-class', [3, 4], new Int32Array(12)),
+      trace('clean-energy', [3, 4], Float32Array.from({ length: 12 }, (_, i) => -i)),
+      trace('adversarial-energy', [3, 4], new Float32Array(12)),
+      trace('clean-distance', [3, 4], new Float32Array(12).fill(2)),
+      trace('energy-noise-0.2', [3], Float32Array.from([3, 2, 1])),
+      trace('final-state', [1, 4], new Float32Array(4)),
+    ]);
+    expect(figures.map((f) => f.id)).toEqual(['trace-energy', 'trace-distance']);
+    const energy = figures[0]!;
+    if (energy.kind !== 'line') throw new Error('a line chart');
+    expect(energy.y.label).toBe('energy');
+    expect(energy.x).toEqual({ label: 'relaxation step', integer: true });
+    expect(energy.series.map((s) => s.name)).toEqual(['adversarial', 'clean', 'noise 0.2']);
+    // The mean over the batch at each step: clean-energy's step 1 holds -4..-7.
+    expect(energy.series[1]!.y).toEqual([-1.5, -5.5, -9.5]);
+  });
+});
+
+describe('integer axes', () => {
+  it('a one-epoch learning curve has one tick, reading "1"', async () => {
+    const { parseHTML } = await import('linkedom');
+    const figure = learningCurves([{ epoch: 0, test_accuracy: 0.5, train_accuracy: 0.4 }], 'one epoch')!;
+    const svg = renderFigureSvg(figure);
+    const { document } = parseHTML(`<div>${svg}</div>`);
+    const ticks = Array.from(document.querySelectorAll('[aria-label="x-axis tick label"] text')).map((t) => (t as unknown as { textContent: string }).textContent);
+    expect(ticks).toEqual(['1']);
+    // A job that counts epochs from 1 (EP) reads the same.
+    const fromOne = learningCurves([{ method: 'ep', epoch: 1, test_accuracy: 0.5 }], 'one epoch, counted from 1')!;
+    expect(fromOne.series[0]!.x).toEqual([1]);
+  });
+});
+
 describe('view state in the URL', () => {
   it('round-trips, and malformed values fall back to the defaults', () => {
-    const state: ViewState = { example: 17, corruption: 'mnist-c/fog', severity: 3, step: 9, speed: 5, mode: 'server' };
+    const state: ViewState = { example: 17, corruption: 'mnist-c/fog', severity: 3, attack: '', eps: 0.1, step: 9, speed: 5, mode: 'server', backend: 'webgl' };
     expect(parseViewState(formatViewState(state))).toEqual(state);
-    expect(parseViewState('?example=-2&step=x&speed=0')).toEqual({ example: 0, corruption: '', severity: 1, step: 0, speed: 1, mode: 'browser' });
+    const attacked: ViewState = { ...state, corruption: '', severity: 1, attack: 'pgd', eps: 0.05, mode: 'browser', backend: '' };
+    expect(formatViewState(attacked)).toBe('?example=17&attack=pgd&eps=0.05&step=9&speed=5');
+    expect(parseViewState(formatViewState(attacked))).toEqual(attacked);
+    expect(parseViewState('?example=-2&step=x&speed=0&attack=cw&eps=3&backend=metal')).toEqual({ example: 0, corruption: '', severity: 1, attack: '', eps: 0.1, step: 0, speed: 1, mode: 'browser', backend: '' });
+    // An attack replaces a corruption: the perturbed column shows one of them.
+    expect(parseViewState('?attack=fgsm&eps=0.2&corruption=mnist-c/fog').corruption).toBe('');
   });
 });
 

@@ -1,6 +1,6 @@
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { crc32, encodeGreyPng, tileGridPng } from '../../src/runs/png.js';
+import { crc32, encodeGreyPng, tileGridImage, tileGridPng } from '../../src/runs/png.js';
 
 /** Reads back a PNG written by encodeGreyPng: checks every chunk's CRC with node's zlib.crc32 and inflates the pixels. */
 function decode(png: Uint8Array): { width: number; height: number; pixels: Uint8Array } {
@@ -56,5 +56,23 @@ describe('png', () => {
     expect([at(4, 1), at(5, 1), at(4, 2), at(5, 2)]).toEqual([255, 170, 85, 0]);
     expect(at(0, 0)).toBe(128);
     expect(() => encodeGreyPng(new Uint8Array(3), 2, 2)).toThrow(/needs 4 pixels/);
+  });
+});
+
+describe('tile labels', () => {
+  it('draw each tile its label in a white band above it, in the 3×5 font, and leave the tile as it was', () => {
+    const tiles = Float32Array.from([0, 1, 1, 0, 1, 0, 0, 1]); // two 2×2 tiles
+    const plain = tileGridImage(tiles, 2, 2, { columns: 2, scale: 4, gap: 1 });
+    const labelled = tileGridImage(tiles, 2, 2, { columns: 2, scale: 4, gap: 1, labels: ['1', '#7'] });
+    expect(labelled.width).toBe(plain.width);
+    expect(labelled.height).toBe(plain.height + 7); // a 5-pixel font and a pixel above and below
+    const at = (img: typeof plain, x: number, y: number) => img.pixels[y * img.width + x]!;
+    // "1" is 010/110/010/010/111 from (x0 + 1, y0 + 1) of the band of tile 0 (x0 = 1, band from y = 1).
+    const one = ['010', '110', '010', '010', '111'];
+    for (let r = 0; r < 5; r++) for (let c = 0; c < 3; c++) expect(at(labelled, 2 + c, 2 + r)).toBe(one[r]![c] === '1' ? 0 : 255);
+    // The tiles themselves moved down by the band and are unchanged.
+    for (let y = 0; y < 8; y++) for (let x = 0; x < plain.width; x++) expect(at(labelled, x, y + 1 + 7)).toBe(at(plain, x, y + 1));
+    // Tile 1's label starts with '#' (101/111/…) at x = 1 + 9 + 1.
+    expect([at(labelled, 11, 2), at(labelled, 12, 2), at(labelled, 13, 2)]).toEqual([0, 255, 0]);
   });
 });

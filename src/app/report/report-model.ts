@@ -22,9 +22,18 @@ import type { ReportRun } from './report-types.js';
 export type { ReportImage, ReportRun } from './report-types.js';
 
 const IMAGE_CAPTIONS: Readonly<Record<string, string>> = {
-  'atoms.png': 'Dictionary atoms, one tile each, in feature order (grey = 0; for signed atoms white is positive and black negative, scaled symmetrically).',
-  'reconstructions.png': 'Test images and their reconstructions from the sparse code, in pairs: each original (left) is followed by its reconstruction (right).',
+  'atoms.png': 'Dictionary atoms, one tile each, labelled with the atom index (lca-dictionary shows the most used first; grey = 0; for signed atoms white is positive and black negative, scaled symmetrically).',
+  'reconstructions.png': 'Test images (“in i”) and their reconstructions from the sparse code (“rec i”, the row below), labelled with the test example i.',
 };
+
+function captionOf(name: string): string {
+  const file = name.split('/').pop()!;
+  const repair = /^repair-(.+)\.png$/.exec(file);
+  if (repair) return `CNN-F image repair under ${repair[1]}: one test example per row; columns clean, corrupted, then the reconstruction after each cycle (labelled).`;
+  const similarity = /^similarity-(.+)\.png$/.exec(file);
+  if (similarity) return `Representational similarity matrices for target ${similarity[1]}, stimuli sorted alike: the target, the baseline, the regularized arm, the shuffled target and the shuffled arm (similarity −1 black to 1 white).`;
+  return IMAGE_CAPTIONS[file] ?? name;
+}
 
 /** Flattens the summary to key/value rows ("metrics.robust_accuracy.0.1" → "0.25"). */
 function flatten(value: unknown, prefix: string, out: Array<[string, string]>): void {
@@ -101,18 +110,7 @@ export function reportRun(run: RunContents): ReportRun {
     figures.push(noise);
     for (const k of ['sigma', 'lcanet_accuracy', 'baseline_accuracy']) covered.add(k);
   }
-  const traceGroups = new Map<string, Array<{ name: string; values: number[] }>>();
-  for (const t of run.traces) {
-    const [quantity, ...rest] = t.name.split('-');
-    const values = t.shape.length === 1 ? Array.from(t.data) : meanOverBatch(t);
-    const list = traceGroups.get(quantity!) ?? [];
-    list.push({ name: rest.join(' ') || t.name, values });
-    traceGroups.set(quantity!, list);
-  }
-  for (const [quantity, traces] of traceGroups) {
-    traces.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
-    figures.push(tracesFigure(`trace-${quantity}`, `${quantity} along the relaxation`, quantity, traces, `From traces/${quantity}-*.npy (mean over the batch where a trace holds one).`));
-  }
+  figures.push(...traceFigures(run.traces));
   for (const e of run.energy) figures.push(...hardwareFigures(e.name, e.record));
   if (!corruption.length) figures.push(...genericFigures(run.metrics.filter((r) => r.phase !== 'noise'), covered));
   const summary: Array<[string, string]> = [];
@@ -126,7 +124,7 @@ export function reportRun(run: RunContents): ReportRun {
     summary,
     ...(run.spec || run.settings ? { spec: run.spec ?? run.settings } : {}),
     figures: figures.map(decimated),
-    images: run.images.map((img) => ({ name: img.name, caption: IMAGE_CAPTIONS[img.name.split('/').pop()!] ?? img.name, dataUri: pngUri(img.bytes) })),
+    images: run.images.map((img) => ({ name: img.name, caption: captionOf(img.name), dataUri: pngUri(img.bytes) })),
     warnings: warningsOf(run),
     files: run.files,
   };
@@ -173,6 +171,35 @@ function hardwareFigures(name: string, record: Readonly<Record<string, unknown>>
     });
   }
   return out;
+}
+
+/** Quantities a trace's file name may carry in any position ('clean-energy', 'energy-noise-0.2'). */
+const QUANTITIES = new Set(['energy', 'distance', 'residual', 'readout', 'class', 'loss', 'error', 'overlap', 'accuracy', 'state', 'cost', 'margin', 'change']);
+
+/**
+ * Charts of the traces that run along a step axis: a float trace [steps, ...] (a probe's record, whose
+ * first axis is the step) is drawn as its mean over the other axes against the step, one chart per
+ * quantity, with a series per condition. The quantity is the name's token that names one (energy,
+ * distance, …) wherever it stands, else its first token. Left out: integer traces (per-example labels such
+ * as `labels.npy`, class indices per step: a mean of class indices means nothing) and single records. So
+ * quantities of different kinds never share a y axis, and a label vector is never drawn as a series.
+ */
+export function traceFigures(traces: readonly RunContents['traces'][number][]): Figure[] {
+  const groups = new Map<string, Array<{ name: string; values: number[]; file: string }>>();
+  for (const t of traces) {
+    if (t.shape.length < 1 || t.shape[0]! < 2 || !(t.data instanceof Float32Array || t.data instanceof Float64Array)) continue;
+    const tokens = t.name.split('-');
+    const at = Math.max(0, tokens.findIndex((k) => QUANTITIES.has(k)));
+    const quantity = tokens[at]!;
+    const rest = tokens.filter((_, i) => i !== at).join(' ');
+    const list = groups.get(quantity) ?? [];
+    list.push({ name: rest || quantity, values: meanOverBatch(t), file: `traces/${t.name}.npy` });
+    groups.set(quantity, list);
+  }
+  return [...groups].map(([quantity, list]) => {
+    list.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    return tracesFigure(`trace-${quantity}`, `${quantity} along the relaxation`, quantity, list, `Mean over the other axes of ${list.map((l) => l.file).join(', ')}.`);
+  });
 }
 
 /** Mean over every axis but the first (the step axis) of a trace [steps, ...]. */

@@ -6,7 +6,8 @@
 import type { Goal } from './early-stopping.js';
 import type { LoadedSweep } from './load-sweep.js';
 import type { TrialRecord } from './trials-log.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
+import type { LineFigure } from '../../runs/plot/figure.js';
 
 export interface ConfigurationResult {
   readonly configIndex: number;
@@ -107,6 +108,10 @@ export function summaryTable(summary: SweepSummary, parameterPaths: readonly str
  * in the order they are listed, named in the axis label.
  */
 export function parameterPlot(summary: SweepSummary, loaded: LoadedSweep, parameter: string): string {
+  return renderFigureSvg(parameterFigure(summary, loaded, parameter));
+}
+
+export function parameterFigure(summary: Pick<SweepSummary, 'sweep' | 'metric' | 'configurations'>, loaded: { readonly sweep: Pick<LoadedSweep['sweep'], 'parameters' | 'method'> }, parameter: string): LineFigure {
   const others = Object.keys(loaded.sweep.parameters).filter((p) => p !== parameter);
   const done = summary.configurations.filter((c) => c.mean !== null);
   const raw = done.map((c) => c.config[parameter]);
@@ -123,12 +128,13 @@ export function parameterPlot(summary: SweepSummary, loaded: LoadedSweep, parame
     return { name: name || 'mean over seeds', x: sorted.map((c) => xOf(c.config[parameter])), y: sorted.map((c) => c.mean!) };
   });
   const logX = loaded.sweep.parameters[parameter]?.distribution === 'log-uniform';
-  return renderLinePlot({
+  return {
+    kind: 'line',
+    id: `sweep-${parameter}`,
     title: `${summary.sweep}: ${summary.metric.name} against ${parameter}`,
-    xLabel: numeric ? parameter : `${parameter} (${categories.map((c, i) => `${i}: ${c}`).join(', ')})`,
-    yLabel: `${summary.metric.name} (mean over seeds)`,
-    series: series.map((s) => (logX ? { ...s, x: s.x.map((x) => Math.log10(x)), name: s.name } : s)),
-    markers: true,
-    ...(logX ? { xLabel: `log10 ${parameter}` } : {}),
-  });
+    ...(numeric ? {} : { note: `${parameter} is categorical; its values are placed at their index: ${categories.map((c, i) => `${i}: ${c}`).join(', ')}.` }),
+    x: { label: numeric ? parameter : `${parameter} (index of the value)`, ...(logX ? { type: 'log' as const } : {}), ...(numeric ? {} : { integer: true }) },
+    y: { label: `${summary.metric.name} (mean over seeds)` },
+    series,
+  };
 }

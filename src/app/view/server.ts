@@ -2,7 +2,8 @@
  * `neurodyn view`: a server on 127.0.0.1 for the live view. It serves static things only (the page with
  * its bundled script, the manifest, the parameters and examples as raw float32), except where the page
  * cannot relax the model itself (no WebGL, or `mode=server` in its URL): then /relax streams the frames,
- * computed in Node by the same relaxation code, as one JSON line each.
+ * computed in Node by the same relaxation code, as one JSON line each, after a line with the perturbed
+ * input (a corruption, or an attack computed here by the same src/attacks code the page bundles).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { NeurodynError, SpecError } from '../../base/errors.js';
 import { browserBundle } from '../report/report.js';
 import { parseViewState } from './manifest.js';
-import { cleanExample, corruptedExample } from './perturb.js';
+import { cleanExample, perturbedExample, type PerturbedExample } from './perturb.js';
 import { openRelaxation } from './relaxation.js';
 import type { ViewSource } from './source.js';
 import { viewModel } from './view-model.js';
@@ -40,9 +41,18 @@ export async function startViewServer(source: ViewSource, port: number): Promise
     const index = Math.min(state.example, manifest.examples.count - 1);
     model ??= viewModel(manifest, Object.fromEntries(Object.entries(source.params).map(([k, t]) => [k, tf.clone(t)])));
     const inputs: Array<[string, Float32Array]> = [['clean', cleanExample(source.images, index, pixels)]];
-    if (state.corruption) inputs.push(['perturbed', corruptedExample(source.images, index, manifest.imageShape[0], manifest.imageShape[1], state.corruption, state.severity, manifest.seed)]);
+    let perturbed: PerturbedExample | undefined;
+    try {
+      perturbed = perturbedExample(model, source.images, manifest, state, index);
+    } catch (e) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end((e as Error).message);
+      return;
+    }
+    if (perturbed) inputs.push(['perturbed', perturbed.image]);
     const relaxations = inputs.map(([which, image]) => [which, openRelaxation(model!, image)] as const);
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    // The perturbed input first (an attack's output is computed here, so the page cannot draw it itself).
+    if (perturbed) res.write(`${JSON.stringify({ which: 'perturbed', input: Array.from(perturbed.image), title: perturbed.title })}\n`);
     let closed = false;
     res.on('close', () => (closed = true));
     const pump = () => {

@@ -13,8 +13,9 @@ import { CORRUPTIONS } from '../../data/corruptions.js';
 import { loadModel } from '../../runs/model-store.js';
 import { loadSpecFile } from '../../spec/parse.js';
 import { storePatterns } from '../../families/hopfield/system.js';
-import type { ViewManifest } from './manifest.js';
-import { viewableKinds } from './view-model.js';
+import { attackUnavailable } from './adversarial.js';
+import { VIEW_ATTACKS, type ViewManifest } from './manifest.js';
+import { viewableKinds, viewModel } from './view-model.js';
 
 export interface ViewSource {
   readonly manifest: ViewManifest;
@@ -67,7 +68,7 @@ export function loadViewSource(specOrRun: string, dataDir?: string): ViewSource 
   const pixels = test.height * test.width;
   const images = test.images.slice(0, count * pixels);
   const names = Object.keys(params).sort();
-  const manifest: ViewManifest = {
+  const base: Omit<ViewManifest, 'attacks'> = {
     title: `${spec.name}: ${kind}`,
     origin: path.resolve(specOrRun),
     system,
@@ -80,6 +81,9 @@ export function loadViewSource(specOrRun: string, dataDir?: string): ViewSource 
     corruptions: CORRUPTIONS.map((c) => ({ name: c.name, severities: c.severities })),
     seed: spec.seed,
   };
+  // Building the view model allocates nothing (it wraps the parameters), so it is dropped, not disposed.
+  const why = attackUnavailable(viewModel({ ...base, attacks: [] }, { ...params }));
+  const manifest: ViewManifest = { ...base, attacks: why ? [] : VIEW_ATTACKS, ...(why ? { attacksNote: why } : {}) };
   return {
     manifest,
     paramBytes: names.map((n) => bytesOf(params[n]!)),

@@ -25,7 +25,8 @@ import { train } from '../../learning/train.js';
 import { openCheckpoints, type CheckpointStore } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
 import { tileGridPng } from '../../runs/png.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
+import type { LineFigure } from '../../runs/plot/figure.js';
 import { recordEvaluationTraces, traceExamples } from '../traces.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { ATTACK_SURFACES } from './classifier.js';
@@ -238,7 +239,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
             const { row, strip } = imageRepair(system, params, cycles, examples, corruption, severity, context.rng.split(`repair-${corruption}`));
             repair.push(row);
             folder.appendMetrics({ phase: 'repair', ...row });
-            folder.writeBytes(`repair-${corruption.replace('/', '-')}.png`, tileGridPng(strip, examples.height, examples.width, { columns: 2 + cycles, scale: 3, gap: 2, range: [0, 1] }));
+            folder.writeBytes(`repair-${corruption.replace('/', '-')}.png`, tileGridPng(strip, examples.height, examples.width, { columns: 2 + cycles, scale: 3, gap: 2, range: [0, 1], labels: Array.from({ length: examples.count }, () => ['clean', 'corrupt', ...Array.from({ length: cycles }, (_, t) => `cycle ${t + 1}`)]).flat() }));
             say(`repair ${corruption}: corrupted PSNR ${row.corruptedPsnr.toFixed(2)} dB; reconstruction per cycle ${row.reconPsnr.map((v) => v.toFixed(2)).join(', ')} dB`);
           }
         }
@@ -280,11 +281,17 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
 }
 
 function writePlots(folder: JobContext<Options>['folder'], curves: Record<string, CycleCurve>, rows: readonly (RobustnessRow & { cycles: number })[]): void {
+  for (const f of cnnfFigures(curves, rows)) folder.writeText(`${f.id}.svg`, renderFigureSvg(f));
+}
+
+/** curves.svg (accuracy against test-time cycles) and robustness.svg (PGD accuracy against ε), where there is data. */
+export function cnnfFigures(curves: Readonly<Record<string, CycleCurve>>, rows: readonly (RobustnessRow & { cycles: number })[]): LineFigure[] {
+  const out: LineFigure[] = [];
   const curveSeries = Object.entries(curves).flatMap(([cycles, c]) => [
     { name: `trained ${cycles}, last`, x: c.last.map((_, t) => t), y: c.last.map((v) => 100 * v) },
     { name: `trained ${cycles}, avg`, x: c.average.map((_, t) => t), y: c.average.map((v) => 100 * v) },
   ]);
-  if (curveSeries.length) folder.writeText('curves.svg', renderLinePlot({ title: 'Test accuracy against test-time cycles', xLabel: 'cycles', yLabel: 'accuracy (%)', series: curveSeries }));
+  if (curveSeries.length) out.push({ kind: 'line', id: 'curves', title: 'Test accuracy against test-time cycles', x: { label: 'cycles', integer: true }, y: { label: 'accuracy (%)', domain: [0, 100] }, series: curveSeries });
   const keys = [...new Set(rows.map((r) => `${r.cycles}|${r.surface}`))];
   if (keys.length) {
     const series = keys.map((key) => {
@@ -292,8 +299,9 @@ function writePlots(folder: JobContext<Options>['folder'], curves: Record<string
       const mine = rows.filter((r) => `${r.cycles}|${r.surface}` === key);
       return { name: cycles === '0' ? 'CNN' : `CNN-F ${cycles}, ${surface}`, x: mine.map((r) => r.epsilon), y: mine.map((r) => 100 * r.accuracy) };
     });
-    folder.writeText('robustness.svg', renderLinePlot({ title: 'PGD robust accuracy', xLabel: 'ε (L∞, pixels in [0, 1])', yLabel: 'accuracy (%)', series }));
+    out.push({ kind: 'line', id: 'robustness', title: 'PGD robust accuracy', x: { label: 'ε (L∞, pixels in [0, 1])' }, y: { label: 'accuracy (%)', domain: [0, 100] }, series });
   }
+  return out;
 }
 
 export const cnnfTrain: JobEntry<Options> = {

@@ -28,7 +28,8 @@ import { estimateOnProfiles } from '../../hardware/estimate.js';
 import { loadProfile } from '../../hardware/profiles.js';
 import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
+import type { LineFigure } from '../../runs/plot/figure.js';
 import type { EpInput, EpParams, EpState, EquilibriumPropSystem } from './system.js';
 import { modelMeta } from './train-job.js';
 import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, type EpTrainingOptions } from './training.js';
@@ -101,9 +102,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const accuracyPerStep = (trace: RelaxationTrace) => trace.predicted.map((p) => all.filter((i) => p[i] === labels[i]).length / all.length);
   const energyPerStep = (trace: RelaxationTrace) => trace.energy.map((e) => meanOver(e, all));
   const distancePerStep = (trace: RelaxationTrace) => trace.distance!.map((d) => meanOver(d, all));
-  const steps = (n: number) => Array.from({ length: n }, (_, i) => i);
-  const plot = (file: string, title: string, yLabel: string, a: number[], b: number[]) =>
-    folder.writeText(file, renderLinePlot({ title, xLabel: 'relaxation step', yLabel, series: [{ name: 'clean', x: steps(a.length), y: a }, { name: `adversarial (PGD-${options.attackSteps}, ε = ${options.epsilon})`, x: steps(b.length), y: b }] }));
+  const plot = (file: string, title: string, yLabel: string, a: number[], b: number[]) => folder.writeText(file, renderFigureSvg(perStepFigure(file.replace(/\.svg$/, ''), title, yLabel, a, b, `PGD-${options.attackSteps}, ε = ${options.epsilon}`)));
   plot('energy-per-step.svg', `Energy along the relaxation, mean over ${all.length} test images`, 'E(s_t)', energyPerStep(clean), energyPerStep(adversarial));
   plot('readout-per-step.svg', 'Readout accuracy at every relaxation step', 'accuracy', accuracyPerStep(clean), accuracyPerStep(adversarial));
   plot('distance-per-step.svg', 'Distance to the clean fixed point s*(x)', '‖s_t − s*(x)‖₂', distancePerStep(cleanAgain), distancePerStep(adversarial));
@@ -176,6 +175,22 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   say(`basins: relaxed under the clean image from where its adversarial relaxation ended, ${fooledReturning} of the ${fooled.length} fooled images return to the clean final state (returning: the attack moved the attractor with the input; not returning: it reached another attractor of the clean image's landscape)`);
   say(`${profile.id}: ${(cost.energy.totalJ * 1e6).toPrecision(3)} µJ and ${cost.latencyS === null ? `no latency (${cost.latencyNote})` : `${(cost.latencyS * 1e6).toPrecision(3)} µs`} per inference of T1 = ${estimate.float.activity.stepsPerInference} steps (hardware.json has every term)`);
   return metrics;
+}
+
+/** A quantity per relaxation step, clean against adversarial (energy-, readout- and distance-per-step.svg). */
+export function perStepFigure(id: string, title: string, yLabel: string, clean: readonly number[], adversarial: readonly number[], attack: string): LineFigure {
+  const steps = (n: number) => Array.from({ length: n }, (_, i) => i);
+  return {
+    kind: 'line',
+    id,
+    title,
+    x: { label: 'relaxation step', integer: true },
+    y: { label: yLabel, ...(yLabel === 'accuracy' ? { domain: [0, 1] as const } : {}) },
+    series: [
+      { name: 'clean', x: steps(clean.length), y: [...clean] },
+      { name: `adversarial (${attack})`, x: steps(adversarial.length), y: [...adversarial] },
+    ],
+  };
 }
 
 export const epAttractorDemo: JobEntry<Options> = {

@@ -53,7 +53,8 @@ import { trainRegularized } from '../../learning/similarity/train-regularized.js
 import { initSmallCnn, smallCnnLayers, smallCnnLogits, type SmallCnnSpec } from '../../learning/small-cnn.js';
 import { loadModel, saveModel } from '../../runs/model-store.js';
 import { tileGridPng } from '../../runs/png.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
+import type { LineFigure } from '../../runs/plot/figure.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { systems } from '../registry.js';
 
@@ -426,14 +427,21 @@ function writePictures(
   for (const kind of NOISE_KINDS) {
     folder.writeText(
       `noise-${kind}.svg`,
-      renderLinePlot({
-        title: `accuracy under ${kind} noise (clipped to each image's range)`,
-        xLabel: 'noise level',
-        yLabel: 'accuracy',
-        series: arms.map((a) => ({ name: a.name, x: [...levels], y: noiseCurves[a.name]![kind]! })),
-      }),
+      renderFigureSvg(noiseFigure(kind, levels, arms.map((a) => ({ name: a.name, accuracy: noiseCurves[a.name]![kind]! })))),
     );
   }
+}
+
+/** noise-<kind>.svg: accuracy against the noise level, one line per arm. */
+export function noiseFigure(kind: string, levels: readonly number[], arms: ReadonlyArray<{ name: string; accuracy: readonly number[] }>): LineFigure {
+  return {
+    kind: 'line',
+    id: `noise-${kind}`,
+    title: `Accuracy under ${kind} noise (clipped to each image's range)`,
+    x: { label: 'noise level' },
+    y: { label: 'accuracy', domain: [0, 1] },
+    series: arms.map((a) => ({ name: a.name, x: [...levels], y: [...a.accuracy] })),
+  };
 }
 
 export const similarityRegularized: JobEntry<Options> = {

@@ -114,16 +114,16 @@ function traceDictionary(context: JobContext<Options>, system: LcaLikeSystem, di
 }
 
 /** Atoms as tiles [count, h, w] (first input channel), most used first. */
-function atomTiles(system: LcaLikeSystem, dictionary: tf.Tensor, usage: Float32Array, shown: number, imageSide: number): { values: Float32Array; side: number } {
+function atomTiles(system: LcaLikeSystem, dictionary: tf.Tensor, usage: Float32Array, shown: number, imageSide: number): { values: Float32Array; side: number; indices: number[] } {
   const order = Array.from(usage.keys()).sort((i, j) => usage[j]! - usage[i]!).slice(0, shown);
   return tf.tidy(() => {
     const index = tf.tensor1d(order, 'int32');
     if (isConv(system)) {
       const k = system.options.kernelSize;
       const atoms = tf.transpose(tf.gather(tf.slice(dictionary, [0, 0, 0, 0], [k, k, 1, -1]), index, 3), [3, 0, 1, 2]);
-      return { values: atoms.dataSync() as Float32Array, side: k };
+      return { values: atoms.dataSync() as Float32Array, side: k, indices: order };
     }
-    return { values: tf.transpose(tf.gather(dictionary, index, 1)).dataSync() as Float32Array, side: imageSide };
+    return { values: tf.transpose(tf.gather(dictionary, index, 1)).dataSync() as Float32Array, side: imageSide, indices: order };
   });
 }
 
@@ -199,20 +199,23 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     return out;
   });
   const atoms = atomTiles(system, dictionary, usage, options.atomsShown, side);
-  folder.writeBytes('atoms.png', tileGridPng(atoms.values, atoms.side, atoms.side, { columns: Math.ceil(Math.sqrt(options.atomsShown)), scale: conv ? 6 : 2, gap: 2, gapGrey: 255, range: system.options.nonnegative ? 'tile' : 'symmetric' }));
+  folder.writeBytes('atoms.png', tileGridPng(atoms.values, atoms.side, atoms.side, { columns: Math.ceil(Math.sqrt(options.atomsShown)), scale: conv ? 6 : 2, gap: 2, gapGrey: 255, range: system.options.nonnegative ? 'tile' : 'symmetric', labels: atoms.indices.map(String) }));
   const per = side * side;
   const shownCount = inputs.length / per;
   const pairs = new Float32Array(2 * inputs.length);
+  const pairLabels: string[] = [];
   const rowLength = 8;
   for (let i = 0; i < shownCount; i++) {
     const row = Math.floor(i / rowLength);
     const col = i % rowLength;
     pairs.set(inputs.subarray(i * per, (i + 1) * per), (2 * row * rowLength + col) * per);
     pairs.set(reconstructions.subarray(i * per, (i + 1) * per), ((2 * row + 1) * rowLength + col) * per);
+    pairLabels[2 * row * rowLength + col] = `in ${i}`;
+    pairLabels[(2 * row + 1) * rowLength + col] = `rec ${i}`;
   }
   const low = Math.min(...inputs);
   const high = Math.max(...inputs);
-  folder.writeBytes('reconstructions.png', tileGridPng(pairs, side, side, { columns: rowLength, scale: 2, range: [low, high] }));
+  folder.writeBytes('reconstructions.png', tileGridPng(pairs, side, side, { columns: rowLength, scale: 2, range: [low, high], labels: pairLabels }));
   folder.writeText(
     'energy-trajectory.svg',
     renderFigureSvg({

@@ -329,7 +329,7 @@ function writeAtoms(folder: JobContext<Options>['folder'], system: LcaConvSystem
   const conv = isConvolutional(system);
   const side = conv ? system.options.kernelSize : imageSide;
   const atoms = tf.tidy(() => (conv ? tf.transpose(tf.slice(dictionary, [0, 0, 0, 0], [side, side, 1, -1]), [3, 0, 1, 2]) : tf.transpose(dictionary)).dataSync() as Float32Array);
-  folder.writeBytes('atoms.png', tileGridPng(atoms, side, side, { columns: Math.ceil(Math.sqrt(count)), scale: conv ? 8 : 2, gap: 2, gapGrey: 255, range: 'symmetric' }));
+  folder.writeBytes('atoms.png', tileGridPng(atoms, side, side, { columns: Math.ceil(Math.sqrt(count)), scale: conv ? 8 : 2, gap: 2, gapGrey: 255, range: 'symmetric', labels: Array.from({ length: count }, (_, i) => String(i)) }));
 }
 
 export const lcanet: JobEntry<Options> = {

@@ -21,7 +21,8 @@ import { adam, sgd, type Optimizer, type ParamMap } from '../../learning/optimiz
 import type { LearningRule } from '../../learning/rule.js';
 import { train } from '../../learning/train.js';
 import { saveModel } from '../../runs/model-store.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
+import type { LineFigure } from '../../runs/plot/figure.js';
 import { memoryMeter } from '../../learning/memory-meter.js';
 import { recordEvaluationTraces, traceExamples } from '../traces.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
@@ -187,12 +188,7 @@ async function run(context: JobContext<PcVsBpOptions>): Promise<Metrics> {
   }
   folder.writeText(
     'learning-curves.svg',
-    renderLinePlot({
-      title: `PC (${options.schedule}) vs BP: ${spec.system.kind} on ${data.train.name}`,
-      xLabel: 'epoch',
-      yLabel: 'test accuracy',
-      series: seeds.flatMap((seed) => options.methods.map((m) => ({ name: `${m.toUpperCase()} seed ${seed}`, x: history.filter((r) => r.seed === seed && r.method === m).map((r) => r.epoch), y: history.filter((r) => r.seed === seed && r.method === m).map((r) => r.test_accuracy) }))),
-    }),
+    renderFigureSvg(pcVsBpFigure(history, options.methods, seeds, `PC (${options.schedule}) vs BP: ${spec.system.kind} on ${data.train.name}`)),
   );
   return summarise(history, options.methods, seeds, options.epochs);
 }
@@ -200,6 +196,19 @@ async function run(context: JobContext<PcVsBpOptions>): Promise<Metrics> {
 const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const std = (v: readonly number[]) => (v.length < 2 ? 0 : Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1)));
 const round = (v: number, digits = 5) => Number(v.toFixed(digits));
+
+/** Test accuracy per epoch, one line per method and seed (learning-curves.svg). */
+export function pcVsBpFigure(history: readonly PcEpochRecord[], methods: readonly Method[], seeds: readonly number[], title: string): LineFigure {
+  const mine = (seed: number, m: Method) => history.filter((r) => r.seed === seed && r.method === m);
+  return {
+    kind: 'line',
+    id: 'pc-vs-bp',
+    title,
+    x: { label: 'epoch', integer: true },
+    y: { label: 'test accuracy', domain: [0, 1] },
+    series: seeds.flatMap((seed) => methods.map((m) => ({ name: `${m.toUpperCase()} seed ${seed}`, x: mine(seed, m).map((r) => r.epoch), y: mine(seed, m).map((r) => r.test_accuracy) }))),
+  };
+}
 
 export function summarise(history: readonly PcEpochRecord[], methods: readonly Method[], seeds: readonly number[], epochs: number): Metrics {
   const out: Record<string, unknown> = { seeds, epochs };

@@ -28,7 +28,8 @@ import type { LearningRule } from '../../learning/rule.js';
 import type { ParamMap } from '../../learning/optimizers.js';
 import { train } from '../../learning/train.js';
 import { saveModel } from '../../runs/model-store.js';
-import { renderLinePlot } from '../../runs/svg-plot.js';
+import { renderFigureSvg } from '../../runs/plot/svg.js';
+import type { LineFigure } from '../../runs/plot/figure.js';
 import { recordEvaluationTraces, traceExamples } from '../traces.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { predifyBackboneRule, predifyDecoderRule } from './rule-predify.js';
@@ -203,9 +204,7 @@ async function run(context: JobContext<PredifyNoiseOptions>): Promise<Metrics> {
   }
   const evalSeconds = (performance.now() - evalStart) / 1000;
   tf.dispose(Object.values(params));
-  const ts = Array.from({ length: steps + 1 }, (_, t) => t);
-  folder.writeText('accuracy-vs-timestep.svg', renderLinePlot({ title: `Predify on ${data.train.name}: accuracy against timestep`, xLabel: 'timestep', yLabel: 'accuracy', series: curves.map((c) => ({ name: c.condition, x: ts, y: c.accuracy })) }));
-  folder.writeText('correlation-distance.svg', renderLinePlot({ title: 'top layer: correlation distance to the clean feedforward representation', xLabel: 'timestep', yLabel: '1 − corr', series: curves.slice(1).map((c) => ({ name: c.condition, x: ts, y: c.corr_vs_clean_ff.at(-1)! })) }));
+  for (const f of predifyFigures(curves, steps, data.train.name)) folder.writeText(`${f.id}.svg`, renderFigureSvg(f));
   return {
     timesteps: steps,
     test_images: test.count,
@@ -215,6 +214,15 @@ async function run(context: JobContext<PredifyNoiseOptions>): Promise<Metrics> {
     backbone_seconds: Number(backboneSeconds.toFixed(1)),
     eval_seconds: Number(evalSeconds.toFixed(1)),
   };
+}
+
+/** accuracy-vs-timestep.svg and correlation-distance.svg: per condition (clean first), against timestep. */
+export function predifyFigures(curves: readonly TimestepCurves[], steps: number, dataName: string): LineFigure[] {
+  const ts = Array.from({ length: steps + 1 }, (_, t) => t);
+  return [
+    { kind: 'line', id: 'accuracy-vs-timestep', title: `Predify on ${dataName}: accuracy against timestep`, x: { label: 'timestep', integer: true }, y: { label: 'accuracy', domain: [0, 1] }, series: curves.map((c) => ({ name: c.condition, x: ts, y: c.accuracy })) },
+    { kind: 'line', id: 'correlation-distance', title: 'Top layer: correlation distance to the clean feedforward representation', x: { label: 'timestep', integer: true }, y: { label: '1 − corr' }, series: curves.slice(1).map((c) => ({ name: c.condition, x: ts, y: c.corr_vs_clean_ff.at(-1)! })) },
+  ];
 }
 
 export const predifyNoise: JobEntry<PredifyNoiseOptions> = {

@@ -9,6 +9,8 @@ export interface Axis {
   readonly type?: 'linear' | 'log';
   /** Fixed extent (e.g. [0, 1] for accuracies); default: the data's. */
   readonly domain?: readonly [number, number];
+  /** The values are counts (epochs, steps): ticks fall on integers and read as integers. */
+  readonly integer?: boolean;
 }
 
 export interface Series {

@@ -93,18 +93,43 @@ function longest(values: Iterable<string>): number {
   return n;
 }
 
+/**
+ * An integer axis's domain and ticks: whole numbers only, at most about eight of them, and a single value
+ * padded by half a unit either side (Plot would otherwise spread one value over fractional ticks).
+ */
+function integerAxis(values: readonly number[], fixed?: readonly [number, number]): { domain: [number, number]; ticks: number[] } {
+  const finite = values.filter(Number.isFinite);
+  let [lo, hi] = fixed ? [fixed[0], fixed[1]] : [Math.min(...finite), Math.max(...finite)];
+  if (!finite.length && !fixed) [lo, hi] = [0, 1];
+  if (hi === lo) [lo, hi] = [lo - 0.5, hi + 0.5];
+  const first = Math.ceil(lo);
+  const last = Math.floor(hi);
+  const every = Math.max(1, Math.ceil((last - first + 1) / 8));
+  const ticks: number[] = [];
+  for (let v = first; v <= last; v += every) ticks.push(v);
+  return { domain: [lo, hi], ticks };
+}
+
 /** The figure as an SVG element (no title or legend: the caller lays those out, as HTML or as SVG text). */
 export function drawFigure(figure: Figure, options: DrawOptions): DrawnSvg {
   const interactive = options.interactive ?? false;
   const common = { width: options.width, height: options.height, style: { fontSize: '11px', background: 'white' }, ...(options.document ? { document: options.document as never } : {}) };
   if (figure.kind === 'line') {
+    const integerX = figure.x.integer ? integerAxis(figure.series.flatMap((s) => s.x), figure.x.domain) : undefined;
     return Plot.plot({
       ...common,
       marginLeft: 60,
       marginBottom: 42,
       marginRight: 24,
       grid: true,
-      x: { label: figure.x.label, labelAnchor: 'center', labelArrow: 'none', type: figure.x.type ?? 'linear', ...(figure.x.domain ? { domain: [...figure.x.domain] } : {}) },
+      x: {
+        label: figure.x.label,
+        labelAnchor: 'center',
+        labelArrow: 'none',
+        type: figure.x.type ?? 'linear',
+        ...(figure.x.domain ? { domain: [...figure.x.domain] } : {}),
+        ...(integerX ? { domain: integerX.domain, ticks: integerX.ticks, tickFormat: (v: number) => String(v) } : {}),
+      },
       y: { label: figure.y.label, labelAnchor: 'center', labelArrow: 'none', type: figure.y.type ?? 'linear', nice: true, ...(figure.y.domain ? { domain: [...figure.y.domain] } : {}) },
       marks: [Plot.frame({ stroke: '#ccc' }), ...lineMarks(figure, interactive)],
     }) as unknown as DrawnSvg;

@@ -11,6 +11,8 @@ export type MetricsRecord = Readonly<Record<string, unknown>>;
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && v === 'inf' ? Infinity : Number.NaN);
 const ACCURACY = { label: 'accuracy', domain: [0, 1] as const };
+/** Step-like record keys that count (their axis reads in whole numbers). */
+const INTEGER_KEYS: ReadonlySet<string> = new Set(['epoch', 'severity', 'step']);
 
 /** Learning curves: test (solid) and running train accuracy (dashed) per epoch, one pair per method or arm. */
 export function learningCurves(records: readonly MetricsRecord[], title: string): LineFigure | undefined {
@@ -18,16 +20,18 @@ export function learningCurves(records: readonly MetricsRecord[], title: string)
   if (!rows.length) return undefined;
   const groupOf = (r: MetricsRecord) => String(r.method ?? r.phase ?? '');
   const groups = [...new Set(rows.map(groupOf))];
+  // Jobs count epochs from 1 (EP, PC, CNN-F) or from 0 (LCA, the similarity job): a 0 anywhere means the latter.
+  const shift = rows.some((r) => num(r.epoch) === 0) ? 1 : 0;
   const series: Series[] = [];
   for (const key of ['test_accuracy', 'train_accuracy'] as const) {
     for (const g of groups) {
       const mine = rows.filter((r) => groupOf(r) === g && typeof r[key] === 'number');
       if (!mine.length) continue;
       const who = g ? `${g.toUpperCase() === g || g.length <= 4 ? g.toUpperCase() : g} ` : '';
-      series.push({ name: `${who}${key === 'test_accuracy' ? 'test' : 'train (running mean)'}`, x: mine.map((r) => num(r.epoch) + 1), y: mine.map((r) => num(r[key])), dashed: key === 'train_accuracy' });
+      series.push({ name: `${who}${key === 'test_accuracy' ? 'test' : 'train (running mean)'}`, x: mine.map((r) => num(r.epoch) + shift), y: mine.map((r) => num(r[key])), dashed: key === 'train_accuracy' });
     }
   }
-  return { kind: 'line', id: 'learning-curves', title, note: 'Accuracy after each epoch; dashed: the running training accuracy during the epoch.', x: { label: 'epoch' }, y: ACCURACY, series };
+  return { kind: 'line', id: 'learning-curves', title, note: 'Accuracy after each epoch; dashed: the running training accuracy during the epoch.', x: { label: 'epoch', integer: true }, y: ACCURACY, series };
 }
 
 /** Accuracy against ε per attack, the worst case over attacks beneath them, and its 95% interval. */
@@ -75,9 +79,9 @@ export function diagnosticsFigures(d: DiagnosticsRecord): Figure[] {
     { name: `adversarial (ε = ${d.epsilon})`, x: [...d.adversarial.steps], y: [...(d.adversarial[key] ?? [])] },
   ];
   if (d.clean.energy && d.adversarial.energy) {
-    out.push({ kind: 'line', id: 'energy-trajectories', title: 'Energy along the relaxation, clean vs adversarial', note: `Mean over ${d.examples} examples; the adversarial inputs are PGD's at ε = ${d.epsilon}.`, x: { label: 'relaxation step' }, y: { label: 'energy' }, series: both('energy') });
+    out.push({ kind: 'line', id: 'energy-trajectories', title: 'Energy along the relaxation, clean vs adversarial', note: `Mean over ${d.examples} examples; the adversarial inputs are PGD's at ε = ${d.epsilon}.`, x: { label: 'relaxation step', integer: true }, y: { label: 'energy' }, series: both('energy') });
   }
-  out.push({ kind: 'line', id: 'readout-accuracy-per-step', title: 'Readout accuracy at every relaxation step', note: `${d.examples} examples, clean and under PGD at ε = ${d.epsilon}.`, x: { label: 'relaxation step' }, y: ACCURACY, series: both('accuracy') });
+  out.push({ kind: 'line', id: 'readout-accuracy-per-step', title: 'Readout accuracy at every relaxation step', note: `${d.examples} examples, clean and under PGD at ε = ${d.epsilon}.`, x: { label: 'relaxation step', integer: true }, y: ACCURACY, series: both('accuracy') });
   if (d.accuracyVsAttackSteps?.length) {
     out.push({ kind: 'line', id: 'accuracy-vs-attack-steps', title: 'Robust accuracy against PGD iterations', note: `ε = ${d.epsilon}; accuracy that keeps falling with more iterations means the attack had not converged.`, x: { label: 'PGD iterations' }, y: ACCURACY, series: [{ name: 'PGD', x: d.accuracyVsAttackSteps.map((a) => a.steps), y: d.accuracyVsAttackSteps.map((a) => a.accuracy) }] });
   }
@@ -134,7 +138,7 @@ export function corruptionFigures(records: readonly MetricsRecord[], model: stri
       id: `accuracy-per-step${start ? `-${start / 9 + 1}` : ''}`,
       title: `Readout accuracy along the relaxation${strongest.length > 9 ? ` (${start + 1}–${start + chunk.length} of ${strongest.length} corruptions)` : ''}`,
       note: 'Clean, and each corruption at its highest severity.',
-      x: { label: 'relaxation step' },
+      x: { label: 'relaxation step', integer: true },
       y: ACCURACY,
       series: [...(clean && Array.isArray(clean.accuracy_per_step) ? [perStep(clean, 'clean')] : []), ...chunk.map((r) => perStep(r, `${String(r.corruption)} (severity ${num(r.severity)})`))],
     });
@@ -165,19 +169,19 @@ export function genericFigures(records: readonly MetricsRecord[], skip: Readonly
   const fractions = fields.filter((f) => /accuracy|recall|overlap|fraction/.test(f) && rows.every((r) => typeof r[f] !== 'number' || (num(r[f]) >= 0 && num(r[f]) <= 1)));
   const fractionSeries = fractions.flatMap(seriesOf);
   if (fractionSeries.length && varies(fractionSeries)) {
-    out.push({ kind: 'line', id: `fractions-vs-${xKey}`, title: `${fractions.map((f) => f.replace(/_/g, ' ')).join(', ')} against ${xKey}`, x: { label: xKey }, y: { label: 'fraction', domain: [0, 1] }, series: fractionSeries });
+    out.push({ kind: 'line', id: `fractions-vs-${xKey}`, title: `${fractions.map((f) => f.replace(/_/g, ' ')).join(', ')} against ${xKey}`, x: { label: xKey, ...(INTEGER_KEYS.has(xKey) ? { integer: true } : {}) }, y: { label: 'fraction', domain: [0, 1] }, series: fractionSeries });
   }
   for (const field of fields.filter((f) => !fractions.includes(f))) {
     const series = seriesOf(field);
     if (!varies(series)) continue;
-    out.push({ kind: 'line', id: `metric-${field}`, title: `${field.replace(/_/g, ' ')} against ${xKey}`, x: { label: xKey }, y: { label: field.replace(/_/g, ' ') }, series });
+    out.push({ kind: 'line', id: `metric-${field}`, title: `${field.replace(/_/g, ' ')} against ${xKey}`, x: { label: xKey, ...(INTEGER_KEYS.has(xKey) ? { integer: true } : {}) }, y: { label: field.replace(/_/g, ' ') }, series });
   }
   return out;
 }
 
 /** An energy (or any scalar) trace per step for several runs of one quantity, e.g. Hopfield's per noise level. */
 export function tracesFigure(id: string, title: string, yLabel: string, traces: readonly { name: string; values: readonly number[] }[], note?: string): LineFigure {
-  return { kind: 'line', id, title, ...(note ? { note } : {}), x: { label: 'relaxation step' }, y: { label: yLabel }, series: traces.map((t) => ({ name: t.name, x: t.values.map((_, i) => i), y: [...t.values] })) };
+  return { kind: 'line', id, title, ...(note ? { note } : {}), x: { label: 'relaxation step', integer: true }, y: { label: yLabel }, series: traces.map((t) => ({ name: t.name, x: t.values.map((_, i) => i), y: [...t.values] })) };
 }
 
 /** A hardware estimate's terms per profile as stacked bars. */

@@ -9,9 +9,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
 import * as Plot from '@observablehq/plot';
-import { formatViewState, parseViewState, type ViewManifest, type ViewState } from '../manifest.js';
-import { cleanExample, corruptedExample } from '../perturb.js';
+import { formatViewState, parseViewState, type ViewAttack, type ViewManifest, type ViewState } from '../manifest.js';
+import { cleanExample, perturbedExample } from '../perturb.js';
 import { openRelaxation, type Frame, type Relaxation } from '../relaxation.js';
 import { viewModel, type ViewModel } from '../view-model.js';
 
@@ -22,6 +23,15 @@ interface Exposed {
   reason: string;
   backend: string;
   frames: Record<Which, Frame[]>;
+  /** The inputs being relaxed (the perturbed one once computed), and the perturbed column's heading. */
+  inputs: Partial<Record<Which, number[]>>;
+  perturbedTitle: string;
+  /** Where the attack is computed: 'page' (src/attacks bundled here) or 'server'; '' without an attack. */
+  attackedBy: '' | 'page' | 'server';
+  /** Why the page does not run on WebGPU, when it does not ('' when it does). */
+  webgpu: string;
+  /** Set when the WebGPU device is lost, with the browser's reason. */
+  deviceLost?: string;
   fps: number;
   /** The last relaxation played to its end: steps, animation frames drawn, and wall seconds (first frame to last). */
   lastRun?: { steps: number; frames: number; seconds: number };
@@ -29,7 +39,7 @@ interface Exposed {
   error?: string;
 }
 
-const exposed: Exposed = { mode: 'browser', reason: '', backend: '', frames: { clean: [], perturbed: [] }, fps: 0, playing: false };
+const exposed: Exposed = { mode: 'browser', reason: '', backend: '', frames: { clean: [], perturbed: [] }, inputs: {}, perturbedTitle: '', attackedBy: '', webgpu: '', fps: 0, playing: false };
 (window as unknown as { __neurodyn: Exposed }).__neurodyn = exposed;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
@@ -97,7 +107,7 @@ function column(which: Which, title: string): Column {
   return { which, root, input, panels, scores, energy };
 }
 
-function drawFrame(col: Column, frame: Frame, history: readonly Frame[], classNames: readonly string[]): void {
+function drawFrame(col: Column, frame: Frame, history: readonly Frame[], classNames: readonly string[], last: boolean): void {
   while (col.panels.children.length < frame.panels.length) col.panels.append(el('div', { class: 'panel' }, el('span'), el('canvas')));
   frame.panels.forEach((p, i) => {
     const box = col.panels.children[i]!;
@@ -112,7 +122,8 @@ function drawFrame(col: Column, frame: Frame, history: readonly Frame[], classNa
       ),
     );
   }
-  if (frame.energy !== undefined && (history.length < 3 || history.length % 3 === 0)) {
+  // The energy chart every third frame (redrawing it is the frame's dearest part), and at the last step.
+  if (frame.energy !== undefined && (history.length < 3 || history.length % 3 === 0 || last)) {
     const rows = history.filter((f) => f.energy !== undefined).map((f) => ({ step: f.step, energy: f.energy! }));
     col.energy.replaceChildren(
       Plot.plot({ width: 420, height: 180, marginLeft: 60, grid: true, x: { label: 'relaxation step' }, y: { label: 'energy' }, marks: [Plot.line(rows, { x: 'step', y: 'energy', stroke: col.which === 'clean' ? '#4e79a7' : '#e15759' }), Plot.dot(rows.slice(-1), { x: 'step', y: 'energy', fill: 'black', r: 2 })] }),
@@ -121,9 +132,9 @@ function drawFrame(col: Column, frame: Frame, history: readonly Frame[], classNa
 }
 
 /** The frames of a relaxation streamed by the server (mode=server), consumed at the page's pace. */
-function streamFrames(state: ViewState, onFrame: (which: Which, frame: Frame) => void): Promise<void> {
+function streamFrames(state: ViewState, onFrame: (which: Which, frame: Frame) => void, onInput: (input: number[], title: string) => void): Promise<void> {
   return fetch(`/relax${formatViewState(state)}`).then(async (r) => {
-    if (!r.ok || !r.body) throw new Error(`/relax: HTTP ${r.status}`);
+    if (!r.ok || !r.body) throw new Error(`/relax: HTTP ${r.status} ${await r.text()}`);
     const reader = r.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
@@ -136,12 +147,56 @@ function streamFrames(state: ViewState, onFrame: (which: Which, frame: Frame) =>
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         if (line) {
-          const { which, frame } = JSON.parse(line) as { which: Which; frame: Frame };
-          onFrame(which, frame);
+          const message = JSON.parse(line) as { which: Which; frame?: Frame; input?: number[]; title?: string };
+          if (message.input) onInput(message.input, message.title ?? '');
+          else onFrame(message.which, message.frame!);
         }
       }
     }
   });
+}
+
+/**
+ * Why the page does not pick WebGPU by itself, measured in headless Chromium 156 on SwiftShader's Vulkan:
+ * the adapter and device start and asynchronous reads work, but tfjs-backend-webgpu's synchronous read
+ * (dataSync, which simulate(), the view's frames and src/attacks use at every step) loses the device as
+ * soon as the page collects garbage, and every later kernel fails.
+ */
+const WEBGPU_NOT_DEFAULT =
+  "tfjs-backend-webgpu's synchronous reads (dataSync, used by simulate() and src/attacks at every step) lose the device in Chromium once the page collects garbage (\"A valid external Instance reference no longer exists\", then \"createBuffer failed … mappedAtCreation\"); backend=webgpu in the URL tries it anyway";
+
+/**
+ * Starts tfjs on WebGL, or on WebGPU when the URL asks for it (backend=webgpu) and the browser has it.
+ * Returns why WebGPU is not used ('' when it is), for the mode line.
+ */
+async function startBackend(wanted: ViewState['backend']): Promise<string> {
+  let whyNot = '';
+  if (wanted === 'webgl') whyNot = 'backend=webgl in the URL';
+  else if (wanted === '') whyNot = WEBGPU_NOT_DEFAULT;
+  else if (!('gpu' in navigator)) whyNot = `this browser has no navigator.gpu${isSecureContext ? '' : ' (the page is not a secure context)'}`;
+  else {
+    try {
+      const adapter = await (navigator as unknown as { gpu: { requestAdapter(): Promise<unknown> } }).gpu.requestAdapter();
+      if (!adapter) whyNot = 'navigator.gpu.requestAdapter() found no adapter';
+      else if (!(await tf.setBackend('webgpu'))) whyNot = 'tfjs could not start its WebGPU backend';
+    } catch (e) {
+      whyNot = `WebGPU failed to start: ${(e as Error).message}`;
+    }
+  }
+  if (!whyNot && tf.getBackend() === 'webgpu') {
+    // A lost device (see WEBGPU_NOT_DEFAULT) fails every later kernel: say why where it can be seen.
+    const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message: string; reason?: string }> } }).device;
+    void device?.lost?.then((info) => {
+      exposed.deviceLost = `${info.reason ?? 'lost'}: ${info.message}`;
+      console.warn(`WebGPU device lost (${exposed.deviceLost})`);
+    });
+  }
+  if (whyNot || tf.getBackend() !== 'webgpu') {
+    if (wanted === 'webgpu') throw new Error(`backend=webgpu in the URL, but ${whyNot}`);
+    if (!(await tf.setBackend('webgl'))) throw new Error(`tfjs could not start its WebGL backend, and ${whyNot}`);
+  }
+  await tf.ready();
+  return whyNot;
 }
 
 async function main(): Promise<void> {
@@ -154,13 +209,12 @@ async function main(): Promise<void> {
   let model: ViewModel | undefined;
   if (state.mode === 'browser') {
     try {
-      if (!(await tf.setBackend('webgl'))) throw new Error('tfjs could not start its WebGL backend');
-      await tf.ready();
+      exposed.webgpu = await startBackend(state.backend);
       exposed.backend = tf.getBackend();
       const params: Record<string, tf.Tensor> = {};
       for (const [i, p] of manifest.params.entries()) params[p.name] = tf.tensor(await fetchFloats(`/params/${i}.bin`), [...p.shape], 'float32');
       model = viewModel(manifest, params);
-      exposed.reason = `relaxing in this page: neurodyn's simulate() on tfjs ${exposed.backend}`;
+      exposed.reason = `relaxing in this page: neurodyn's simulate() on tfjs ${exposed.backend}${exposed.webgpu ? ` (not WebGPU: ${exposed.webgpu})` : ''}`;
     } catch (e) {
       state = { ...state, mode: 'server' };
       exposed.reason = `the page cannot relax the model itself (${(e as Error).message}); the server streams the states`;
@@ -173,6 +227,10 @@ async function main(): Promise<void> {
   corruption.value = state.corruption;
   const severity = el('select', { 'data-control': 'severity' }, ...[1, 2, 3, 4, 5].map((s) => el('option', { value: String(s) }, String(s))));
   severity.value = String(state.severity);
+  const attack = el('select', { 'data-control': 'attack' }, el('option', { value: '' }, 'none'), ...manifest.attacks.map((a) => el('option', { value: a }, a === 'fgsm' ? 'FGSM' : 'PGD-10')));
+  attack.value = manifest.attacks.includes(state.attack as ViewAttack) ? state.attack : '';
+  if (!manifest.attacks.length) [attack.disabled, attack.title] = [true, manifest.attacksNote ?? 'this model cannot be attacked'];
+  const eps = el('input', { type: 'number', min: '0.005', max: '1', step: '0.01', value: String(state.eps), style: 'width:4.5em', 'data-control': 'eps' });
   const speed = el('select', { 'data-control': 'speed' }, ...[1, 2, 5, 10].map((s) => el('option', { value: String(s) }, `${s} step${s > 1 ? 's' : ''}/frame`)));
   speed.value = String(state.speed);
   const play = el('button', { 'data-control': 'play' }, 'play');
@@ -184,8 +242,10 @@ async function main(): Promise<void> {
   root.replaceChildren(
     el('h1', { style: 'font-size:20px;margin:4px 0' }, manifest.title),
     el('div', { class: `mode ${state.mode}`, 'data-mode': state.mode }, `mode: ${state.mode === 'browser' ? 'in the browser' : 'streamed from the server'} — ${exposed.reason}`),
-    el('div', { class: 'controls' }, 'example ', example, exampleLabel, ' corruption ', corruption, ' severity ', severity, play, stepButton, speed, counter, fps),
+    el('div', { class: 'controls' }, 'example ', example, exampleLabel, ' corruption ', corruption, ' severity ', severity, ' or attack ', attack, ' ε (L∞) ', eps, play, stepButton, speed, counter, fps),
   );
+  const attackLine = el('div', { class: 'mode', 'data-attack-mode': '' });
+  root.append(attackLine);
   const cols = el('div', { class: 'cols' });
   root.append(cols);
 
@@ -196,8 +256,14 @@ async function main(): Promise<void> {
   let playing = target === 0;
   let generation = 0;
   const shown = () => exposed.frames.clean.at(-1)?.step ?? 0;
+  /** The perturbed input is still being computed (an attack): no column advances until it is there. */
+  let pending = false;
+  const epsValue = () => {
+    const v = Number(eps.value);
+    return Number.isFinite(v) && v > 0 && v <= 1 ? v : state.eps;
+  };
   const syncUrl = () => {
-    state = { ...state, example: Number(example.value), corruption: corruption.value, severity: Number(severity.value), speed: Number(speed.value), step: shown() };
+    state = { ...state, example: Number(example.value), corruption: corruption.value, severity: Number(severity.value), attack: attack.value as ViewState['attack'], eps: epsValue(), speed: Number(speed.value), step: shown() };
     history.replaceState(null, '', formatViewState(state));
   };
   const reset = () => {
@@ -209,26 +275,72 @@ async function main(): Promise<void> {
     queue = { clean: [], perturbed: [] };
     const index = Number(example.value);
     exampleLabel.textContent = label(index);
-    const inputs: Array<[Which, Float32Array]> = [['clean', cleanExample(images, index, pixels)]];
-    if (corruption.value) inputs.push(['perturbed', corruptedExample(images, index, manifest.imageShape[0], manifest.imageShape[1], corruption.value, Number(severity.value), manifest.seed)]);
+    const wanted: ViewState = { ...state, example: index, corruption: attack.value ? '' : corruption.value, severity: Number(severity.value), attack: attack.value as ViewState['attack'], eps: epsValue(), speed: 1 };
+    exposed.inputs = {};
+    exposed.perturbedTitle = '';
+    exposed.attackedBy = wanted.attack ? (model ? 'page' : 'server') : '';
+    attackLine.textContent = !wanted.attack
+      ? ''
+      : model
+        ? `attack: computed in this page by neurodyn's src/attacks (bundled), ${wanted.attack === 'fgsm' ? 'FGSM' : 'PGD-10'} with the unrolled gradient through the relaxation, on tfjs ${exposed.backend}`
+        : `attack: computed by the server (src/attacks on wasm in Node) and streamed with the states`;
+    attackLine.className = wanted.attack ? `mode ${model ? 'browser' : 'server'}` : 'mode';
     columns = {};
     cols.replaceChildren();
-    for (const [which, image] of inputs) {
-      const c = column(which, which === 'clean' ? 'clean' : `${corruption.value}, severity ${severity.value}`);
+    const open = (which: Which, image: Float32Array | undefined, title: string) => {
+      const c = column(which, title);
       columns[which] = c;
       cols.append(c.root);
+      if (!image) return;
+      exposed.inputs[which] = Array.from(image);
       drawImage(c.input, image, manifest.imageShape[1], manifest.imageShape[0], 4);
       if (model) relaxations[which] = openRelaxation(model, image);
+    };
+    open('clean', cleanExample(images, index, pixels), 'clean');
+    const mine = generation;
+    const showPerturbed = (image: Float32Array, title: string) => {
+      const c = columns.perturbed!;
+      c.root.querySelector('h2')!.textContent = title;
+      exposed.inputs.perturbed = Array.from(image);
+      exposed.perturbedTitle = title;
+      drawImage(c.input, image, manifest.imageShape[1], manifest.imageShape[0], 4);
+      if (model) relaxations.perturbed = openRelaxation(model, image);
+    };
+    if (wanted.attack || wanted.corruption) {
+      open('perturbed', undefined, wanted.attack ? `computing ${wanted.attack === 'fgsm' ? 'FGSM' : 'PGD-10'} at ε = ${wanted.eps}…` : '');
+      pending = true;
+    }
+    if (model && pending) {
+      // After a paint, so that the page shows what it is computing (PGD through the relaxation takes a while).
+      setTimeout(() => {
+        if (mine !== generation) return;
+        try {
+          const p = perturbedExample(model, images, manifest, wanted, index)!;
+          showPerturbed(p.image, p.title);
+        } catch (e) {
+          exposed.error = (e as Error).message;
+          columns.perturbed!.root.querySelector('h2')!.textContent = `the perturbation failed: ${exposed.error}`;
+        }
+        pending = false;
+      }, 30);
     }
     if (!model) {
-      const mine = generation;
-      void streamFrames({ ...state, example: index, corruption: corruption.value, severity: Number(severity.value), speed: 1 }, (which, frame) => {
-        if (mine === generation) queue[which].push(frame);
-      }).catch((e: Error) => (exposed.error = e.message));
+      void streamFrames(
+        wanted,
+        (which, frame) => {
+          if (mine === generation) queue[which].push(frame);
+        },
+        (input, title) => {
+          if (mine !== generation) return;
+          showPerturbed(Float32Array.from(input), title);
+          pending = false;
+        },
+      ).catch((e: Error) => (exposed.error = e.message));
     }
   };
   const advance = (k: number): boolean => {
     let moved = false;
+    if (pending) return false;
     for (const which of ['clean', 'perturbed'] as const) {
       const col = columns[which];
       if (!col) continue;
@@ -238,7 +350,7 @@ async function main(): Promise<void> {
       if (!frames.length) continue;
       moved = true;
       exposed.frames[which].push(...frames);
-      drawFrame(col, frames.at(-1)!, exposed.frames[which], manifest.classNames);
+      drawFrame(col, frames.at(-1)!, exposed.frames[which], manifest.classNames, frames.at(-1)!.step >= manifest.run.maxSteps);
     }
     const step = shown();
     counter.textContent = `step ${step} / ${manifest.run.maxSteps}`;
@@ -256,7 +368,7 @@ async function main(): Promise<void> {
       // A relaxation that fails (a diverged state, a kernel the backend lacks) stops the view with its message.
       exposed.error = (e as Error).message;
       playing = false;
-      root.append(el('div', { class: 'mode server', 'data-error': '' }, `The relaxation stopped: ${exposed.error}`));
+      root.append(el('div', { class: 'mode server', 'data-error': '' }, `The relaxation stopped: ${exposed.error}${exposed.deviceLost ? ` (the WebGPU device was lost: ${exposed.deviceLost})` : ''}`));
       return;
     }
     requestAnimationFrame(tick);
@@ -302,8 +414,19 @@ async function main(): Promise<void> {
     syncUrl();
   };
   example.onchange = restart;
-  corruption.onchange = restart;
+  corruption.onchange = () => {
+    if (corruption.value) attack.value = '';
+    restart();
+  };
   severity.onchange = restart;
+  attack.onchange = () => {
+    if (attack.value) corruption.value = '';
+    restart();
+  };
+  eps.onchange = () => {
+    if (attack.value) restart();
+    else syncUrl();
+  };
   speed.onchange = syncUrl;
   reset();
   playing = true;
