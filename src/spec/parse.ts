@@ -92,7 +92,8 @@ function checkConsistency(spec: ResolvedSpec): void {
     const support = typeof job.traces === 'function' ? job.traces(spec) : job.traces;
     if (support !== 'yes') {
       const first = spec.probes[0]!;
-      throw new SpecError('probes[0]', `job ${JSON.stringify(job.kind)} cannot record probe ${JSON.stringify(first.name ?? first.variable)}: ${support.slice(4)}; remove the probes, or trace a trained run folder with \`neurodyn relax <run-folder>\``);
+      const alternative = support.includes('relax') ? '' : ', or trace a trained run folder with `neurodyn relax <run-folder>`';
+      throw new SpecError('probes[0]', `job ${JSON.stringify(job.kind)} cannot record probe ${JSON.stringify(first.name ?? first.variable)}: ${support.slice(4)}; remove the probes${alternative}`);
     }
   }
   const names = spec.probes.map((p) => p.name ?? p.variable);

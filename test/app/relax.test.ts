@@ -21,7 +21,7 @@ import { readTraces } from '../../src/runs/trace-files.js';
 import { validateSpec } from '../../src/spec/parse.js';
 import { readNirData, readNirNodeNames, type ReadEvents, type ReadTimeGridded } from '../export/nirdata-reader.js';
 
-vi.setConfig({ testTimeout: 300_000 });
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const CLI = path.resolve('dist/src/cli/main.js');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'neurodyn-relax-'));

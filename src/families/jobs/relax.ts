@@ -188,7 +188,8 @@ export function relaxJob(systems: readonly string[]): JobEntry<Options> {
     description: 'relax chosen test examples of a trained run folder (clean, corrupted or adversarial) and record the probes per example',
     options: relaxOptions,
     systems,
-    traces: 'yes',
+    // CNN-F's classifier runs its cycles through its own probes (run-cycles.ts) and returns none of a spec's.
+    traces: (spec) => (spec.system.kind === 'cnn-f' ? "no: the cnn-f classifier does not record a spec's probes (its cycles run with their own fixed probes); trace a cnnf-train run's evaluation by giving that spec the probes" : 'yes'),
     run,
   };
 }
