@@ -374,6 +374,8 @@ async function main(): Promise<void> {
     requestAnimationFrame(tick);
   };
   const step = () => {
+    // The frame rate counts relaxation frames only, not the wait for an attack to be computed.
+    if (pending) [last, count] = [performance.now(), 0];
     if (playing) {
       const k = target > 0 ? Math.min(Number(speed.value), Math.max(1, target - shown())) : Number(speed.value);
       const moved = advance(k);
