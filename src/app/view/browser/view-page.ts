@@ -285,6 +285,7 @@ async function main(): Promise<void> {
         ? `attack: computed in this page by neurodyn's src/attacks (bundled), ${wanted.attack === 'fgsm' ? 'FGSM' : 'PGD-10'} with the unrolled gradient through the relaxation, on tfjs ${exposed.backend}`
         : `attack: computed by the server (src/attacks on wasm in Node) and streamed with the states`;
     attackLine.className = wanted.attack ? `mode ${model ? 'browser' : 'server'}` : 'mode';
+    if (!manifest.attacks.length) attackLine.textContent = `no attack: ${manifest.attacksNote ?? 'this model cannot be attacked'}`;
     columns = {};
     cols.replaceChildren();
     const open = (which: Which, image: Float32Array | undefined, title: string) => {
