@@ -142,9 +142,11 @@ export function drawFigure(figure: Figure, options: DrawOptions): DrawnSvg {
         labelArrow: 'none',
         type: figure.x.type ?? 'linear',
         ...(figure.x.domain ? { domain: [...figure.x.domain] } : {}),
+        // Plain numbers on a log axis: Plot's default SI prefixes read 0.001 as "1m".
+        ...(figure.x.type === 'log' ? { tickFormat: '~g' } : {}),
         ...(integerX ? { domain: integerX.domain, ticks: integerX.ticks, tickFormat: (v: number) => String(v) } : {}),
       },
-      y: { label: figure.y.label, labelAnchor: 'center', labelArrow: 'none', type: figure.y.type ?? 'linear', nice: true, ...(figure.y.domain ? { domain: [...figure.y.domain] } : {}), ...(flatY ? { domain: flatY } : {}) },
+      y: { label: figure.y.label, labelAnchor: 'center', labelArrow: 'none', type: figure.y.type ?? 'linear', nice: true, ...(figure.y.domain ? { domain: [...figure.y.domain] } : {}), ...(flatY ? { domain: flatY } : {}), ...(figure.y.type === 'log' ? { tickFormat: '~g' } : {}) },
       marks: [Plot.frame({ stroke: '#ccc' }), ...lineMarks(figure, interactive)],
     }) as unknown as DrawnSvg;
   }
