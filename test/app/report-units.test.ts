@@ -79,6 +79,11 @@ describe('integer axes', () => {
     const { document } = parseHTML(`<div>${svg}</div>`);
     const ticks = Array.from(document.querySelectorAll('[aria-label="x-axis tick label"] text')).map((t) => (t as unknown as { textContent: string }).textContent);
     expect(ticks).toEqual(['1']);
+    // A constant y (one point) gets a padded axis with round ticks, not one tick with all the value's digits.
+    const seconds = renderFigureSvg({ kind: 'line', id: 'seconds', title: 'seconds against epoch', x: { label: 'epoch', integer: true }, y: { label: 'seconds' }, series: [{ name: 'seconds', x: [0], y: [22.967264] }] });
+    const yTicks = Array.from(parseHTML(`<div>${seconds}</div>`).document.querySelectorAll('[aria-label="y-axis tick label"] text')).map((t) => (t as unknown as { textContent: string }).textContent);
+    expect(yTicks.length).toBeGreaterThan(2);
+    for (const t of yTicks) expect(t.length).toBeLessThanOrEqual(4);
     // A job that counts epochs from 1 (EP) reads the same.
     const fromOne = learningCurves([{ method: 'ep', epoch: 1, test_accuracy: 0.5 }], 'one epoch, counted from 1')!;
     expect(fromOne.series[0]!.x).toEqual([1]);

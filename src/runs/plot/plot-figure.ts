@@ -110,12 +110,26 @@ function integerAxis(values: readonly number[], fixed?: readonly [number, number
   return { domain: [lo, hi], ticks };
 }
 
+/**
+ * A domain around a single value (one point, or a constant series), 10% of it either side (±1 at 0), or
+ * undefined when the values span a range. Plot would otherwise draw one tick reading the value to all its
+ * digits, wide enough to run into the axis label.
+ */
+function flatDomain(values: ReadonlyArray<number | null>): [number, number] | undefined {
+  const finite = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  if (!finite.length || Math.min(...finite) !== Math.max(...finite)) return undefined;
+  const v = finite[0]!;
+  const pad = v === 0 ? 1 : Math.abs(v) * 0.1;
+  return [v - pad, v + pad];
+}
+
 /** The figure as an SVG element (no title or legend: the caller lays those out, as HTML or as SVG text). */
 export function drawFigure(figure: Figure, options: DrawOptions): DrawnSvg {
   const interactive = options.interactive ?? false;
   const common = { width: options.width, height: options.height, style: { fontSize: '11px', background: 'white' }, ...(options.document ? { document: options.document as never } : {}) };
   if (figure.kind === 'line') {
     const integerX = figure.x.integer ? integerAxis(figure.series.flatMap((s) => s.x), figure.x.domain) : undefined;
+    const flatY = figure.y.domain ? undefined : flatDomain(figure.series.flatMap((s) => s.y));
     return Plot.plot({
       ...common,
       marginLeft: 60,
@@ -128,9 +142,11 @@ export function drawFigure(figure: Figure, options: DrawOptions): DrawnSvg {
         labelArrow: 'none',
         type: figure.x.type ?? 'linear',
         ...(figure.x.domain ? { domain: [...figure.x.domain] } : {}),
+        // Plain numbers on a log axis: Plot's default SI prefixes read 0.001 as "1m".
+        ...(figure.x.type === 'log' ? { tickFormat: '~g' } : {}),
         ...(integerX ? { domain: integerX.domain, ticks: integerX.ticks, tickFormat: (v: number) => String(v) } : {}),
       },
-      y: { label: figure.y.label, labelAnchor: 'center', labelArrow: 'none', type: figure.y.type ?? 'linear', nice: true, ...(figure.y.domain ? { domain: [...figure.y.domain] } : {}) },
+      y: { label: figure.y.label, labelAnchor: 'center', labelArrow: 'none', type: figure.y.type ?? 'linear', nice: true, ...(figure.y.domain ? { domain: [...figure.y.domain] } : {}), ...(flatY ? { domain: flatY } : {}), ...(figure.y.type === 'log' ? { tickFormat: '~g' } : {}) },
       marks: [Plot.frame({ stroke: '#ccc' }), ...lineMarks(figure, interactive)],
     }) as unknown as DrawnSvg;
   }

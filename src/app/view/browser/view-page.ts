@@ -1,11 +1,13 @@
 /**
- * The live view's page (bundled into dist/browser/view.js with tfjs-core and its WebGL backend). It runs
- * neurodyn itself: the family's system from the registry, simulate() and the view's relaxation stepping,
- * on WebGL, with the parameters fetched from the server as raw float32. Where WebGL is missing, or the URL
- * says mode=server, it shows the frames the server streams from the same code in Node, and says so. The
- * view's state (example, corruption, severity, step, speed, mode) lives in the URL.
+ * The live view's page (bundled into dist/browser/view.js with tfjs-core, its WebGL backend and its WebGPU
+ * backend). It runs neurodyn itself: the family's system from the registry, simulate() and the view's
+ * relaxation stepping, on WebGL (WebGPU when the URL says backend=webgpu; see WEBGPU_NOT_DEFAULT), with the
+ * parameters fetched from the server as raw float32, and src/attacks for the attack picker. Where WebGL is
+ * missing, or the URL says mode=server, it shows the frames (and the attacked input) the server streams from
+ * the same code in Node, and says so. The view's state (example, corruption, severity, attack, ε, step,
+ * speed, mode, backend) lives in the URL.
  *
- * For the tests, `window.__neurodyn` exposes the mode, the frames drawn so far and the frame rate.
+ * For the tests, `window.__neurodyn` exposes the mode, the inputs and frames drawn so far and the frame rate.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgl';
@@ -285,6 +287,7 @@ async function main(): Promise<void> {
         ? `attack: computed in this page by neurodyn's src/attacks (bundled), ${wanted.attack === 'fgsm' ? 'FGSM' : 'PGD-10'} with the unrolled gradient through the relaxation, on tfjs ${exposed.backend}`
         : `attack: computed by the server (src/attacks on wasm in Node) and streamed with the states`;
     attackLine.className = wanted.attack ? `mode ${model ? 'browser' : 'server'}` : 'mode';
+    if (!manifest.attacks.length) attackLine.textContent = `no attack: ${manifest.attacksNote ?? 'this model cannot be attacked'}`;
     columns = {};
     cols.replaceChildren();
     const open = (which: Which, image: Float32Array | undefined, title: string) => {
@@ -374,6 +377,8 @@ async function main(): Promise<void> {
     requestAnimationFrame(tick);
   };
   const step = () => {
+    // The frame rate counts relaxation frames only, not the wait for an attack to be computed.
+    if (pending) [last, count] = [performance.now(), 0];
     if (playing) {
       const k = target > 0 ? Math.min(Number(speed.value), Math.max(1, target - shown())) : Number(speed.value);
       const moved = advance(k);
