@@ -8,7 +8,6 @@ import { writeNir } from '../../export/nir.js';
 import { writeNirData } from '../../export/nirdata.js';
 import { nirDataOf, spikeRasterEvents, traceArrays, weightArrays } from '../../app/trace-export.js';
 import type { Events } from '../../export/nirdata.js';
-import { positiveInteger } from '../../app/model-source.js';
 import { hasTraceNodes } from '../../families/trace-nodes.js';
 import { loadModelSource, loadTrainedNetwork } from '../../app/model-source.js';
 import { loadProfile } from '../../hardware/profiles.js';
@@ -20,6 +19,7 @@ import { supportTable } from '../../families/registry.js';
 import { positiveInteger } from '../../app/model-source.js';
 import { useBackend } from '../../tensor/index.js';
 import { loadSpecFile } from '../../spec/parse.js';
+import { writeFileAtomic } from '../../runs/atomic-write.js';
 
 /** `--reset subtract|zero` (default subtract), shared by export and energy. */
 export function parseReset(text: string | undefined): ResetMode {
@@ -27,7 +27,6 @@ export function parseReset(text: string | undefined): ResetMode {
   if (!(RESET_MODES as readonly string[]).includes(reset)) throw new SpecError('--reset', `must be one of ${RESET_MODES.join(', ')}, got ${JSON.stringify(text)}`);
   return reset as ResetMode;
 }
-import { writeFileAtomic } from '../../runs/atomic-write.js';
 
 export interface ExportOptions {
   readonly format: string;
@@ -127,14 +126,16 @@ export async function exportCommand(target: string, options: ExportOptions): Pro
   if (!modelDir) throw new SpecError('<run-folder>', `${runDir} holds no trained model (model/) to build the NIR graph the traces are keyed by`);
   const spikeSteps = options.spikes !== undefined ? positiveInteger(options.spikes, '--spikes', 1) : undefined;
   const count = positiveInteger(options.count, '--count', 16);
-  const { trained } = await loadTrainedNetwork(modelDir, spikeSteps ? count : 1);
+  const reset = parseReset(options.reset);
+  const calibration = options.calibrate !== undefined ? positiveInteger(options.calibrate, '--calibrate', CALIBRATION_EXAMPLES) : undefined;
+  // The same graph (calibration, reset, precision) `export --format nir --as spiking` writes, so the keys are its nodes.
+  const { trained } = await loadTrainedNetwork(modelDir, spikeSteps ? count : 1, undefined, calibration);
   let graph;
   let rasters: Record<string, Events> | undefined;
   try {
     const profile = options.profile ? loadProfile(options.profile) : undefined;
-    const precision = profile ? { ...(profile.capacity.weightBits ? { weightBits: profile.capacity.weightBits.si } : {}), ...(profile.capacity.stateBits ? { stateBits: profile.capacity.stateBits.si } : {}) } : {};
-    const spiking = toSpikingNetwork(trained.network, precision);
-    graph = spikingNetworkToNir(spiking);
+    const spiking = spikingNetworkOn(trained, profile, reset);
+    graph = spikingNetworkToNir(spiking, trained.documentation);
     if (spikeSteps) rasters = spikeRasterEvents(spiking, trained.inputs, trained.count, spikeSteps);
   } finally {
     trained.dispose();

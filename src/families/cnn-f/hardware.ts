@@ -151,6 +151,7 @@ function build(request: BuildRequest): TrainedNetwork {
   return {
     family: 'cnn-f',
     network,
+    documentation: { calibration: 'none (structure only: AdaReLU and AdaPool have no integrate-and-fire form)' },
     inputs,
     labels,
     count,
