@@ -8,6 +8,8 @@ import { pcFlowEntry, pcNetworkEntry, predifyEntry } from './options.js';
 import { predifyNoise } from './job-predify.js';
 import { predifyClassifierAdapter } from './classifier-predify.js';
 import { pcVsBp } from './job-pc-vs-bp.js';
+import { pcNetworkHardware } from './hardware-pc.js';
+import { predifyHardware } from './hardware-predify.js';
 
 const pcNetworkSupport: SupportRow = {
   simulate: 'yes',
@@ -16,7 +18,20 @@ const pcNetworkSupport: SupportRow = {
   'train-bptt': 'no: its backprop baseline differentiates the feedforward pass (pc-vs-bp), which is the energy minimum without a label; nothing to unroll',
   attack: 'no: a PCN classifies by its feedforward pass (the label-free energy minimum), so an attack on it is an attack on an MLP; use the feed-forward classifier',
   corrupt: 'no: as attack, its prediction is the feedforward pass',
-  hardware: 'no: no hardware adapter yet',
+  hardware: 'yes',
+  spiking: 'no: graded value and error nodes; no spiking form is defined',
+  nir: 'no: NIR has no node for a value node relaxing on a prediction error (no error units or energy gradient); the feedforward pass alone would be an Affine chain, which is not this system',
+  traces: 'yes',
+};
+
+const pcFlowSupport: SupportRow = {
+  simulate: 'yes',
+  energy: 'yes',
+  'train-local': 'yes',
+  'train-bptt': 'no: its backprop baseline differentiates the feedforward pass (pc-vs-bp), which is the energy minimum without a label; nothing to unroll',
+  attack: 'no: a PCN classifies by its feedforward pass (the label-free energy minimum), so an attack on it is an attack on an MLP; use the feed-forward classifier',
+  corrupt: 'no: as attack, its prediction is the feedforward pass',
+  hardware: 'no: the hardware meter counts a discrete map; pc-network is the same PCN with a fixed inference step, and has the adapter',
   spiking: 'no: graded value and error nodes; no spiking form is defined',
   nir: 'no: NIR has no node for a value node relaxing on a prediction error (no error units or energy gradient); the feedforward pass alone would be an Affine chain, which is not this system',
   traces: 'yes',
@@ -29,7 +44,7 @@ const predifySupport: SupportRow = {
   'train-bptt': 'no: the backbone is trained feedforward by backprop and the decoders by their local reconstruction loss (Predify); nothing is trained through the timesteps',
   attack: 'yes',
   corrupt: 'yes',
-  hardware: 'no: no hardware adapter yet (the system reports per-step counts)',
+  hardware: 'yes',
   spiking: 'no: graded representations; no spiking form is defined',
   nir: 'no: NIR has Conv2d, SumPool2d and ReLU but no max-pool, no transposed convolution and no node for the gradient of a reconstruction error, all three of which each step needs',
   traces: 'yes',
@@ -41,7 +56,8 @@ export const predictiveCodingFamily: Family = {
   systems: [pcNetworkEntry, pcFlowEntry, predifyEntry],
   jobs: [pcVsBp, predifyNoise],
   classifiers: { predify: predifyClassifierAdapter },
-  support: { 'pc-network': pcNetworkSupport, 'pc-network-flow': pcNetworkSupport, predify: predifySupport },
+  hardware: { 'pc-network': pcNetworkHardware, predify: predifyHardware },
+  support: { 'pc-network': pcNetworkSupport, 'pc-network-flow': pcFlowSupport, predify: predifySupport },
 };
 
 export { predictiveCodingNetwork, predictiveCodingFlow } from './system-pc.js';

@@ -68,6 +68,8 @@ export interface PredifySystem extends DiscreteSystem<PredifyState, PredifyParam
   block(n: number, below: tf.Tensor4D, params: PredifyParams): tf.Tensor4D;
   /** D_n(e). */
   decode(n: number, e: tf.Tensor4D, params: PredifyParams): tf.Tensor4D;
+  /** The linear part of D_n: its stride-2 transposed convolution, without bias or ReLU (for the hardware network). */
+  decodeLinear(n: number, e: tf.Tensor4D, params: PredifyParams): tf.Tensor4D;
   /** ε_{n−1} per example: mean squared error of D_n(e_n) against `below`. */
   reconstructionError(n: number, e: tf.Tensor4D, below: tf.Tensor4D, params: PredifyParams): tf.Tensor1D;
   /** Class scores of the head on e_N. */
@@ -129,10 +131,11 @@ export function predify(options: PredifyOptions): PredifySystem {
 
   const block = (n: number, below: tf.Tensor4D, p: PredifyParams): tf.Tensor4D =>
     tf.maxPool(tf.relu(tf.add(tf.conv2d(below, p[`conv${n}.w`] as tf.Tensor4D, 1, 'same'), p[`conv${n}.b`]!)) as tf.Tensor4D, 2, 2, 'valid') as tf.Tensor4D;
-  const preDecode = (n: number, e: tf.Tensor4D, p: PredifyParams): tf.Tensor4D => {
+  const decodeLinear = (n: number, e: tf.Tensor4D, p: PredifyParams): tf.Tensor4D => {
     const [h, w, c] = shapes[n - 1]!;
-    return tf.add(tf.conv2dTranspose(e, p[`dec${n}.w`] as tf.Tensor4D, [e.shape[0], h, w, c], 2, decoder[n - 1]!.pad), p[`dec${n}.b`]!) as tf.Tensor4D;
+    return tf.conv2dTranspose(e, p[`dec${n}.w`] as tf.Tensor4D, [e.shape[0], h, w, c], 2, decoder[n - 1]!.pad);
   };
+  const preDecode = (n: number, e: tf.Tensor4D, p: PredifyParams): tf.Tensor4D => tf.add(decodeLinear(n, e, p), p[`dec${n}.b`]!) as tf.Tensor4D;
   const decode = (n: number, e: tf.Tensor4D, p: PredifyParams): tf.Tensor4D => (n === 1 ? preDecode(n, e, p) : tf.relu(preDecode(n, e, p)));
   const perExampleMean = (t: tf.Tensor) => tf.mean(t, [1, 2, 3]) as tf.Tensor1D;
   const reconstructionError = (n: number, e: tf.Tensor4D, below: tf.Tensor4D, p: PredifyParams) => perExampleMean(tf.square(tf.sub(decode(n, e, p), below)));
@@ -175,6 +178,7 @@ export function predify(options: PredifyOptions): PredifySystem {
     decoderNames,
     block,
     decode,
+    decodeLinear,
     reconstructionError,
     head,
     feedforward,
