@@ -10,6 +10,7 @@ import { predifyClassifierAdapter } from './classifier-predify.js';
 import { pcVsBp } from './job-pc-vs-bp.js';
 import { pcNetworkHardware } from './hardware-pc.js';
 import { predifyHardware } from './hardware-predify.js';
+import { PC_NIR_REASON, PREDIFY_NIR_REASON, pcNetworkNir, predifyNir } from './nir.js';
 
 const pcNetworkSupport: SupportRow = {
   simulate: 'yes',
@@ -20,7 +21,7 @@ const pcNetworkSupport: SupportRow = {
   corrupt: 'no: as attack, its prediction is the feedforward pass',
   hardware: 'yes',
   spiking: 'no: graded value and error nodes; no spiking form is defined',
-  nir: 'no: NIR has no node for a value node relaxing on a prediction error (no error units or energy gradient); the feedforward pass alone would be an Affine chain, which is not this system',
+  nir: `no: ${PC_NIR_REASON}`,
   traces: 'yes',
 };
 
@@ -33,7 +34,7 @@ const pcFlowSupport: SupportRow = {
   corrupt: 'no: as attack, its prediction is the feedforward pass',
   hardware: 'no: the hardware meter counts a discrete map; pc-network is the same PCN with a fixed inference step, and has the adapter',
   spiking: 'no: graded value and error nodes; no spiking form is defined',
-  nir: 'no: NIR has no node for a value node relaxing on a prediction error (no error units or energy gradient); the feedforward pass alone would be an Affine chain, which is not this system',
+  nir: `no: ${PC_NIR_REASON}`,
   traces: 'yes',
 };
 
@@ -46,7 +47,7 @@ const predifySupport: SupportRow = {
   corrupt: 'yes',
   hardware: 'yes',
   spiking: 'no: graded representations; no spiking form is defined',
-  nir: 'no: NIR has Conv2d, SumPool2d and ReLU but no max-pool, no transposed convolution and no node for the gradient of a reconstruction error, all three of which each step needs',
+  nir: `no: ${PREDIFY_NIR_REASON}`,
   traces: 'yes',
 };
 
@@ -57,6 +58,7 @@ export const predictiveCodingFamily: Family = {
   jobs: [pcVsBp, predifyNoise],
   classifiers: { predify: predifyClassifierAdapter },
   hardware: { 'pc-network': pcNetworkHardware, predify: predifyHardware },
+  nir: { 'pc-network': pcNetworkNir, 'pc-network-flow': pcNetworkNir, predify: predifyNir },
   support: { 'pc-network': pcNetworkSupport, 'pc-network-flow': pcFlowSupport, predify: predifySupport },
 };
 

@@ -218,7 +218,10 @@ export function predify(options: PredifyOptions): PredifySystem {
     },
     counts(_previous: PredifyState, next: PredifyState, input: PredifyInput): StepCounts {
       // Per PCoder and step: the backbone block (k²·C_in MACs per output unit before pooling), the decoder
-      // (its kernel over the layer below) and its adjoint for ∇ (the same again).
+      // (its kernel over the layer below) and its adjoint for ∇ (the same again). Event-driven (effective)
+      // MACs: each nonzero unit of the updated layer below sends k²·C_n (the block), each nonzero e_n sends
+      // k_d²·C_{n−1} (the decoder), and the residual the adjoint reads is dense (counted in full); padding
+      // makes these upper bounds at the borders.
       const batch = input.x.shape[0];
       const out: Record<string, Record<string, tf.Scalar>> = {};
       for (let n = 1; n <= N; n++) {
@@ -226,7 +229,10 @@ export function predify(options: PredifyOptions): PredifySystem {
         const cout = shapes[n]![2];
         const ff = batch * h * w * cout * o.kernelSize ** 2 * cin;
         const fb = batch * shapes[n]![0] * shapes[n]![1] * cout * decoder[n - 1]!.k ** 2 * cin;
-        out[`pcoder${n}`] = { macs: tf.scalar(ff + 2 * fb), events: countNonzero(next.reps[n - 1]!), neuron_updates: tf.scalar(batch * shapes[n]![0] * shapes[n]![1] * cout) };
+        const events = countNonzero(next.reps[n - 1]!);
+        const below = countNonzero(n === 1 ? input.x : next.reps[n - 2]!);
+        const effective = tf.add(tf.add(tf.mul(below, o.kernelSize ** 2 * cout), tf.mul(events, decoder[n - 1]!.k ** 2 * cin)), fb) as tf.Scalar;
+        out[`pcoder${n}`] = { macs: tf.scalar(ff + 2 * fb), effective_macs: effective, events, neuron_updates: tf.scalar(batch * shapes[n]![0] * shapes[n]![1] * cout) };
       }
       return out;
     },

@@ -85,6 +85,13 @@ describe('pc-network hardware adapter', () => {
     expect(L.layer1!.neuron_updates).toBe(count * steps * 2 * 7);
     // tanh values of a random init are nonzero: every value node is an event.
     expect(L.layer1!.graded_events).toBe(count * steps * 7);
+    // Event-driven MACs: nonzero pixels × n_1 into layer 1 (no label: the errors are 0 and send nothing),
+    // then every tanh activity × the width above.
+    let pixels = 0;
+    for (let i = 0; i < count * 784; i++) if (trained.inputs[i] !== 0) pixels++;
+    expect(L.layer1!.effective_macs).toBe(steps * pixels * 7);
+    expect(L.layer2!.effective_macs).toBe(count * steps * 7 * 5);
+    expect(L.output3!.effective_macs).toBe(count * steps * 5 * 10);
     const { x, y } = toTensors(subset(data.test, 0, count), { layout: 'flat' });
     const readout = tf.tidy(() => system.forward(x as tf.Tensor2D, params).at(-1)!.dataSync() as Float32Array);
     expect(measured.accuracy).toBe(argmaxAccuracy(readout, y.dataSync() as Int32Array, 10));
@@ -156,6 +163,12 @@ describe('predify hardware adapter', () => {
     expect(L.pcoder2!.dense_macs).toBe(count * steps * (block2 + 2 * dec2));
     expect(L.pcoder1!.neuron_updates).toBe(count * steps * 14 * 14 * 2);
     expect(L.pcoder1!.graded_events).toBeGreaterThan(0);
+    // Event-driven MACs never exceed the dense count, and the image's zero pixels send nothing into block 1.
+    for (const layer of ['pcoder1', 'pcoder2']) expect(L[layer]!.effective_macs).toBeLessThanOrEqual(L[layer]!.dense_macs);
+    let pixels = 0;
+    for (let i = 0; i < count * 784; i++) if (trained.inputs[i] !== 0) pixels++;
+    // block 1: each nonzero pixel × 3²·2; decoder 1: each nonzero e_1 × 3²·1; the adjoint's dense residual.
+    expect(L.pcoder1!.effective_macs).toBe(steps * pixels * 9 * 2 + L.pcoder1!.graded_events * 9 * 1 + count * steps * dec1);
     expect(L.pcoder1!.graded_events).toBeLessThanOrEqual(count * steps * 14 * 14 * 2);
     // accuracy: the head on e_N(T) of the system's own run
     const { x, y } = toTensors(subset(data.test, 0, count), { layout: 'nhwc' });
@@ -168,5 +181,17 @@ describe('predify hardware adapter', () => {
     trained.dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(Object.values(params));
+  });
+});
+
+describe('predictive coding in NIR', () => {
+  it('every system refuses the rate export with the exact reason (no NIR node for φ, error units, max-pool)', async () => {
+    const { nirMappers, UnmappableError } = await import('../../../src/export/nir-mapping.js');
+    for (const kind of ['pc-network', 'pc-network-flow', 'predify']) {
+      const mapper = nirMappers.get(kind);
+      expect(() => mapper({}, {}), kind).toThrow(UnmappableError);
+    }
+    expect(() => nirMappers.get('pc-network')({}, {})).toThrow(/no rate activation node for φ/);
+    expect(() => nirMappers.get('predify')({}, {})).toThrow(/no max-pool/);
   });
 });
