@@ -8,6 +8,9 @@ import { pcFlowEntry, pcNetworkEntry, predifyEntry } from './options.js';
 import { predifyNoise } from './job-predify.js';
 import { predifyClassifierAdapter } from './classifier-predify.js';
 import { pcVsBp } from './job-pc-vs-bp.js';
+import { pcNetworkHardware } from './hardware-pc.js';
+import { predifyHardware } from './hardware-predify.js';
+import { PC_NIR_REASON, PREDIFY_NIR_REASON, pcNetworkNir, predifyNir } from './nir.js';
 
 const pcNetworkSupport: SupportRow = {
   simulate: 'yes',
@@ -16,9 +19,22 @@ const pcNetworkSupport: SupportRow = {
   'train-bptt': 'no: its backprop baseline differentiates the feedforward pass (pc-vs-bp), which is the energy minimum without a label; nothing to unroll',
   attack: 'no: a PCN classifies by its feedforward pass (the label-free energy minimum), so an attack on it is an attack on an MLP; use the feed-forward classifier',
   corrupt: 'no: as attack, its prediction is the feedforward pass',
-  hardware: 'no: no hardware adapter yet',
+  hardware: 'yes',
   spiking: 'no: graded value and error nodes; no spiking form is defined',
-  nir: 'no: NIR has no node for a value node relaxing on a prediction error (no error units or energy gradient); the feedforward pass alone would be an Affine chain, which is not this system',
+  nir: `no: ${PC_NIR_REASON}`,
+  traces: 'yes',
+};
+
+const pcFlowSupport: SupportRow = {
+  simulate: 'yes',
+  energy: 'yes',
+  'train-local': 'yes',
+  'train-bptt': 'no: its backprop baseline differentiates the feedforward pass (pc-vs-bp), which is the energy minimum without a label; nothing to unroll',
+  attack: 'no: a PCN classifies by its feedforward pass (the label-free energy minimum), so an attack on it is an attack on an MLP; use the feed-forward classifier',
+  corrupt: 'no: as attack, its prediction is the feedforward pass',
+  hardware: 'no: the hardware meter counts a discrete map; pc-network is the same PCN with a fixed inference step, and has the adapter',
+  spiking: 'no: graded value and error nodes; no spiking form is defined',
+  nir: `no: ${PC_NIR_REASON}`,
   traces: 'yes',
 };
 
@@ -29,9 +45,9 @@ const predifySupport: SupportRow = {
   'train-bptt': 'no: the backbone is trained feedforward by backprop and the decoders by their local reconstruction loss (Predify); nothing is trained through the timesteps',
   attack: 'yes',
   corrupt: 'yes',
-  hardware: 'no: no hardware adapter yet (the system reports per-step counts)',
+  hardware: 'yes',
   spiking: 'no: graded representations; no spiking form is defined',
-  nir: 'no: NIR has Conv2d, SumPool2d and ReLU but no max-pool, no transposed convolution and no node for the gradient of a reconstruction error, all three of which each step needs',
+  nir: `no: ${PREDIFY_NIR_REASON}`,
   traces: 'yes',
 };
 
@@ -41,7 +57,9 @@ export const predictiveCodingFamily: Family = {
   systems: [pcNetworkEntry, pcFlowEntry, predifyEntry],
   jobs: [pcVsBp, predifyNoise],
   classifiers: { predify: predifyClassifierAdapter },
-  support: { 'pc-network': pcNetworkSupport, 'pc-network-flow': pcNetworkSupport, predify: predifySupport },
+  hardware: { 'pc-network': pcNetworkHardware, predify: predifyHardware },
+  nir: { 'pc-network': pcNetworkNir, 'pc-network-flow': pcNetworkNir, predify: predifyNir },
+  support: { 'pc-network': pcNetworkSupport, 'pc-network-flow': pcFlowSupport, predify: predifySupport },
 };
 
 export { predictiveCodingNetwork, predictiveCodingFlow } from './system-pc.js';

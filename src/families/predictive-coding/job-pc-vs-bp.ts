@@ -10,6 +10,12 @@
  * training seconds, evaluation seconds, peak tensor bytes and resident memory). summary.json: per method the
  * final and best test accuracy of every seed, their mean and standard deviation, and the gap in points.
  * The first seed's models are saved as `model/` (PC) and `model-bp/`. `learning-curves.svg` shows all runs.
+ *
+ * Resumable like the EP and CNN-F jobs: each (seed, method) training checkpoints its parameters, optimizer
+ * state and epoch records after every epoch (runs/checkpoints.ts, label `seed-<s>-<method>`); `--resume`
+ * continues the interrupted one from its last epoch and replays the finished ones from their checkpoints.
+ * The data order and batch randomness are split from the seed by epoch and batch index, so a resumed run
+ * trains to the same parameters, bit for bit, as an uninterrupted one.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
@@ -17,9 +23,10 @@ import { SpecError } from '../../base/errors.js';
 import { makeRng } from '../../base/rng.js';
 import { integrators } from '../../core/integrators/index.js';
 import { toTensors, type Dataset } from '../../data/index.js';
-import { adam, sgd, type Optimizer, type ParamMap } from '../../learning/optimizers.js';
+import { adam, checkpointTensors, fromCheckpointTensors, optimizerStateTensors, sgd, type Optimizer, type OptimizerState, type ParamMap } from '../../learning/optimizers.js';
 import type { LearningRule } from '../../learning/rule.js';
 import { train } from '../../learning/train.js';
+import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import type { LineFigure } from '../../runs/plot/figure.js';
@@ -127,57 +134,83 @@ async function run(context: JobContext<PcVsBpOptions>): Promise<Metrics> {
           ...(net.time === 'continuous' ? { integrator: integrators.get(spec.run.integrator ?? 'euler'), dt: spec.run.dt } : {}),
           onStep: meter.sample,
         });
+  const checkpoints = openCheckpoints(folder.destination, spec, context.resume ?? false);
   const history: PcEpochRecord[] = [];
   for (const [seedIndex, seed] of seeds.entries()) {
     const rng = makeRng(seed);
     const init = net.initParams(rng.split('init'));
     try {
       for (const method of options.methods) {
-        const progress = context.progress(`seed ${seed} ${method}`, options.epochs * trainCount);
+        const label = `seed-${seed}-${method}`;
+        const saved = checkpoints.load(label);
+        let start: ParamMap;
+        let optimizerState: OptimizerState | undefined;
+        if (saved) {
+          ({ params: start, state: optimizerState } = fromCheckpointTensors(saved.tensors, net.paramNames, saved.record.optimizerStep as number));
+          // The restored epochs' lines, so a resumed run's metrics.jsonl reads as an uninterrupted one's.
+          const restored = (saved.record.history as PcEpochRecord[]) ?? [];
+          for (const record of restored) {
+            history.push(record);
+            folder.appendMetrics(record);
+          }
+          context.say(`seed ${seed} ${method}: resuming after epoch ${saved.epoch} of ${options.epochs}`);
+        } else start = Object.fromEntries(Object.entries(init).map(([k, t]) => [k, t.clone()]));
+        const done = saved?.epoch ?? 0;
+        const progress = context.progress(`seed ${seed} ${method}`, Math.max(0, options.epochs - done) * trainCount);
         meter.reset();
-        const start = Object.fromEntries(Object.entries(init).map(([k, t]) => [k, t.clone()]));
         try {
-          const result = await train({
-            params: start,
-            rule: ruleFor(method),
-            optimizer: buildOptimizer(options.optimizer),
-            data: data.train,
-            layout: 'flat',
-            batchSize: options.batchSize,
-            epochs: options.epochs,
-            limit: trainCount,
-            rng: rng.split('train'),
-            onBatch: (examples) => {
-              meter.sample();
-              progress.tick(examples);
-            },
-            onEpoch: (report, params) => {
-              const evalStart = performance.now();
-              const record: PcEpochRecord = {
-                seed,
-                method,
-                epoch: report.epoch + 1,
-                train_loss: report.metrics.loss ?? Number.NaN,
-                train_accuracy: report.metrics.accuracy ?? Number.NaN,
-                test_accuracy: feedforwardAccuracy(net, params, data.test, options.testLimit),
-                ...(report.metrics.energy !== undefined ? { energy: report.metrics.energy } : {}),
-                seconds: Number(report.seconds.toFixed(3)),
-                eval_seconds: Number(((performance.now() - evalStart) / 1000).toFixed(3)),
-                peak_tensor_bytes: meter.peakTensorBytes,
-                peak_rss_bytes: meter.peakRssBytes,
-              };
-              meter.reset();
-              history.push(record);
-              folder.appendMetrics(record);
-              context.say(`seed ${seed} ${method} epoch ${record.epoch}: loss ${record.train_loss.toFixed(4)}  train ${(100 * record.train_accuracy).toFixed(2)}%  test ${(100 * record.test_accuracy).toFixed(2)}%  ${record.seconds.toFixed(1)} s`);
-            },
-          });
+          const result =
+            done >= options.epochs
+              ? { params: start, state: optimizerState! }
+              : await train({
+                  params: start,
+                  rule: ruleFor(method),
+                  optimizer: buildOptimizer(options.optimizer),
+                  ...(optimizerState ? { optimizerState } : {}),
+                  data: data.train,
+                  layout: 'flat',
+                  batchSize: options.batchSize,
+                  epochs: options.epochs,
+                  startEpoch: done,
+                  limit: trainCount,
+                  rng: rng.split('train'),
+                  onBatch: (examples) => {
+                    meter.sample();
+                    progress.tick(examples);
+                  },
+                  onEpoch: (report, params, state) => {
+                    const evalStart = performance.now();
+                    const record: PcEpochRecord = {
+                      seed,
+                      method,
+                      epoch: report.epoch + 1,
+                      train_loss: report.metrics.loss ?? Number.NaN,
+                      train_accuracy: report.metrics.accuracy ?? Number.NaN,
+                      test_accuracy: feedforwardAccuracy(net, params, data.test, options.testLimit),
+                      ...(report.metrics.energy !== undefined ? { energy: report.metrics.energy } : {}),
+                      seconds: Number(report.seconds.toFixed(3)),
+                      eval_seconds: Number(((performance.now() - evalStart) / 1000).toFixed(3)),
+                      peak_tensor_bytes: meter.peakTensorBytes,
+                      peak_rss_bytes: meter.peakRssBytes,
+                    };
+                    meter.reset();
+                    history.push(record);
+                    folder.appendMetrics(record);
+                    checkpoints.save(label, {
+                      epoch: record.epoch,
+                      tensors: checkpointTensors(params, state),
+                      arrays: {},
+                      record: { history: history.filter((r) => r.seed === seed && r.method === method), optimizerStep: state.step },
+                    });
+                    context.say(`seed ${seed} ${method} epoch ${record.epoch}: loss ${record.train_loss.toFixed(4)}  train ${(100 * record.train_accuracy).toFixed(2)}%  test ${(100 * record.test_accuracy).toFixed(2)}%  ${record.seconds.toFixed(1)} s`);
+                  },
+                });
           if (seedIndex === 0) {
             const meta = { ...spec.system, inputLayout: 'flat', classNames: data.train.classNames, trainedOn: data.train.name, method, schedule: options.schedule, steps: spec.run.maxSteps, seed };
             saveModel(folder, { system: spec.system, trainedBy: method === 'pc' ? `predictive-coding-${options.schedule}` : 'backprop', meta }, result.params, method === 'pc' ? 'model' : 'model-bp');
             tracePcInference(context, net, result.params, method);
           }
-          tf.dispose([...Object.values(result.params), ...Object.values(result.state.slots).flatMap((s) => Object.values(s))]);
+          tf.dispose([...Object.values(result.params), ...Object.values(optimizerStateTensors(result.state))]);
         } finally {
           progress.done();
         }
@@ -190,6 +223,7 @@ async function run(context: JobContext<PcVsBpOptions>): Promise<Metrics> {
     'learning-curves.svg',
     renderFigureSvg(pcVsBpFigure(history, options.methods, seeds, `PC (${options.schedule}) vs BP: ${spec.system.kind} on ${data.train.name}`)),
   );
+  checkpoints.clear();
   return summarise(history, options.methods, seeds, options.epochs);
 }
 

@@ -11,8 +11,21 @@
  *    corrupted image, e_n of the clean image) against the clean feedforward representation (`vs_clean_ff`)
  *    and against the clean image's own state at the same timestep (`vs_clean_t`).
  *
+ * 4. with `attack`, on the first `attack.limit` test images, L∞ PGD at each ε against two surfaces, and the
+ *    same per-timestep curves on the adversarial images:
+ *    - `first`: the first pass alone (the backbone; (β, λ, α) = (1, 0, 0)): the adversarial images are made
+ *      for the feedforward network and then given to the loop (the transfer setting of Predify's Fig. 4);
+ *    - `loop`: the whole loop, adaptive: PGD differentiates the head on e_N(T) through all T timesteps
+ *      (the `unrolled` gradient, every step's error-gradient term included), so the recurrence is attacked
+ *      end to end. If the loop's robustness at T came from masked gradients, `first` would beat `loop` there.
+ *
  * t = 0 is the feedforward pass: the backbone alone. The claim holds where accuracy at t > 0 rises above
  * t = 0 and the correlation distance falls with t.
+ *
+ * `model` names an earlier predify-noise run folder: its trained backbone and decoders are evaluated and
+ * nothing is trained (the decoders' reconstruction loss does not involve β, λ, α, so the same model can be
+ * evaluated at other settings). The clean images' dynamics are run once per batch and shared by every
+ * condition.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
@@ -20,42 +33,48 @@ import { SpecError } from '../../base/errors.js';
 import type { Rng } from '../../base/rng.js';
 import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
-import { clip01 } from '../../data/corruptions-image-ops.js';
-import { corruptDataset, selectCorruptions, type Corruption } from '../../data/corruptions.js';
-import { subset, toTensors, type Dataset } from '../../data/index.js';
+import { attackModel } from '../../attacks/attack-model.js';
+import { pgd } from '../../attacks/pgd.js';
+import { corruptDataset, selectCorruptions, withGaussianNoise } from '../../data/corruptions.js';
+import { makeDataset, subset, toTensors, type Dataset } from '../../data/index.js';
 import { adam } from '../../learning/optimizers.js';
 import type { LearningRule } from '../../learning/rule.js';
 import type { ParamMap } from '../../learning/optimizers.js';
 import { train } from '../../learning/train.js';
-import { saveModel } from '../../runs/model-store.js';
+import { loadModel, saveModel } from '../../runs/model-store.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import type { LineFigure } from '../../runs/plot/figure.js';
 import { recordEvaluationTraces, traceExamples } from '../traces.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { predifyBackboneRule, predifyDecoderRule } from './rule-predify.js';
+import { predifyClassifier, predifyFirstPassClassifier } from './classifier-predify.js';
 import type { PredifyParams, PredifySystem } from './system-predify.js';
 
+const ATTACK_SURFACES = ['first', 'loop'] as const;
+type AttackSurface = (typeof ATTACK_SURFACES)[number];
+
 export const predifyNoiseOptions = z.strictObject({
-  backboneEpochs: z.int().min(1).describe('epochs of backprop for the backbone'),
-  decoderEpochs: z.int().min(1).describe('epochs of the reconstruction rule for the decoders (backbone frozen)'),
+  model: z.string().min(1).optional().describe('a predify-noise run folder whose model/ to evaluate (same architecture); nothing is trained'),
+  backboneEpochs: z.int().min(1).optional().describe('epochs of backprop for the backbone (required unless model is given)'),
+  decoderEpochs: z.int().min(1).optional().describe('epochs of the reconstruction rule for the decoders, backbone frozen (required unless model is given)'),
   lr: z.number().positive().default(1e-3).describe('Adam learning rate of both trainings'),
   batchSize: z.int().min(1).default(64),
   trainLimit: z.int().min(1).optional().describe('train on the first n training examples only'),
   testLimit: z.int().min(1).default(1000).describe('evaluate on the first n test examples'),
   sigmas: z.array(z.number().positive()).default([0.25, 0.5, 0.75, 1]).describe('Gaussian noise levels σ (images in [0, 1])'),
   corruptions: z.array(z.string()).default([]).describe('corruptions of data/corruptions.ts to evaluate too (e.g. mnist-c/shot_noise); at their first severity'),
+  attack: z
+    .strictObject({
+      epsilons: z.array(z.number().positive()).min(1).default([0.01, 0.03, 0.1]).describe('L∞ radii (images in [0, 1])'),
+      steps: z.int().min(1).default(10).describe('PGD steps (step 2.5ε/steps, random start)'),
+      limit: z.int().min(1).default(100).describe('attack the first n test images'),
+      batchSize: z.int().min(1).default(50),
+      surfaces: z.array(z.enum(ATTACK_SURFACES)).min(1).default(['first', 'loop']).describe("'first': PGD on the backbone alone, then the loop (transfer); 'loop': PGD through all T timesteps (adaptive)"),
+    })
+    .optional()
+    .describe('PGD through the timesteps; per-timestep curves on the adversarial images'),
 });
 export type PredifyNoiseOptions = z.infer<typeof predifyNoiseOptions>;
-
-/** x + σ·N(0, 1), clipped to [0, 1]: a corruption like those of data/corruptions.ts, at one level. */
-export function gaussianNoise(sigma: number): Corruption {
-  return {
-    name: `gaussian/σ=${sigma}`,
-    suite: 'cifar-10-c',
-    severities: 1,
-    apply: (image, _severity, rng) => Float32Array.from(image.data, (v) => clip01(v + sigma * rng.normal())),
-  };
-}
 
 /** Mean over examples of 1 − Pearson correlation of the flattened a_i and b_i. */
 function correlationDistanceSum(a: tf.Tensor, b: tf.Tensor): number {
@@ -81,47 +100,112 @@ export interface TimestepCurves {
 
 /** Accuracy and correlation distances per timestep of the Predify dynamics on `data` against `clean`. */
 export function timestepCurves(net: PredifySystem, params: PredifyParams, condition: string, data: Dataset, clean: Dataset, steps: number, batchSize = 100): TimestepCurves {
+  return timestepCurvesFor(net, params, [[condition, data]], clean, steps, batchSize)[0]!;
+}
+
+/**
+ * The curves of several conditions (image sets aligned with `clean`, example by example), batch by batch:
+ * the clean batch's dynamics are run once and compared with every condition's. A condition whose set is
+ * `clean` itself reuses the clean run.
+ */
+export function timestepCurvesFor(net: PredifySystem, params: PredifyParams, conditions: readonly (readonly [string, Dataset])[], clean: Dataset, steps: number, batchSize = 100): TimestepCurves[] {
   const N = net.options.channels.length;
   const probes = [{ variable: 'readout' }, ...Array.from({ length: N }, (_, i) => ({ variable: `reps.${i}` }))];
-  const hits = new Array<number>(steps + 1).fill(0);
-  const ff = Array.from({ length: N }, () => new Array<number>(steps + 1).fill(0));
-  const same = Array.from({ length: N }, () => new Array<number>(steps + 1).fill(0));
-  for (let start = 0; start < data.count; start += batchSize) {
-    const n = Math.min(batchSize, data.count - start);
-    const noisy = toTensors(data, { start, count: n, layout: 'nhwc' });
+  for (const [name, set] of conditions) if (set.count !== clean.count) throw new Error(`condition ${name} has ${set.count} images, the clean set ${clean.count}`);
+  const acc = conditions.map(() => ({
+    hits: new Array<number>(steps + 1).fill(0),
+    ff: Array.from({ length: N }, () => new Array<number>(steps + 1).fill(0)),
+    same: Array.from({ length: N }, () => new Array<number>(steps + 1).fill(0)),
+  }));
+  const run = (x: tf.Tensor) => throwIfDiverged(simulate({ system: net, params, input: { x: x as tf.Tensor4D }, maxSteps: steps, probes, checkEvery: steps }));
+  for (let start = 0; start < clean.count; start += batchSize) {
+    const n = Math.min(batchSize, clean.count - start);
     const reference = toTensors(clean, { start, count: n, layout: 'nhwc' });
-    const run = (x: tf.Tensor) => throwIfDiverged(simulate({ system: net, params, input: { x: x as tf.Tensor4D }, maxSteps: steps, probes, checkEvery: steps }));
-    const a = run(noisy.x);
-    const b = data === clean ? a : run(reference.x);
-    const labels = noisy.y;
-    tf.tidy(() => {
-      const predicted = tf.argMax(a.traces.readout!.values, 2);
-      const correct = tf.sum(tf.cast(tf.equal(predicted, tf.expandDims(labels, 0)), 'float32'), 1).dataSync();
-      correct.forEach((c, t) => (hits[t]! += c));
-    });
-    for (let layer = 0; layer < N; layer++) {
-      const ta = a.traces[`reps.${layer}`]!.values;
-      const tb = b.traces[`reps.${layer}`]!.values;
-      const cleanFf = tf.tidy(() => tf.squeeze(tf.slice(tb, [0], [1]), [0]));
-      for (let t = 0; t <= steps; t++) {
-        const at = tf.tidy(() => tf.squeeze(tf.slice(ta, [t], [1]), [0]));
-        const bt = tf.tidy(() => tf.squeeze(tf.slice(tb, [t], [1]), [0]));
-        ff[layer]![t]! += correlationDistanceSum(at, cleanFf);
-        same[layer]![t]! += correlationDistanceSum(at, bt);
-        tf.dispose([at, bt]);
+    const b = run(reference.x);
+    const cleanFf = Array.from({ length: N }, (_, layer) => tf.tidy(() => tf.squeeze(tf.slice(b.traces[`reps.${layer}`]!.values, [0], [1]), [0])));
+    conditions.forEach(([, data], c) => {
+      const into = acc[c]!;
+      const noisy = data === clean ? undefined : toTensors(data, { start, count: n, layout: 'nhwc' });
+      const a = noisy ? run(noisy.x) : b;
+      tf.tidy(() => {
+        const predicted = tf.argMax(a.traces.readout!.values, 2);
+        const correct = tf.sum(tf.cast(tf.equal(predicted, tf.expandDims(reference.y, 0)), 'float32'), 1).dataSync();
+        correct.forEach((k, t) => (into.hits[t]! += k));
+      });
+      for (let layer = 0; layer < N; layer++) {
+        const ta = a.traces[`reps.${layer}`]!.values;
+        const tb = b.traces[`reps.${layer}`]!.values;
+        for (let t = 0; t <= steps; t++) {
+          const at = tf.tidy(() => tf.squeeze(tf.slice(ta, [t], [1]), [0]));
+          const bt = tf.tidy(() => tf.squeeze(tf.slice(tb, [t], [1]), [0]));
+          into.ff[layer]![t]! += correlationDistanceSum(at, cleanFf[layer]!);
+          into.same[layer]![t]! += correlationDistanceSum(at, bt);
+          tf.dispose([at, bt]);
+        }
       }
-      cleanFf.dispose();
-    }
-    a.dispose();
-    if (b !== a) b.dispose();
-    tf.dispose([noisy.x, noisy.y, reference.x, reference.y]);
+      if (noisy) {
+        a.dispose();
+        tf.dispose([noisy.x, noisy.y]);
+      }
+    });
+    tf.dispose(cleanFf);
+    b.dispose();
+    tf.dispose([reference.x, reference.y]);
   }
   const r = (v: number) => Number(v.toFixed(5));
-  return {
+  return conditions.map(([condition], c) => ({
     condition,
-    accuracy: hits.map((h) => r(h / data.count)),
-    corr_vs_clean_ff: ff.map((l) => l.map((v) => r(v / data.count))),
-    corr_vs_clean_t: same.map((l) => l.map((v) => r(v / data.count))),
+    accuracy: acc[c]!.hits.map((h) => r(h / clean.count)),
+    corr_vs_clean_ff: acc[c]!.ff.map((l) => l.map((v) => r(v / clean.count))),
+    corr_vs_clean_t: acc[c]!.same.map((l) => l.map((v) => r(v / clean.count))),
+  }));
+}
+
+export interface AttackSet {
+  readonly surface: AttackSurface;
+  readonly epsilon: number;
+  readonly images: Dataset;
+  /** Fraction of the attacked images the attacked surface itself misclassifies. */
+  readonly success: number;
+  readonly forward: number;
+  readonly backward: number;
+  readonly seconds: number;
+}
+
+/**
+ * L∞ PGD at `epsilon` on `surface` ('first': the backbone alone; 'loop': the head on e_N(T), differentiated
+ * through all T timesteps), one batch at a time; the adversarial images as a dataset aligned with `clean`.
+ */
+export function predifyAttackSet(system: Record<string, unknown> & { kind: string }, params: PredifyParams, data: { train: Dataset; test: Dataset }, clean: Dataset, surface: AttackSurface, epsilon: number, options: { steps: number; timesteps: number; batchSize: number }, rng: Rng): AttackSet {
+  const began = performance.now();
+  const owned = Object.fromEntries(Object.entries(params).map(([k, t]) => [k, t.clone()]));
+  const source = { origin: 'predify-noise', system, run: { dt: 1, maxSteps: options.timesteps }, data, trained: { params: owned, trainedBy: 'predify-noise' } };
+  const classifier = surface === 'first' ? predifyFirstPassClassifier(source) : predifyClassifier(source);
+  const model = attackModel(classifier, { gradient: { kind: 'unrolled' } });
+  const attack = pgd({ steps: options.steps });
+  const images = new Float32Array(clean.images.length);
+  const pixels = clean.height * clean.width;
+  let fooled = 0;
+  try {
+    for (let start = 0; start < clean.count; start += options.batchSize) {
+      const n = Math.min(options.batchSize, clean.count - start);
+      const { x, y } = toTensors(clean, { start, count: n, layout: 'flat' });
+      const result = attack.run({ model, x, labels: y as tf.Tensor1D, threat: { norm: 'linf', epsilon, bounds: [0, 1] }, rng: rng.split(`batch-${start}`) });
+      images.set(result.adversarial.dataSync() as Float32Array, start * pixels);
+      fooled += result.fooled.reduce((a, v) => a + v, 0);
+      tf.dispose([x, y, result.adversarial]);
+    }
+  } finally {
+    classifier.dispose();
+  }
+  return {
+    surface,
+    epsilon,
+    images: makeDataset({ ...clean, name: `${clean.name}/pgd-${surface}-${epsilon}`, images }),
+    success: fooled / clean.count,
+    forward: model.usage.forward,
+    backward: model.usage.backward,
+    seconds: (performance.now() - began) / 1000,
   };
 }
 
@@ -161,65 +245,145 @@ function headAccuracy(net: PredifySystem, params: PredifyParams, data: Dataset):
   return correct / data.count;
 }
 
-async function run(context: JobContext<PredifyNoiseOptions>): Promise<Metrics> {
-  const { options, data, spec, folder } = context;
-  const net = context.system.create(spec.system, { inputSize: data.train.height * data.train.width }) as PredifySystem;
-  if (net.classes !== data.train.classes) throw new SpecError('system.classes', `the head has ${net.classes} classes but ${data.train.name} has ${data.train.classes}`);
-  const steps = spec.run.maxSteps;
-  const test = subset(data.test, 0, Math.min(options.testLimit, data.test.count));
-  const started = performance.now();
+/** The architecture fields a loaded model must share with the spec (β, λ, α and the scaling may differ). */
+const ARCHITECTURE = ['channels', 'kernelSize', 'hidden', 'classes', 'inputChannels'] as const;
 
+function loadTrained(context: JobContext<PredifyNoiseOptions>, net: PredifySystem, folder: string): ParamMap {
+  const model = loadModel(folder);
+  const trained = model.system as Record<string, unknown>;
+  if (trained.kind !== 'predify') throw new SpecError('job.model', `${folder} holds a ${String(trained.kind)} model; pass a predify-noise run folder`);
+  for (const key of ARCHITECTURE) {
+    const want = JSON.stringify((context.spec.system as Record<string, unknown>)[key]);
+    if (want !== JSON.stringify(trained[key])) throw new SpecError('job.model', `${folder} was trained with ${key} ${JSON.stringify(trained[key])}, the spec has ${want}; give the spec the trained architecture`);
+  }
+  const missing = [...net.backboneNames, ...net.decoderNames].filter((n) => !model.params[n]);
+  if (missing.length) {
+    tf.dispose(Object.values(model.params));
+    throw new SpecError('job.model', `${folder}/model lacks ${missing.join(', ')}; pass a predify-noise run folder (backbone and decoders)`);
+  }
+  return model.params;
+}
+
+async function trainModel(context: JobContext<PredifyNoiseOptions>, net: PredifySystem): Promise<ParamMap> {
+  const { options, folder } = context;
+  if (options.backboneEpochs === undefined || options.decoderEpochs === undefined) {
+    throw new SpecError(options.backboneEpochs === undefined ? 'job.backboneEpochs' : 'job.decoderEpochs', 'is required unless job.model names a trained predify-noise run');
+  }
+  const test = subset(context.data.test, 0, Math.min(options.testLimit, context.data.test.count));
   let params: ParamMap = { ...net.initBackbone(context.rng.split('backbone')), ...net.initDecoders(context.rng.split('decoders')) };
   params = await trainPart(context, 'backbone', predifyBackboneRule(net), params, options.backboneEpochs, context.rng.split('train-backbone'), (epoch, m, seconds, current) => {
     const record = { phase: 'backbone', epoch, loss: m.loss, train_accuracy: m.accuracy, test_accuracy: headAccuracy(net, current, test), seconds: Number(seconds.toFixed(2)) };
     folder.appendMetrics(record);
     context.say(`backbone epoch ${epoch}: loss ${m.loss!.toFixed(4)}, test ${(100 * record.test_accuracy).toFixed(2)}%, ${seconds.toFixed(1)} s`);
   });
-  const backboneSeconds = (performance.now() - started) / 1000;
   params = await trainPart(context, 'decoders', predifyDecoderRule(net), params, options.decoderEpochs, context.rng.split('train-decoders'), (epoch, m, seconds) => {
     folder.appendMetrics({ phase: 'decoders', epoch, ...m, seconds: Number(seconds.toFixed(2)) });
     context.say(`decoders epoch ${epoch}: reconstruction ${m.loss!.toFixed(5)} (${Object.entries(m).filter(([k]) => k.startsWith('recon')).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}), ${seconds.toFixed(1)} s`);
   });
-  const trainedSeconds = (performance.now() - started) / 1000;
-  saveModel(folder, { system: spec.system, trainedBy: 'predify (backbone: backprop; decoders: reconstruction)', meta: { ...spec.system, inputLayout: 'nhwc', timesteps: steps, classNames: data.train.classNames, trainedOn: data.train.name } }, params);
-
-  const conditions: [string, Dataset][] = [['clean', test]];
-  for (const sigma of options.sigmas) conditions.push([`gaussian σ=${sigma}`, corruptDataset(test, gaussianNoise(sigma), 1, context.rng.split(`noise-${sigma}`))]);
-  for (const c of selectCorruptions(options.corruptions, 'job.corruptions')) conditions.push([c.name, corruptDataset(test, c, 1, context.rng.split(c.name))]);
-  const curves: TimestepCurves[] = [];
-  const evalStart = performance.now();
-  for (const [name, set] of conditions) {
-    if (spec.probes.length > 0) {
-      const traced = traceExamples(set, 'nhwc');
-      try {
-        recordEvaluationTraces(context, { label: name.replace('σ=', 'sigma-').replace(/[ /]/g, '-'), system: net, params: params as PredifyParams, input: { x: traced.x as tf.Tensor4D }, settings: { maxSteps: steps, checkEvery: steps }, examples: traced.examples, labels: traced.labels, condition: name });
-      } finally {
-        traced.x.dispose();
-      }
-    }
-    const curve = timestepCurves(net, params, name, set, test, steps);
-    curves.push(curve);
-    folder.appendMetrics({ phase: 'timesteps', ...curve });
-    context.say(`${name}: accuracy t=0 ${(100 * curve.accuracy[0]!).toFixed(1)}% → t=${steps} ${(100 * curve.accuracy[steps]!).toFixed(1)}% (best ${(100 * Math.max(...curve.accuracy)).toFixed(1)}%); top-layer corr. distance to clean ff ${curve.corr_vs_clean_ff.at(-1)![0]!.toFixed(4)} → ${curve.corr_vs_clean_ff.at(-1)![steps]!.toFixed(4)}`);
-  }
-  const evalSeconds = (performance.now() - evalStart) / 1000;
-  tf.dispose(Object.values(params));
-  for (const f of predifyFigures(curves, steps, data.train.name)) folder.writeText(`${f.id}.svg`, renderFigureSvg(f));
-  return {
-    timesteps: steps,
-    test_images: test.count,
-    backbone_clean_accuracy: curves[0]!.accuracy[0],
-    conditions: Object.fromEntries(curves.map((c) => [c.condition, { accuracy: c.accuracy, accuracy_gain_at_T: Number((c.accuracy[steps]! - c.accuracy[0]!).toFixed(5)), top_corr_vs_clean_ff: c.corr_vs_clean_ff.at(-1), top_corr_vs_clean_t: c.corr_vs_clean_t.at(-1) }])),
-    train_seconds: Number(trainedSeconds.toFixed(1)),
-    backbone_seconds: Number(backboneSeconds.toFixed(1)),
-    eval_seconds: Number(evalSeconds.toFixed(1)),
-  };
+  return params;
 }
 
-/** accuracy-vs-timestep.svg and correlation-distance.svg: per condition (clean first), against timestep. */
-export function predifyFigures(curves: readonly TimestepCurves[], steps: number, dataName: string): LineFigure[] {
+const pct = (v: number) => (100 * v).toFixed(1);
+
+async function run(context: JobContext<PredifyNoiseOptions>): Promise<Metrics> {
+  const { options, data, spec, folder } = context;
+  const net = context.system.create(spec.system, { inputSize: data.train.height * data.train.width }) as PredifySystem;
+  if (net.classes !== data.train.classes) throw new SpecError('system.classes', `the head has ${net.classes} classes but ${data.train.name} has ${data.train.classes}`);
+  if (options.model && (options.backboneEpochs !== undefined || options.decoderEpochs !== undefined)) {
+    throw new SpecError('job.model', 'evaluates a trained model and trains nothing; remove backboneEpochs and decoderEpochs, or remove model to train');
+  }
+  // Checked before any training, so a typo does not cost the run.
+  const corruptions = selectCorruptions(options.corruptions, 'job.corruptions');
+  const steps = spec.run.maxSteps;
+  const test = subset(data.test, 0, Math.min(options.testLimit, data.test.count));
+  const started = performance.now();
+  const params = options.model ? loadTrained(context, net, options.model) : await trainModel(context, net);
+  const trainedSeconds = (performance.now() - started) / 1000;
+  try {
+    saveModel(folder, { system: spec.system, trainedBy: 'predify (backbone: backprop; decoders: reconstruction)', meta: { ...spec.system, inputLayout: 'nhwc', timesteps: steps, classNames: data.train.classNames, trainedOn: data.train.name, ...(options.model ? { from: options.model } : {}) } }, params);
+    const backboneClean = headAccuracy(net, params, test);
+    context.say(`backbone alone, clean: ${pct(backboneClean)}% on ${test.count} test images`);
+
+    const conditions: [string, Dataset][] = [['clean', test]];
+    for (const sigma of options.sigmas) conditions.push([`gaussian σ=${sigma}`, withGaussianNoise(test, sigma, context.rng.split(`noise-${sigma}`))]);
+    for (const c of corruptions) conditions.push([c.name, corruptDataset(test, c, 1, context.rng.split(c.name))]);
+    const evalStart = performance.now();
+    if (spec.probes.length > 0) {
+      for (const [name, set] of conditions) {
+        const traced = traceExamples(set, 'nhwc');
+        try {
+          recordEvaluationTraces(context, { label: name.replace('σ=', 'sigma-').replace(/[ /]/g, '-'), system: net, params: params as PredifyParams, input: { x: traced.x as tf.Tensor4D }, settings: { maxSteps: steps, checkEvery: steps }, examples: traced.examples, labels: traced.labels, condition: name });
+        } finally {
+          traced.x.dispose();
+        }
+      }
+    }
+    const curves = timestepCurvesFor(net, params, conditions, test, steps);
+    const say = (curve: TimestepCurves) =>
+      context.say(`${curve.condition}: accuracy t=0 ${pct(curve.accuracy[0]!)}% → t=${steps} ${pct(curve.accuracy[steps]!)}% (best ${pct(Math.max(...curve.accuracy))}%); top-layer corr. distance to clean ff ${curve.corr_vs_clean_ff.at(-1)![0]!.toFixed(4)} → ${curve.corr_vs_clean_ff.at(-1)![steps]!.toFixed(4)}`);
+    for (const curve of curves) {
+      folder.appendMetrics({ phase: 'timesteps', ...curve });
+      say(curve);
+    }
+    const evalSeconds = (performance.now() - evalStart) / 1000;
+
+    const attacks: (AttackSet & { curve: TimestepCurves })[] = [];
+    if (options.attack) {
+      const o = options.attack;
+      const attacked = subset(data.test, 0, Math.min(o.limit, data.test.count));
+      const sets: AttackSet[] = [];
+      for (const surface of o.surfaces) {
+        for (const epsilon of o.epsilons) {
+          const set = predifyAttackSet(spec.system, params, data, attacked, surface, epsilon, { steps: o.steps, timesteps: steps, batchSize: o.batchSize }, context.rng.split(`pgd-${surface}-${epsilon}`));
+          sets.push(set);
+          context.say(`PGD-${o.steps} on the ${surface === 'first' ? 'first pass' : `whole loop (${steps} timesteps, unrolled)`} at ε ${epsilon}: fools its target on ${pct(set.success)}% of ${attacked.count}, ${set.seconds.toFixed(0)} s`);
+        }
+      }
+      const attackCurves = timestepCurvesFor(net, params, [['clean', attacked], ...sets.map((s) => [`pgd-${s.surface} ε=${s.epsilon}`, s.images] as const)], attacked, steps);
+      folder.appendMetrics({ phase: 'attack-timesteps', ...attackCurves[0]! });
+      say(attackCurves[0]!);
+      sets.forEach((set, i) => {
+        const curve = attackCurves[i + 1]!;
+        const { images: _images, ...rest } = set;
+        folder.appendMetrics({ phase: 'attack-timesteps', ...rest, seconds: Number(set.seconds.toFixed(1)), ...curve });
+        say(curve);
+        attacks.push({ ...set, curve });
+      });
+    }
+
+    for (const f of predifyFigures(curves, steps, data.train.name, attacks.map((a) => a.curve))) folder.writeText(`${f.id}.svg`, renderFigureSvg(f));
+    const gain = (c: TimestepCurves) => Number((c.accuracy[steps]! - c.accuracy[0]!).toFixed(5));
+    const summaryOf = (c: TimestepCurves) => ({ accuracy: c.accuracy, accuracy_gain_at_T: gain(c), corr_vs_clean_ff: c.corr_vs_clean_ff, corr_vs_clean_t: c.corr_vs_clean_t });
+    return {
+      timesteps: steps,
+      test_images: test.count,
+      backbone_clean_accuracy: backboneClean,
+      conditions: Object.fromEntries(curves.map((c) => [c.condition, summaryOf(c)])),
+      ...(attacks.length
+        ? {
+            attack_images: attacks[0]!.images.count,
+            attacks: Object.fromEntries(attacks.map((a) => [a.curve.condition, { surface: a.surface, epsilon: a.epsilon, target_fooled: Number(a.success.toFixed(5)), seconds: Number(a.seconds.toFixed(1)), ...summaryOf(a.curve) }])),
+          }
+        : {}),
+      train_seconds: Number(trainedSeconds.toFixed(1)),
+      eval_seconds: Number(evalSeconds.toFixed(1)),
+    };
+  } finally {
+    tf.dispose(Object.values(params));
+  }
+}
+
+/**
+ * accuracy-vs-timestep.svg and correlation-distance.svg: per condition (clean first), against timestep;
+ * attack-accuracy-vs-timestep.svg where attacked curves are given.
+ */
+export function predifyFigures(curves: readonly TimestepCurves[], steps: number, dataName: string, attacked: readonly TimestepCurves[] = []): LineFigure[] {
   const ts = Array.from({ length: steps + 1 }, (_, t) => t);
+  const attackFigure: LineFigure[] = attacked.length
+    ? [{ kind: 'line', id: 'attack-accuracy-vs-timestep', title: `Predify under PGD (first pass: transfer; loop: through all ${steps} timesteps)`, x: { label: 'timestep', integer: true }, y: { label: 'accuracy', domain: [0, 1] }, series: attacked.map((c) => ({ name: c.condition, x: ts, y: c.accuracy })) }]
+    : [];
   return [
+    ...attackFigure,
     { kind: 'line', id: 'accuracy-vs-timestep', title: `Predify on ${dataName}: accuracy against timestep`, x: { label: 'timestep', integer: true }, y: { label: 'accuracy', domain: [0, 1] }, series: curves.map((c) => ({ name: c.condition, x: ts, y: c.accuracy })) },
     { kind: 'line', id: 'correlation-distance', title: 'Top layer: correlation distance to the clean feedforward representation', x: { label: 'timestep', integer: true }, y: { label: '1 − corr' }, series: curves.slice(1).map((c) => ({ name: c.condition, x: ts, y: c.corr_vs_clean_ff.at(-1)! })) },
   ];

@@ -79,6 +79,8 @@ interface PcCore {
   predictions(state: PcState, input: PcInput, params: PcParams): tf.Tensor2D[];
   /** e_1…e_L (e_L only with a target). */
   errors(state: PcState, input: PcInput, params: PcParams): tf.Tensor2D[];
+  /** φ(z) of the value nodes (what a layer sends to the one above). */
+  activity(z: tf.Tensor): tf.Tensor;
   /** ∂F/∂z_l for every value node. */
   stateGradient(state: PcState, input: PcInput, params: PcParams): tf.Tensor2D[];
   /** ∂F/∂θ summed over the batch, by parameter name (W<l>, b<l>). */
@@ -209,6 +211,7 @@ function core(options: PcNetworkOptions): PcCore {
     forward,
     predictions,
     errors,
+    activity: (z: tf.Tensor) => phi.apply(z),
     stateGradient,
     weightGradients,
     cost,
@@ -235,20 +238,27 @@ function shared(c: PcCore) {
     readout(state: PcState, input: PcInput, params: PcParams): tf.Tensor {
       return c.predictions(state, { x: input.x, ...(input.frozen ? { frozen: input.frozen } : {}) }, params)[L - 1]!;
     },
-    counts(previous: PcState, _next: PcState, input: PcInput): StepCounts {
+    counts(previous: PcState, _next: PcState, input: PcInput, params: PcParams): StepCounts {
       // One inference step: each hidden layer l forms its prediction (fan-in n_{l−1}) and receives the error
       // of the layer above through W_{l+1}ᵀ (fan-in n_{l+1}); the output prediction is formed once more.
+      // Event-driven (effective) MACs: the nonzero presynaptic activities φ(z_{l−1}) (x for l = 1) times n_l,
+      // plus the nonzero errors e_{l+1} times n_l; without a label the errors stay 0 and cost nothing.
       const batch = input.x.shape[0];
+      const e = c.errors(previous, input, params);
+      const sending = (l: number) => (l === 1 ? countNonzero(input.x) : countNonzero(c.activity(previous.layers[l - 2]!)));
       const out: Record<string, Record<string, tf.Scalar>> = {};
       for (let l = 1; l < L; l++) {
         const width = sizes[l]!;
+        const above = e[l];
+        const fromBelow = tf.mul(sending(l), width) as tf.Scalar;
         out[`layer${l}`] = {
           macs: tf.scalar(batch * width * (sizes[l - 1]! + sizes[l + 1]!)),
+          effective_macs: above ? (tf.add(fromBelow, tf.mul(countNonzero(above), width)) as tf.Scalar) : fromBelow,
           events: countNonzero(previous.layers[l - 1]!),
           neuron_updates: tf.scalar(2 * batch * width),
         };
       }
-      out[`output${L}`] = { macs: tf.scalar(batch * sizes[L - 1]! * sizes[L]!), events: tf.scalar(0), neuron_updates: tf.scalar(batch * sizes[L]!) };
+      out[`output${L}`] = { macs: tf.scalar(batch * sizes[L - 1]! * sizes[L]!), effective_macs: tf.mul(sending(L), sizes[L]!) as tf.Scalar, events: tf.scalar(0), neuron_updates: tf.scalar(batch * sizes[L]!) };
       return out;
     },
   };

@@ -68,6 +68,8 @@ export interface PredifySystem extends DiscreteSystem<PredifyState, PredifyParam
   block(n: number, below: tf.Tensor4D, params: PredifyParams): tf.Tensor4D;
   /** D_n(e). */
   decode(n: number, e: tf.Tensor4D, params: PredifyParams): tf.Tensor4D;
+  /** The linear part of D_n: its stride-2 transposed convolution, without bias or ReLU (for the hardware network). */
+  decodeLinear(n: number, e: tf.Tensor4D, params: PredifyParams): tf.Tensor4D;
   /** ε_{n−1} per example: mean squared error of D_n(e_n) against `below`. */
   reconstructionError(n: number, e: tf.Tensor4D, below: tf.Tensor4D, params: PredifyParams): tf.Tensor1D;
   /** Class scores of the head on e_N. */
@@ -129,10 +131,11 @@ export function predify(options: PredifyOptions): PredifySystem {
 
   const block = (n: number, below: tf.Tensor4D, p: PredifyParams): tf.Tensor4D =>
     tf.maxPool(tf.relu(tf.add(tf.conv2d(below, p[`conv${n}.w`] as tf.Tensor4D, 1, 'same'), p[`conv${n}.b`]!)) as tf.Tensor4D, 2, 2, 'valid') as tf.Tensor4D;
-  const preDecode = (n: number, e: tf.Tensor4D, p: PredifyParams): tf.Tensor4D => {
+  const decodeLinear = (n: number, e: tf.Tensor4D, p: PredifyParams): tf.Tensor4D => {
     const [h, w, c] = shapes[n - 1]!;
-    return tf.add(tf.conv2dTranspose(e, p[`dec${n}.w`] as tf.Tensor4D, [e.shape[0], h, w, c], 2, decoder[n - 1]!.pad), p[`dec${n}.b`]!) as tf.Tensor4D;
+    return tf.conv2dTranspose(e, p[`dec${n}.w`] as tf.Tensor4D, [e.shape[0], h, w, c], 2, decoder[n - 1]!.pad);
   };
+  const preDecode = (n: number, e: tf.Tensor4D, p: PredifyParams): tf.Tensor4D => tf.add(decodeLinear(n, e, p), p[`dec${n}.b`]!) as tf.Tensor4D;
   const decode = (n: number, e: tf.Tensor4D, p: PredifyParams): tf.Tensor4D => (n === 1 ? preDecode(n, e, p) : tf.relu(preDecode(n, e, p)));
   const perExampleMean = (t: tf.Tensor) => tf.mean(t, [1, 2, 3]) as tf.Tensor1D;
   const reconstructionError = (n: number, e: tf.Tensor4D, below: tf.Tensor4D, p: PredifyParams) => perExampleMean(tf.square(tf.sub(decode(n, e, p), below)));
@@ -175,6 +178,7 @@ export function predify(options: PredifyOptions): PredifySystem {
     decoderNames,
     block,
     decode,
+    decodeLinear,
     reconstructionError,
     head,
     feedforward,
@@ -214,7 +218,10 @@ export function predify(options: PredifyOptions): PredifySystem {
     },
     counts(_previous: PredifyState, next: PredifyState, input: PredifyInput): StepCounts {
       // Per PCoder and step: the backbone block (k²·C_in MACs per output unit before pooling), the decoder
-      // (its kernel over the layer below) and its adjoint for ∇ (the same again).
+      // (its kernel over the layer below) and its adjoint for ∇ (the same again). Event-driven (effective)
+      // MACs: each nonzero unit of the updated layer below sends k²·C_n (the block), each nonzero e_n sends
+      // k_d²·C_{n−1} (the decoder), and the residual the adjoint reads is dense (counted in full); padding
+      // makes these upper bounds at the borders.
       const batch = input.x.shape[0];
       const out: Record<string, Record<string, tf.Scalar>> = {};
       for (let n = 1; n <= N; n++) {
@@ -222,7 +229,10 @@ export function predify(options: PredifyOptions): PredifySystem {
         const cout = shapes[n]![2];
         const ff = batch * h * w * cout * o.kernelSize ** 2 * cin;
         const fb = batch * shapes[n]![0] * shapes[n]![1] * cout * decoder[n - 1]!.k ** 2 * cin;
-        out[`pcoder${n}`] = { macs: tf.scalar(ff + 2 * fb), events: countNonzero(next.reps[n - 1]!), neuron_updates: tf.scalar(batch * shapes[n]![0] * shapes[n]![1] * cout) };
+        const events = countNonzero(next.reps[n - 1]!);
+        const below = countNonzero(n === 1 ? input.x : next.reps[n - 2]!);
+        const effective = tf.add(tf.add(tf.mul(below, o.kernelSize ** 2 * cout), tf.mul(events, decoder[n - 1]!.k ** 2 * cin)), fb) as tf.Scalar;
+        out[`pcoder${n}`] = { macs: tf.scalar(ff + 2 * fb), effective_macs: effective, events, neuron_updates: tf.scalar(batch * shapes[n]![0] * shapes[n]![1] * cout) };
       }
       return out;
     },

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { executeRun } from '../../../src/app/execute.js';
+import { checkpointDirFor } from '../../../src/runs/checkpoints.js';
 import { loadModel } from '../../../src/runs/model-store.js';
 import { validateSpec } from '../../../src/spec/parse.js';
 
@@ -49,4 +50,31 @@ describe('pc-vs-bp job', () => {
     expect(summary.metrics.pc_test_accuracy_mean as number).toBeGreaterThan(0.3);
     await expect(executeRun(spec({ schedule: 'z-il' }, { stateStep: 0.5 }), { ...quiet, out: path.join(root, 'zil') })).rejects.toThrow(/stateStep/);
   }, 60_000);
+
+  it('an interrupted run resumed with --resume trains to the same parameters, bit for bit, and the same records', async () => {
+    // Strict PC (γ = 0.1) so PC and BP differ; the interrupt lands after seed 4's first PC epoch, mid-training.
+    const resumable = () => spec({ schedule: 'strict', seeds: [4, 5] }, { stateStep: 0.1 });
+    const straight = path.join(root, 'straight');
+    await executeRun(resumable(), { ...quiet, out: straight });
+    expect(fs.existsSync(checkpointDirFor(straight))).toBe(false);
+    const out = path.join(root, 'interrupted');
+    const interrupt = (line: string) => {
+      if (line.startsWith('seed 4 pc epoch 1:')) throw new Error('simulated interrupt');
+    };
+    await expect(executeRun(resumable(), { quiet: true, say: interrupt, out })).rejects.toThrow('simulated interrupt');
+    expect(fs.existsSync(checkpointDirFor(out))).toBe(true);
+    await expect(executeRun(resumable(), { ...quiet, out })).rejects.toThrow(/--resume: an interrupted run left checkpoints/);
+    const said: string[] = [];
+    await executeRun(resumable(), { quiet: true, say: (l: string) => said.push(l), out, resume: true });
+    expect(said.some((l) => l.startsWith('seed 4 pc: resuming after epoch 1 of 2'))).toBe(true);
+    expect(fs.existsSync(checkpointDirFor(out))).toBe(false);
+    const stable = (folder: string) => lines(folder).map(({ seed, method, epoch, train_loss, train_accuracy, test_accuracy, energy }) => ({ seed, method, epoch, train_loss, train_accuracy, test_accuracy, energy }));
+    expect(stable(out)).toEqual(stable(straight));
+    for (const model of ['model', 'model-bp']) {
+      const a = loadModel(straight, model).params;
+      const b = loadModel(out, model).params;
+      expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+      for (const name of Object.keys(a)) expect(Buffer.from(b[name]!.dataSync().buffer), `${model}/${name}`).toEqual(Buffer.from(a[name]!.dataSync().buffer));
+    }
+  }, 120_000);
 });
