@@ -85,6 +85,7 @@ function build(request: BuildRequest): TrainedNetwork {
   return {
     family: 'predictive-coding',
     network,
+    documentation: { calibration: 'none (structure only: value and error units have no integrate-and-fire form)' },
     inputs,
     labels,
     count,

@@ -139,6 +139,7 @@ function build(request: BuildRequest): TrainedNetwork {
   return {
     family: 'predictive-coding',
     network,
+    documentation: { calibration: 'none (structure only: ReLU, max-pool and the reconstruction-error gradient have no integrate-and-fire form)' },
     inputs,
     labels,
     count,
