@@ -21,7 +21,11 @@
  *   into the integrator: v(t) = v(t−1) + d(t) − θ·z(t−1), the emulation's form.
  * - Edges into a neuron are listed projections first and the reset last, the order in which the
  *   emulation sums its inputs (it matters only for float weights, whose sums round).
- * - Signed (ternary) populations (Hopfield's tanh) have no NIR neuron and are refused.
+ * - Signed (ternary) populations (Hopfield's tanh), with reset by subtraction only: one integrator, a
+ *   Threshold θ on v and one on −v (a Scale(−1) before it); each sign has its Delay and reset (∓θ), and a
+ *   projection from a signed source is a pair, W from the positive spikes and −W from the negative ones;
+ *   the Output sums the positive spikes and the negated negative ones. A population that starts from its
+ *   input (v(0) = f·θ·x) receives f·θ·x once, as Scale(f·θ) minus its own one-step Delay.
  * - The state bits' saturation is not expressible; the graph equals the emulation while it does not bind.
  */
 import { UnmappableError } from '../export/nir-mapping.js';
@@ -46,20 +50,34 @@ export function spikeNode(network: SpikingNetwork, name: string): string {
 
 export function spikingNetworkToNir(network: SpikingNetwork, documentation: NirDocumentation = {}): NirGraph {
   const signed = network.populations.find((p) => p.signed);
-  if (signed) {
+  if (signed && network.reset === 'zero') {
     throw new UnmappableError(
       network.family,
-      `population ${signed.name} uses signed (ternary) spikes to rate-code tanh, and NIR's neurons only spike upwards`,
-      'A pair of populations (one per sign) would be needed; this is not implemented.',
+      `population ${signed.name} uses signed (ternary) spikes to rate-code tanh, and NIR's IF only spikes upwards`,
+      'Export it with --reset subtract, where a signed neuron is one integrator with two Thresholds (one per sign).',
     );
   }
   const subtract = network.reset === 'subtract';
+  const isSigned = (name: string) => network.populations.find((p) => p.name === name)?.signed ?? false;
   const nodes: Record<string, NirNode> = {};
   const edges: [string, string][] = [];
   const resets: [string, string][] = [];
   const withMeta = (node: NirNode, metadata: Record<string, NirValue>): NirNode => ({ ...node, metadata });
-  const neuron = (name: string, size: number, threshold: number, meta: Record<string, NirValue>) => {
-    if (subtract) {
+  const neuron = (name: string, size: number, threshold: number, meta: Record<string, NirValue>, signedNeuron = false) => {
+    if (signedNeuron) {
+      // z = [v > θ] − [v < −θ]: a Threshold on v and one on −v; each sign resets by ∓θ one step later.
+      nodes[name] = withMeta(nir.integrator(size, 1), meta);
+      nodes[`${name}_spike`] = nir.threshold(size, threshold);
+      nodes[`${name}_negated`] = nir.scale(size, -1);
+      nodes[`${name}_spike_neg`] = nir.threshold(size, threshold);
+      nodes[`${name}_delay`] = nir.delay(size, 1);
+      nodes[`${name}_delay_neg`] = nir.delay(size, 1);
+      nodes[`${name}_reset`] = nir.scale(size, -threshold);
+      nodes[`${name}_reset_neg`] = nir.scale(size, threshold);
+      edges.push([name, `${name}_spike`], [name, `${name}_negated`], [`${name}_negated`, `${name}_spike_neg`]);
+      edges.push([`${name}_spike`, `${name}_delay`], [`${name}_spike_neg`, `${name}_delay_neg`], [`${name}_delay`, `${name}_reset`], [`${name}_delay_neg`, `${name}_reset_neg`]);
+      resets.push([`${name}_reset`, name], [`${name}_reset_neg`, name]);
+    } else if (subtract) {
       nodes[name] = withMeta(nir.integrator(size, 1), meta);
       nodes[`${name}_spike`] = nir.threshold(size, threshold);
       nodes[`${name}_delay`] = nir.delay(size, 1);
@@ -76,9 +94,18 @@ export function spikingNetworkToNir(network: SpikingNetwork, documentation: NirD
   edges.push(['input', network.inputName]);
   neuron(network.inputName, network.inputSize, network.inputThreshold, { role: 'input encoder', spike_value: float64([network.inputThreshold], []) });
   for (const p of network.populations) {
-    neuron(p.name, p.size, p.threshold, { role: 'population', activation: p.activation, spike_value: float64([p.spikeValue], []), weight_scale: float64([p.scale], []) });
+    neuron(p.name, p.size, p.threshold, { role: 'population', activation: p.activation, spike_value: float64([p.spikeValue], []), weight_scale: float64([p.scale], []) }, p.signed);
   }
   for (const p of network.populations) {
+    if (p.initialFromInput !== undefined) {
+      // v(0) = f·θ·x as a one-step pulse: f·θ·x(t) − f·θ·x(t−1) is f·θ·x at t = 1 and 0 after (constant input),
+      // summed first so that later steps add exactly 0.
+      const init = `${p.name}_initial`;
+      nodes[init] = nir.scale(p.size, Math.fround(p.initialFromInput * p.threshold));
+      nodes[`${init}_delay`] = nir.delay(p.size, 1);
+      nodes[`${init}_cancel`] = nir.scale(p.size, -1);
+      edges.push(['input', init], [init, p.name], [init, `${init}_delay`], [`${init}_delay`, `${init}_cancel`], [`${init}_cancel`, p.name]);
+    }
     let row = 0;
     p.sources.forEach((source, k) => {
       const width = source === network.inputName ? network.inputSize : network.populations.find((q) => q.name === source)!.size;
@@ -89,6 +116,11 @@ export function spikingNetworkToNir(network: SpikingNetwork, documentation: NirD
       const name = `${source}_to_${p.name}`;
       nodes[name] = k === 0 ? nir.affine(transposed, p.size, width, Float32Array.from(p.bias)) : nir.linear(transposed, p.size, width);
       edges.push([`${source}_delay`, name], [name, p.name]);
+      if (isSigned(source)) {
+        const negative = `${source}_neg_to_${p.name}`;
+        nodes[negative] = nir.linear(transposed.map((w) => -w), p.size, width);
+        edges.push([`${source}_delay_neg`, negative], [negative, p.name]);
+      }
     });
     if (p.sources.length === 0) {
       // A population driven by its bias alone: an Affine with zero weights from the input carries it.
@@ -101,6 +133,10 @@ export function spikingNetworkToNir(network: SpikingNetwork, documentation: NirD
   const readout = network.populations.find((p) => p.name === network.readout)!;
   nodes.output = nir.output([readout.size]);
   edges.push([spikeNode(network, readout.name), 'output']);
+  if (readout.signed) {
+    nodes[`${readout.name}_spike_neg_out`] = nir.scale(readout.size, -1);
+    edges.push([`${readout.name}_spike_neg`, `${readout.name}_spike_neg_out`], [`${readout.name}_spike_neg_out`, 'output']);
+  }
   const { weightBits, stateBits } = network.precision;
   return {
     nodes,

@@ -69,7 +69,8 @@ async function compare(trained: TrainedNetwork, precision: Precision, reset: Res
   const file = path.join(dir, `${trained.family}-${reset}-${precision.weightBits ?? 'float'}.nir`);
   await writeNir(file, spikingNetworkToNir(network, trained.documentation));
   const graph = await loadNirFile(file);
-  const record = [...names.map((name) => spikeNode(network, name)), 'output'];
+  const signed = new Set(network.populations.filter((p) => p.signed).map((p) => p.name));
+  const record = [...names.map((name) => spikeNode(network, name)), ...[...signed].map((name) => `${name}_spike_neg`), 'output'];
   const run = runNir(graph, trained.inputs, trained.count, steps, record);
   let identical = 0;
   let total = 0;
@@ -78,7 +79,9 @@ async function compare(trained: TrainedNetwork, precision: Precision, reset: Res
     expect(raster[i]!.reduce((a, r) => a + r.reduce((x, y) => x + Math.abs(y), 0), 0), `${name} spikes`).toBeGreaterThan(0);
     for (let t = 0; t < steps; t++) {
       const a = raster[i]![t]!;
-      const b = run.recorded[t]!.get(spikeNode(network, name))!;
+      const positive = run.recorded[t]!.get(spikeNode(network, name))!;
+      // A signed neuron's spike is its positive Threshold's minus its negative one's.
+      const b = signed.has(name) ? positive.map((z, k) => z - run.recorded[t]!.get(`${name}_spike_neg`)![k]!) : positive;
       expect(b.length, `${name} at step ${t + 1}`).toBe(a.length);
       for (let k = 0; k < a.length; k++) if (a[k] === b[k]) identical++;
       total += a.length;
@@ -160,6 +163,21 @@ describe('exported NIR graph = emulation, spike for spike (independent interpret
       trained.dispose();
     }
   }, 120_000);
+
+  it('hopfield (signed tanh units as two Thresholds, start from the cue as a one-step pulse), reset by subtraction', async () => {
+    const spec = validateSpec(JSON.parse(fs.readFileSync('sims/hopfield-recall.json', 'utf8')));
+    const hopfieldData = loadDataset(spec.data.name);
+    const trained = hardwareAdapters.get('hopfield').build({ source: { origin: 'test', system: spec.system, run: spec.run, data: hopfieldData }, rng: makeRng(1), count: 6 });
+    try {
+      // The adapter starts from v(0) = 0.9·θ·cue, below the threshold, and its bias is 0: the emulated
+      // network never fires (a defect of the adapter, on main too). To compare signed spiking, the same W
+      // is started at 1.5·θ·cue.
+      const firing = { ...trained, network: { ...trained.network, populations: trained.network.populations.map((p) => ({ ...p, initialFromInput: 1.5 })) } };
+      for (const c of cases.filter((x) => x.reset === 'subtract')) check(await compare(firing, c.precision, c.reset, 'tfjs', 16), c.precision, `${c.label}, v(0) = 1.5·θ·cue`, 'hopfield');
+    } finally {
+      trained.dispose();
+    }
+  }, 300_000);
 
   it('float (unquantized) weights: the graph and the emulation agree up to float32 summation order', async () => {
     const spec = validateSpec({

@@ -122,6 +122,7 @@ describe('export and energy build the same spiking network from one run folder',
     expect((await readNir(out)).nodes.layer1!.type).toBe('IF');
     await expect(exportCommand(runDir, { format: 'nir', as: 'rate' })).rejects.toThrow(/cannot be exported as rate \(.*hard sigmoid.*\); allowed: spiking/);
     await expect(exportCommand(runDir, { format: 'nir', as: 'ratee' })).rejects.toThrow(/--as: must be spiking or rate, got "ratee"; equilibrium-prop exports as spiking/);
-    await expect(exportCommand('sims/hopfield-recall.json', { format: 'nir' })).rejects.toThrow(/hopfield has no NIR form \(spiking: .*; rate: .*tanh/);
+    await expect(exportCommand('sims/hopfield-recall.json', { format: 'nir', as: 'rate' })).rejects.toThrow(/hopfield cannot be exported as rate \(.*tanh.*\); allowed: spiking/);
+    await expect(exportCommand('sims/pc-mnist.json', { format: 'nir' })).rejects.toThrow(/pc-network has no NIR form \(spiking: /);
   }, 120_000);
 });

@@ -27,7 +27,7 @@ export const hopfieldFamily: Family = {
       corrupt: 'yes',
       hardware: 'yes',
       spiking: 'yes',
-      nir: "no: tanh has no NIR primitive, and its spiking form needs ternary spikes that NIR's IF lacks",
+      nir: 'yes',
       traces: 'yes',
     },
   },

@@ -5,6 +5,6 @@ export const hopfieldNir: NirMapper = () => {
   throw new UnmappableError(
     'hopfield',
     'the graded output V = tanh(gain·u) has no NIR primitive (NIR neurons are LI, LIF, IF, I, CubaLIF and the Heaviside Threshold)',
-    "Its spiking form cannot be exported either: rate-coding a signed tanh needs ternary spikes, which NIR's IF does not have.",
+    'Export the spiking form instead (neurodyn export --format nir --as spiking, with the default --reset subtract): each signed unit is an integrator with one Threshold per sign.',
   );
 };
