@@ -44,10 +44,14 @@ export { spsa, type SpsaOptions } from './attacks/spsa.js';
 export { transfer } from './attacks/transfer.js';
 export { expectationOverTransformation } from './attacks/eot.js';
 export { evaluateRobustness, wilsonInterval, type RobustnessReport, type RobustnessRequest } from './attacks/evaluate.js';
-export { minimalPerturbation, type MinimalPerturbationRequest } from './attacks/minimal-perturbation.js';
+export { formatMinimalPerturbation, minimalPerturbation, summarizeMinimalPerturbation, type MinimalPerturbationRequest, type MinimalPerturbationSummary } from './attacks/minimal-perturbation.js';
+export { ExampleLedger, type ExampleOutcome } from './attacks/ledger.js';
+export { compareExamples, readAdversarial, readExamples, writeExamples, type ExampleRow } from './attacks/per-example.js';
+export { attackProgress, type AttackProgress } from './attacks/progress.js';
+export { protocolWork, timeRelaxations, type Timing, type Work } from './attacks/cost.js';
 export { corruptionAccuracy, type CorruptionResult } from './attacks/corruption-accuracy.js';
 export { bpttImplicitCosine, gradientNormByHorizon, trajectory } from './attacks/diagnostics.js';
-export { ATTACK_NAMES, buildAttacks, gradientMaskingSigns, runProtocol, type AttackBudget, type ProtocolReport, type ProtocolRequest } from './attacks/protocol.js';
+export { ATTACK_NAMES, buildAttacks, gradientMaskingSigns, maskingRemedy, runProtocol, type AttackBudget, type ProtocolReport, type ProtocolRequest } from './attacks/protocol.js';
 
 // Hardware: profiles, counts, cost, spiking emulation, the estimate.
 export { hardwareAdapters, type BuildRequest, type HardwareAdapter, type TrainedNetwork } from './hardware/adapter.js';

@@ -51,12 +51,11 @@ export function attackProgress(options: AttackProgressOptions): AttackProgress {
   let stageBound = 0;
   let stage = 'starting';
   const fraction = () => Math.min(1, (completed + Math.min(inStage, stageBound)) / total);
-  const status = () => {
+  const timeLeft = () => {
     const f = fraction();
-    const elapsed = (now() - began) / 1000;
-    const left = f > 0.005 ? `, about ${formatDuration((elapsed * (1 - f)) / f)} left` : '';
-    return `${Math.round(100 * f)}% of the estimated work${left}`;
+    return f > 0.005 ? `about ${formatDuration((((now() - began) / 1000) * (1 - f)) / f)} left` : '';
   };
+  const status = () => `${Math.round(100 * fraction())}% of the estimated work${timeLeft() ? `, ${timeLeft()}` : ''}`;
   const enter = (label: string, bound = 0) => {
     completed += stageBound;
     stageBound = bound;
@@ -68,11 +67,12 @@ export function attackProgress(options: AttackProgressOptions): AttackProgress {
   };
   if (!plain) {
     const bars = new cliProgress.MultiBar(
-      { format: `{stage} [{bar}] {percentage}% of the estimate | {duration_formatted} | {left}`, stream: stream as NodeJS.WriteStream, hideCursor: true, clearOnComplete: false },
+      { format: `[{bar}] {percentage}% | {duration_formatted} | {left} | {stage}`, barsize: 20, stream: stream as NodeJS.WriteStream, hideCursor: true, clearOnComplete: false },
       cliProgress.Presets.shades_classic,
     );
     const bar = bars.create(1000, 0, { stage, left: '' });
-    const draw = () => bar.update(Math.round(1000 * fraction()), { stage, left: status().replace(/^.*?(, )?/, '') });
+    let stopped = false;
+    const draw = () => bar.update(Math.round(1000 * fraction()), { stage, left: timeLeft() || 'time left: after the first stage' });
     return {
       stage(label, bound) {
         enter(label, bound);
@@ -82,9 +82,17 @@ export function attackProgress(options: AttackProgressOptions): AttackProgress {
         count(kind, examples);
         draw();
       },
-      line: (text) => bars.log(`${text}\n`),
+      line(text) {
+        if (stopped) return void stream.write(`${text}\n`);
+        // The bar prints logged lines above itself when it next renders: render now, so none is lost at the end.
+        bars.log(`${text}\n`);
+        bars.update();
+      },
       status,
-      done: () => bars.stop(),
+      done() {
+        stopped = true;
+        bars.stop();
+      },
     };
   }
   const heartbeat = 1000 * (options.heartbeatSeconds ?? 30);

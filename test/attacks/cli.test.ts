@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpecError } from '../../src/base/errors.js';
 import { attackCommand } from '../../src/cli/commands/attack.js';
 import { corruptCommand } from '../../src/cli/commands/corrupt.js';
+import { compareCommand } from '../../src/cli/commands/compare.js';
+import { decodeNpy } from '../../src/export/npy.js';
 import { useBackend } from '../../src/tensor/index.js';
 import { makeRng } from '../../src/base/rng.js';
 import { equilibriumProp } from '../../src/families/equilibrium-prop/system.js';
@@ -53,6 +55,45 @@ describe('neurodyn attack', () => {
     expect(diagnostics.clean.energy.length).toBe(diagnostics.clean.steps.length);
     expect(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
   }, 120_000);
+
+  it('off a terminal prints the cost estimate and a line per attack and batch; writes per-example results that compare reads', async () => {
+    const out = path.join(dir, 'progress');
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const ci = process.env.CI;
+    process.env.CI = 'true';
+    process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      await attackCommand(specFile, { eps: '0.1,0.3', attacks: 'pgd', steps: '2', examples: '6', batchSize: '4', diagnostics: false, minPerturbation: false, out });
+    } finally {
+      process.stderr.write = write;
+      if (ci === undefined) delete process.env.CI;
+      else process.env.CI = ci;
+    }
+    const text = written.join('');
+    expect(text).toMatch(/estimated cost \(an upper bound[^\n]*forward and [^\n]*differentiated relaxations, about [^\n]* per example \(timed on a warm-up batch of 4\)/);
+    for (const eps of ['0.1', '0.3']) for (const batch of ['1/2', '2/2']) expect(text).toMatch(new RegExp(`ε ${eps}, batch ${batch}, pgd: broke \\d+ of \\d+ in [\\d.]+ s; \\d+% of the estimated work`));
+    expect(text).toMatch(/attack evaluation done in/);
+    const rows = fs.readFileSync(path.join(out, 'examples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(12);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'attack.json'), 'utf8')).examples).toBe(6);
+    for (const eps of [0.1, 0.3]) {
+      const { shape } = decodeNpy(new Uint8Array(fs.readFileSync(path.join(out, `adversarial/eps-${eps}.npy`))));
+      expect(shape).toEqual([6, 784]);
+    }
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')).metrics;
+    for (const eps of ['0.1', '0.3']) expect(summary.robust_accuracy[eps]).toBe(rows.filter((r) => r.epsilon === Number(eps) && r.robust).length / 6);
+    const lines: string[] = [];
+    const stdout = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => (lines.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      await compareCommand(out, out, {});
+    } finally {
+      process.stdout.write = stdout;
+    }
+    expect(lines.join('')).toMatch(/12 \(example, ε\) pairs in both[\s\S]*every example has the same verdict in both/);
+    await expect(compareCommand(out, undefined, {})).rejects.toThrow(/give a second attack run folder/);
+  }, 240_000);
 
   it('names the option and what is allowed when an option is wrong', async () => {
     const out = path.join(dir, 'never');
