@@ -45,10 +45,23 @@ export function findPython(mod: 'torch' | 'numpy', explicit?: string): { py: str
   return { missing: `${pkg} not installed for ${candidates.join(' or ')}: apt-get install -y ${pkg}` };
 }
 
+/**
+ * What the timings measure: `wall` (the scripts as they are) or `cpu`, process CPU time on one thread: the
+ * scripts run with their timer (time.perf_counter) replaced by time.process_time and with OpenBLAS and
+ * OpenMP held to one thread. On a machine shared with other jobs, CPU time counts the work done, not the
+ * waiting for a core, so a ratio taken this way survives load (at one thread only: see bench/README.md).
+ */
+export type BenchClock = 'wall' | 'cpu';
+
+const CPU_CLOCK_PRELUDE =
+  'import runpy, sys, time; time.perf_counter = time.process_time; script = sys.argv[1]; sys.argv = sys.argv[1:]; runpy.run_path(script, run_name="__main__")';
+
 /** Runs a reference script; returns its JSON lines or an error message. Its stderr passes through. */
-export function runReference(py: string, script: string, args: string[]): RefLine[] | string {
+export function runReference(py: string, script: string, args: string[], clock: BenchClock = 'wall'): RefLine[] | string {
   if (!existsSync(script)) return `${script} not found (set --reference-dir)`;
-  const r = spawnSync(py, [script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  const argv = clock === 'cpu' ? ['-c', CPU_CLOCK_PRELUDE, script, ...args] : [script, ...args];
+  const env = clock === 'cpu' ? { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } : process.env;
+  const r = spawnSync(py, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24, env });
   if (r.error) return `${py} ${script}: ${r.error.message}`;
   const lines: RefLine[] = [];
   for (const l of r.stdout.split('\n')) {
@@ -84,12 +97,12 @@ export function fastestPerWorkload(lines: readonly RefLine[]): RefLine[] {
 }
 
 /** Runs the roofline, then torch at each of `threadCounts` (1 and N by default), one after the other. */
-export function runReferences(refDir: string, threadCounts: readonly number[], only: string[], python?: string): ReferenceRun {
+export function runReferences(refDir: string, threadCounts: readonly number[], only: string[], python?: string, clock: BenchClock = 'wall'): ReferenceRun {
   const out: ReferenceRun = { torch: [], torchRuns: [], notes: [] };
   const np = findPython('numpy', python);
   if ('missing' in np) out.notes.push(`roofline skipped: ${np.missing}`);
   else {
-    const r = runReference(np.py, join(refDir, 'roofline.py'), []);
+    const r = runReference(np.py, join(refDir, 'roofline.py'), [], clock);
     if (typeof r === 'string') out.notes.push(`roofline failed: ${r}`);
     else out.roofline = r.find((l) => l.workload.startsWith('sgemm'));
   }
@@ -99,7 +112,7 @@ export function runReferences(refDir: string, threadCounts: readonly number[], o
     for (const threads of [...new Set(threadCounts)]) {
       const args = ['--threads', String(threads)];
       if (only.length) args.push('--only', only.join(','));
-      const r = runReference(th.py, join(refDir, 'torch_reference.py'), args);
+      const r = runReference(th.py, join(refDir, 'torch_reference.py'), args, clock);
       if (typeof r === 'string') out.notes.push(`torch reference at ${threads} thread(s) failed: ${r}`);
       else out.torchRuns.push(...r);
     }
@@ -110,7 +123,7 @@ export function runReferences(refDir: string, threadCounts: readonly number[], o
 
 const fmt = (x: number | undefined, d: number): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 
-export function formatTable(ref: ReferenceRun, ours: (BenchResult | Skipped)[]): string {
+export function formatTable(ref: ReferenceRun, ours: (BenchResult | Skipped)[], clock: BenchClock = 'wall'): string {
   const sgemm = ref.roofline?.gflops;
   const counts = [...new Set(ref.torchRuns.map((l) => l.threads))].join(' and ');
   const torchImpl = ref.torch[0] ? `${ref.torch[0].impl ?? 'torch'}, the faster of ${counts} threads per workload (torch thr)` : 'not run';
@@ -132,6 +145,7 @@ export function formatTable(ref: ReferenceRun, ours: (BenchResult | Skipped)[]):
   const line = (cells: string[]): string => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ') + ' |';
   const sep = '|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|';
   const out = [
+    ...(clock === 'cpu' ? ['ms/step below are process CPU milliseconds per step on one thread (--cpu-time), for torch, numpy and ours alike'] : []),
     `sgemm roofline (numpy/OpenBLAS, 1024³): ${sgemm !== undefined ? `${sgemm} GFLOP/s` : 'not measured'}`,
     `torch: ${torchImpl}; ours: ${oursImpl}; ratio = torch ms / ours ms (> 1: ours faster)`,
     line(head),

@@ -25,6 +25,9 @@ const HELP = `usage: npm run bench -- [options]
   --compare             also run roofline.py and torch_reference.py --threads 1 and N, and print a table
   --reference-dir DIR   where roofline.py and torch_reference.py are (default: <repo>/../shared/bench)
   --python CMD          python3 to run them with (default: python3, else /usr/bin/python3)
+  --cpu-time            time process CPU milliseconds per step on one thread instead of wall time, for
+                        ours and (with --compare) torch and numpy alike: a ratio that survives a loaded
+                        machine (implies --threads 1)
   --profile             instead of timing, print where one step's time goes, kernel by kernel (tf.profile)
   --native-ab R         instead: each workload with the native kernels and with the plain wasm ones,
                         alternating, R rounds, in one process; prints each round's ratio and the median
@@ -41,6 +44,7 @@ async function main(): Promise<number> {
       'reference-dir': { type: 'string' },
       python: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'cpu-time': { type: 'boolean', default: false },
       'native-ab': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -53,7 +57,9 @@ async function main(): Promise<number> {
   const only = values.only.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = only.filter((id) => !workloadIds().includes(id));
   if (unknown.length) throw new NeurodynError(`--only: unknown workload(s) ${unknown.join(', ')}; known: ${workloadIds().join(', ')}`);
-  const threads = values.threads === undefined ? availableParallelism() : Number(values.threads);
+  const clock = values['cpu-time'] ? 'cpu' : 'wall';
+  if (clock === 'cpu' && values.threads !== undefined && values.threads !== '1') throw new NeurodynError('--cpu-time measures one thread: leave out --threads or give --threads 1');
+  const threads = clock === 'cpu' ? 1 : values.threads === undefined ? availableParallelism() : Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1) throw new NeurodynError(`--threads: expected a positive integer, got ${values.threads}`);
   const maxSeconds =
     values['max-seconds'] !== undefined ? Number(values['max-seconds']) : values.backend === 'cpu' ? 300 : undefined;
@@ -63,7 +69,7 @@ async function main(): Promise<number> {
   const refDir = values['reference-dir'] ? resolve(values['reference-dir']) : resolve(repoRoot, '../shared/bench');
 
   // The reference runs first, alone, so that the two do not compete for the cores.
-  const ref = values.compare ? runReferences(refDir, [1, threads], only, values.python) : undefined;
+  const ref = values.compare ? runReferences(refDir, [1, threads], only, values.python, clock) : undefined;
   if (ref) {
     if (ref.roofline) console.log(JSON.stringify(ref.roofline));
     for (const l of ref.torchRuns) console.log(JSON.stringify(l));
@@ -119,7 +125,7 @@ async function main(): Promise<number> {
   for (const w of WORKLOADS) {
     if (only.length && !only.includes(w.id)) continue;
     try {
-      const r = runWorkload(w, maxSeconds === undefined ? {} : { maxSeconds });
+      const r = runWorkload(w, { clock, ...(maxSeconds === undefined ? {} : { maxSeconds }) });
       results.push(r);
       if (isSkipped(r)) console.error(`${w.id} skipped: ${r.skipped}`);
       else console.log(JSON.stringify(r));
@@ -130,7 +136,7 @@ async function main(): Promise<number> {
       results.push({ workload: w.id, skipped: `failed: ${msg}` });
     }
   }
-  if (ref) console.log('\n' + formatTable(ref, results));
+  if (ref) console.log('\n' + formatTable(ref, results, clock));
   return failed ? 1 : 0;
 }
 

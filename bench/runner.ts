@@ -28,6 +28,14 @@ export interface Skipped {
 export interface RunOptions {
   /** Skip a workload whose estimated timed run (from the warm-up) exceeds this many seconds. */
   maxSeconds?: number;
+  /** Wall time (default) or this process's CPU time (user + system), see compare.ts's BenchClock. */
+  clock?: 'wall' | 'cpu';
+}
+
+/** Milliseconds of this process's CPU time (all its threads). */
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e3;
 }
 
 export function implName(): string {
@@ -64,6 +72,7 @@ export function runWorkload(w: Workload, opts: RunOptions = {}): BenchResult | S
       workload: w.id,
       skipped: `no gradient registered for ${noGrad.join(', ')} (src/tensor/gradients.ts registers tfjs-core's gradients)`,
     };
+  const now = opts.clock === 'cpu' ? cpuNow : () => performance.now();
   const inst = w.setup(makeRng(0));
   try {
     const sync = (): void => {
@@ -74,13 +83,13 @@ export function runWorkload(w: Workload, opts: RunOptions = {}): BenchResult | S
       s.dispose();
     };
     const before = liveTensorCount();
-    let t = performance.now();
+    let t = now();
     for (let i = 0; i < WARMUP_STEPS; i++) {
-      if (i === WARMUP_STEPS - 1) t = performance.now();
+      if (i === WARMUP_STEPS - 1) t = now();
       inst.step();
     }
     sync();
-    const warmMs = performance.now() - t;
+    const warmMs = now() - t;
     const afterWarmup = liveTensorCount();
     if (afterWarmup !== before)
       throw new Error(`${w.id}: live tensors went from ${before} to ${afterWarmup} over ${WARMUP_STEPS} warm-up steps (leak)`);
@@ -92,10 +101,10 @@ export function runWorkload(w: Workload, opts: RunOptions = {}): BenchResult | S
       };
     const reps: number[] = [];
     for (let r = 0; r < REPEATS; r++) {
-      const t0 = performance.now();
+      const t0 = now();
       for (let i = 0; i < w.steps; i++) inst.step();
       sync();
-      reps.push((performance.now() - t0) / w.steps);
+      reps.push((now() - t0) / w.steps);
     }
     const after = liveTensorCount();
     if (after !== before)

@@ -6,6 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeRng, randomNormal, randomUniform } from '../../src/base/rng.js';
+import { simulate } from '../../src/core/simulate.js';
+import { equilibriumProp, nudged, oneHotTargets, withInputDrive, type EpOutput } from '../../src/families/equilibrium-prop/system.js';
 import { clippedLayer, disableNativeKernels, enableNativeKernels, nativeStatus, softThreshold, useBackend, type LayerDrive } from '../../src/tensor/index.js';
 import { expectWasmMatchesCpu, gradsOf, rand, relErr, runOn } from './_helpers.js';
 
@@ -162,6 +165,44 @@ describe.runIf(native.available)('MaxPoolGrad on the native loop', () => {
         const x = c.name.startsWith('windows') ? tf.minimum(tf.round(raw), 0) : raw;
         return gradsOf((v: tf.Tensor) => tf.maxPool(v as tf.Tensor4D, c.size, c.stride, c.pad), [x]);
       }, 1e-6);
+    }, 60_000);
+  }
+});
+
+describe.runIf(native.available)('the EP system\'s primitive-map step on the fused layer', () => {
+  afterAll(() => enableNativeKernels());
+  const cases: Array<{ output: EpOutput; sizes: number[]; activation: 'hard-sigmoid' | 'centered-hard-sigmoid'; drive: boolean }> = [
+    { output: 'mse', sizes: [30, 16, 12, 5], activation: 'hard-sigmoid', drive: false },
+    { output: 'mse', sizes: [30, 16, 5], activation: 'centered-hard-sigmoid', drive: true },
+    { output: 'softmax-ce', sizes: [30, 16, 12, 5], activation: 'hard-sigmoid', drive: true },
+  ];
+  for (const c of cases) {
+    it(`${c.output} ${c.sizes.join('-')} ${c.activation}${c.drive ? ', precomputed drive' : ''}: free and nudged relaxations and the unrolled input gradient equal the unfused ops`, async () => {
+      const system = equilibriumProp({ sizes: c.sizes, activation: c.activation, output: c.output });
+      const compute = () => {
+        const rng = makeRng(3);
+        const params = Object.fromEntries(c.sizes.slice(1).flatMap((n, i) => [[`W${i + 1}`, randomNormal(rng, [c.sizes[i]!, n], 1.5 / Math.sqrt(c.sizes[i]!))], [`b${i + 1}`, randomNormal(rng, [n], 0.2)]]));
+        const x = randomUniform(rng, [6, c.sizes[0]!]) as tf.Tensor2D;
+        const labels = tf.tensor1d([0, 1, 2, 3, 4, 0], 'int32');
+        const target = oneHotTargets(labels, c.sizes[c.sizes.length - 1]!);
+        const base = c.drive ? withInputDrive({ x }, params) : { x };
+        const relax = (input: typeof base, steps: number) => {
+          const solution = simulate({ system, params, input, maxSteps: steps });
+          const layers = solution.state.layers.map((l) => l.clone());
+          solution.dispose();
+          return layers;
+        };
+        const free = relax(base, 12);
+        const pushed = relax(nudged(base, target, 0.5), 12);
+        const dx = tf.grad((xx: tf.Tensor) => {
+          const solution = simulate({ system, params, input: { x: xx as tf.Tensor2D }, maxSteps: 8, gradient: { kind: 'unrolled' } });
+          const out = tf.sum(tf.mul(system.readout!(solution.state, { x: xx as tf.Tensor2D }, params), tf.range(1, c.sizes[c.sizes.length - 1]! + 1)));
+          solution.dispose();
+          return out as tf.Scalar;
+        })(x);
+        return [...free, ...pushed, dx];
+      };
+      await expectFusedEqualsUnfused(compute, 2e-5, ['NeurodynEpLayer', 'NeurodynClipGrad']);
     }, 60_000);
   }
 });

@@ -21,7 +21,7 @@ interface NativeKernel {
 export const NATIVE_KERNELS: readonly NativeKernel[] = Object.freeze([
   { kernelName: tf.BatchMatMul, library: 'OpenBLAS sgemm', make: nativeBatchMatMul },
   { kernelName: tf.Conv2D, library: 'oneDNN', make: nativeConv2D },
-  { kernelName: tf.Conv2DBackpropInput, library: 'oneDNN (onto 1–4 channels: direct loop)', make: nativeConv2DBackpropInput },
+  { kernelName: tf.Conv2DBackpropInput, library: 'oneDNN (onto 1–4 channels: OpenBLAS sgemm + scatter)', make: nativeConv2DBackpropInput },
   { kernelName: tf.Conv2DBackpropFilter, library: 'oneDNN', make: nativeConv2DBackpropFilter },
   { kernelName: tf.MaxPoolGrad, library: 'neurodyn C++ loop', make: nativeMaxPoolGrad },
   { kernelName: tf.Identity, library: 'shared buffer, no copy', make: sharedIdentity },
