@@ -362,7 +362,8 @@ function evaluateArm(context: JobContext<Options>, arm: string, classifier: Dyna
         const sizes = minimalPerturbation({ model, attack: pgd({ steps: o.minimalSteps, loss: 'margin' }), x, labels: y as tf.Tensor1D, norm, maxEpsilon: max, bisections: o.bisections, rng: rng.split(`minimal-${norm}`) });
         // Over the clean-correct examples (the misclassified ones are NaN); unbroken ones are ∞ and a median on them is "> max".
         const summary = summarizeMinimalPerturbation(sizes, max);
-        minimal[norm] = { median: summary.median ?? Number.POSITIVE_INFINITY, examples: summary.cleanCorrect };
+        // NaN with no clean-correct example; ∞ when the median example was never broken within the search.
+        minimal[norm] = { median: summary.median ?? (summary.cleanCorrect === 0 ? Number.NaN : Number.POSITIVE_INFINITY), examples: summary.cleanCorrect };
       }
     } finally {
       tf.dispose([x, y]);
