@@ -36,8 +36,8 @@ export function loadModelSource(specOrRun: string, dataDir?: string, argument = 
   const isFolder = fs.statSync(specOrRun).isDirectory();
   const specFile = isFolder ? path.join(specOrRun, 'spec.json') : specOrRun;
   if (isFolder && !fs.existsSync(specFile)) throw new SpecError(argument, `${specOrRun} is a folder without spec.json; pass a run folder written by neurodyn run, or a spec file`);
-  const spec = loadSpecFile(specFile);
-  const data = loadDataset(spec.data.name, dataDir ?? spec.data.dataDir ? { dataDir: dataDir ?? spec.data.dataDir! } : {});
+  const spec = loadSpecFile(specFile, dataDir !== undefined ? { dataDir } : {});
+  const data = loadDataset(spec.data.name, spec.data.dataDir !== undefined ? { dataDir: spec.data.dataDir } : {});
   const hasModel = isFolder && fs.existsSync(path.join(specOrRun, 'model', 'model.json'));
   const trained = hasModel ? loadModel(specOrRun) : undefined;
   const source: ModelSource = {

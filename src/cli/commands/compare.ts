@@ -21,7 +21,7 @@ function percent(v: unknown): string {
 }
 
 export async function compareCommand(specFile: string, options: CompareOptions): Promise<void> {
-  const spec = loadSpecFile(specFile);
+  const spec = loadSpecFile(specFile, options);
   if (!COMPARISON_JOBS.includes(spec.job.kind)) {
     throw new SpecError(`${specFile}: job.kind`, `neurodyn compare runs comparison jobs (${COMPARISON_JOBS.join(', ')}); this spec's job is ${JSON.stringify(spec.job.kind)}: use neurodyn run`);
   }

@@ -22,7 +22,7 @@ function contents(folder: string): string {
 }
 
 export async function runCommand(specFile: string, options: RunOptions): Promise<void> {
-  const spec = loadSpecFile(specFile);
+  const spec = loadSpecFile(specFile, options);
   const { folder, summary } = await executeRun(spec, options);
   const relative = path.relative(process.cwd(), folder) || '.';
   process.stdout.write(`${summary.spec} on ${summary.backend}, seed ${summary.seed}: ${summary.seconds.toFixed(1)} s\n`);

@@ -31,7 +31,7 @@ import { saveModel } from '../../runs/model-store.js';
 import { renderLinePlot } from '../../runs/svg-plot.js';
 import type { EpInput, EpParams, EpState, EquilibriumPropSystem } from './system.js';
 import { modelMeta } from './train-job.js';
-import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, type EpTrainingOptions } from './training.js';
+import { buildNetwork, checkEpSpec, describeEpoch, epTrainingFields, trainMethod, type EpTrainingOptions } from './training.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 
 export const epAttractorDemoOptions = z.strictObject({
@@ -166,5 +166,6 @@ export const epAttractorDemo: JobEntry<Options> = {
   description: 'train a deep EP net by its local rule, relax it on clean and attacked images (energy, readout, basin per step), price it on a neuromorphic profile, export the traces',
   options: epAttractorDemoOptions,
   systems: ['equilibrium-prop'],
+  check: checkEpSpec,
   run,
 };

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
-import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, type EpTrainingOptions, type Method } from './training.js';
+import { buildNetwork, checkEpSpec, describeEpoch, epTrainingFields, trainMethod, type EpTrainingOptions, type Method } from './training.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import { learningCurves } from '../../runs/plot/run-figures.js';
@@ -59,5 +59,6 @@ export const epTrain: JobEntry<Options> = {
   description: 'train a layered energy network by equilibrium propagation (or BPTT) and save it',
   options: epTrainOptions,
   systems: ['equilibrium-prop', 'equilibrium-prop-conv'],
+  check: checkEpSpec,
   run,
 };

@@ -26,7 +26,8 @@ import type { LearningRule } from '../../learning/rule.js';
 import { train } from '../../learning/train.js';
 import type { CheckpointStore } from '../../runs/checkpoints.js';
 import type { EpParams, EquilibriumNetwork } from './system.js';
-import type { JobContext } from '../family.js';
+import type { JobContext, ResolvedSpec, SystemEntry } from '../family.js';
+import type { DatasetShape } from '../../data/index.js';
 
 const rates = z.array(z.number().positive()).min(1).describe('one learning rate per layer (W1/b1, W2/b2, …)');
 
@@ -75,20 +76,32 @@ export interface EpTrainingOptions {
 
 export type Method = 'ep' | 'bptt';
 
-/** The network the spec describes, checked against the data and the run section. */
-export function buildNetwork(context: JobContext<EpTrainingOptions>): EquilibriumNetwork<any, any> {
-  const { spec, data } = context;
-  const network = context.system.create(spec.system, { inputSize: data.train.height * data.train.width }) as EquilibriumNetwork<any, any>;
-  if (network.classes !== data.train.classes) {
-    throw new SpecError('system.layers', `the last layer has ${network.classes} units but ${data.train.name} has ${data.train.classes} classes; make the last width ${data.train.classes}`);
-  }
+/**
+ * What the EP training jobs cannot run, found from the spec alone (and the data's shape where known):
+ * the one check `validate` and `run` share (JobEntry.check).
+ */
+export function checkEpSpec(spec: ResolvedSpec, system: SystemEntry, data: DatasetShape | undefined): void {
   if (spec.probes.length > 0) throw new SpecError('probes', 'EP training jobs record no traces (they would be one per batch and phase); remove probes, or relax a trained model with another job');
   if (spec.run.converge) throw new SpecError('run.converge', 'EP training relaxes exactly T1 = run.maxSteps steps in every phase; remove run.converge');
   if (parseGradientMode(spec.run.gradient, 'run.gradient').kind !== 'none') {
     throw new SpecError('run.gradient', "EP training chooses how it differentiates (EP: none; BPTT: unrolled); leave run.gradient at 'none'");
   }
-  if (spec.run.integrator && spec.run.integrator !== 'map') throw new SpecError('run.integrator', `${network.kind} is a discrete map; use 'map' or leave it out`);
-  return network;
+  if (spec.run.integrator && spec.run.integrator !== 'map') throw new SpecError('run.integrator', `${system.kind} is a discrete map; use 'map' or leave it out`);
+  if (!data) return;
+  const network = system.create(spec.system, { inputSize: data.height * data.width }) as EquilibriumNetwork<any, any>;
+  if (network.classes !== data.classes) {
+    const field = 'layers' in spec.system ? 'system.layers' : 'system.classes';
+    throw new SpecError(field, `the last layer has ${network.classes} units but ${spec.data.name} has ${data.classes} classes; make the last width ${data.classes}`);
+  }
+  const job = spec.job as unknown as { optimizer?: EpOptimizerOptions };
+  if (job.optimizer) layerRates(network, job.optimizer.lr);
+}
+
+/** The network the spec describes, checked against the data and the run section (as checkEpSpec). */
+export function buildNetwork(context: JobContext<EpTrainingOptions>): EquilibriumNetwork<any, any> {
+  const { spec, data } = context;
+  checkEpSpec(spec, context.system, { classes: data.train.classes, height: data.train.height, width: data.train.width });
+  return context.system.create(spec.system, { inputSize: data.train.height * data.train.width }) as EquilibriumNetwork<any, any>;
 }
 
 /** Per-parameter rates from per-layer ones: W<n> and b<n> get lr[n-1]. */

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
 import { modelMeta } from './train-job.js';
-import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, type EpochRecord, type EpTrainingOptions, type Method } from './training.js';
+import { buildNetwork, checkEpSpec, describeEpoch, epTrainingFields, trainMethod, type EpochRecord, type EpTrainingOptions, type Method } from './training.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import { learningCurves } from '../../runs/plot/run-figures.js';
@@ -63,5 +63,6 @@ export const epVsBptt: JobEntry<EpTrainingOptions> = {
   description: 'train the same energy network by EP and by BPTT from the same initialisation and compare',
   options: epVsBpttOptions,
   systems: ['equilibrium-prop', 'equilibrium-prop-conv'],
+  check: checkEpSpec,
   run,
 };
