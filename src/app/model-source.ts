@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SpecError } from '../base/errors.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { DataError, SpecError } from '../base/errors.js';
 import { makeRng } from '../base/rng.js';
 import { loadDataset } from '../data/index.js';
 import { classifierFor } from '../attacks/models/index.js';
@@ -40,6 +41,12 @@ export function loadModelSource(specOrRun: string, dataDir?: string, argument = 
   const data = loadDataset(spec.data.name, spec.data.dataDir !== undefined ? { dataDir: spec.data.dataDir } : {});
   const hasModel = isFolder && fs.existsSync(path.join(specOrRun, 'model', 'model.json'));
   const trained = hasModel ? loadModel(specOrRun) : undefined;
+  if (trained && trained.system.kind !== spec.system.kind) {
+    tf.dispose(Object.values(trained.params));
+    throw new DataError(
+      `${specOrRun}: spec.json describes a ${spec.system.kind} system but model/model.json holds a ${trained.system.kind} model; the folder mixes two runs: restore spec.json of the run that trained the model`,
+    );
+  }
   const source: ModelSource = {
     origin: specOrRun,
     system: trained?.system ?? spec.system,

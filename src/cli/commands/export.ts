@@ -11,6 +11,7 @@ import { loadModelSource, loadTrainedNetwork } from '../../app/model-source.js';
 import { loadProfile } from '../../hardware/profiles.js';
 import { toSpikingNetwork } from '../../hardware/quantize.js';
 import { writeFileAtomic } from '../../runs/atomic-write.js';
+import { prepareOutputFile } from '../../runs/output-path.js';
 
 export interface ExportOptions {
   readonly format: string;
@@ -38,6 +39,8 @@ function recordedArrays(runDir: string): Record<string, { data: NpyData; shape: 
 /** `neurodyn export <run-folder> --format nir|nirdata|npz`. */
 export async function exportCommand(target: string, options: ExportOptions): Promise<void> {
   if (!FORMATS.includes(options.format)) throw new SpecError('--format', `must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(options.format)}`);
+  // --out is checked (and its missing parents created) before anything is loaded, like every command's output.
+  if (options.out !== undefined) prepareOutputFile(options.out, '--out');
   const loaded = loadModelSource(target, undefined, '<run-folder>');
   if (loaded.source.trained) for (const t of Object.values(loaded.source.trained.params)) t.dispose();
   const source = { spec: loaded.spec, ...(loaded.runDir ? { runDir: loaded.runDir } : {}) };

@@ -63,7 +63,8 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const init = system.initParams(context.rng.split('init'));
   const outcome = await trainMethod(context, system, 'ep', init, checkpoints, (record) => say(describeEpoch(record)));
   tf.dispose(Object.values(init));
-  checkpoints.clear();
+  // Cleared only once the run folder is in place: an interrupt before that keeps what --resume needs.
+  folder.afterCommit(() => checkpoints.clear());
   for (const record of outcome.history) folder.appendMetrics(record);
   const params = outcome.params as EpParams;
   saveModel(folder, { system: context.spec.system, trainedBy: 'equilibrium-propagation', meta: modelMeta(context, system.layout, 'ep') }, params);

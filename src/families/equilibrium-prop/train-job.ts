@@ -40,7 +40,8 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   if (curves) folder.writeText('learning-curve.svg', renderFigureSvg(curves));
   saveModel(folder, { system: context.spec.system, trainedBy: options.rule === 'ep' ? 'equilibrium-propagation' : 'bptt', meta: modelMeta(context, network.layout, options.rule) }, outcome.params);
   tf.dispose(Object.values(outcome.params));
-  checkpoints.clear();
+  // Cleared only once the run folder is in place: an interrupt before that keeps what --resume needs.
+  folder.afterCommit(() => checkpoints.clear());
   const last = outcome.history[outcome.history.length - 1]!;
   return {
     test_accuracy: last.test_accuracy,

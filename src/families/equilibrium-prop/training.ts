@@ -88,6 +88,7 @@ export function checkEpSpec(spec: ResolvedSpec, system: SystemEntry, data: Datas
   }
   if (spec.run.integrator && spec.run.integrator !== 'map') throw new SpecError('run.integrator', `${system.kind} is a discrete map; use 'map' or leave it out`);
   if (!data) return;
+  checkEpSize(spec, data);
   const network = system.create(spec.system, { inputSize: data.height * data.width }) as EquilibriumNetwork<any, any>;
   if (network.classes !== data.classes) {
     const field = 'layers' in spec.system ? 'system.layers' : 'system.classes';
@@ -95,6 +96,23 @@ export function checkEpSpec(spec: ResolvedSpec, system: SystemEntry, data: Datas
   }
   const job = spec.job as unknown as { optimizer?: EpOptimizerOptions };
   if (job.optimizer) layerRates(network, job.optimizer.lr);
+}
+
+/** The most bytes of weights an EP spec may ask for before anything is allocated (the optimizer and BPTT need several times this). */
+export const EP_WEIGHT_BUDGET_BYTES = 2 ** 31;
+
+/** Fails fast, before any tensor exists, on a fully connected net whose weights alone exceed the budget. */
+function checkEpSize(spec: ResolvedSpec, data: DatasetShape): void {
+  const layers = (spec.system as { layers?: unknown }).layers;
+  if (!Array.isArray(layers) || !layers.every((n) => Number.isInteger(n) && n > 0)) return;
+  const sizes = [data.height * data.width, ...(layers as number[])];
+  let weights = 0;
+  for (let i = 1; i < sizes.length; i++) weights += sizes[i - 1]! * sizes[i]! + sizes[i]!;
+  const bytes = 4 * weights;
+  if (bytes > EP_WEIGHT_BUDGET_BYTES) {
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+    throw new SpecError('system.layers', `widths [${sizes.join(', ')}] need ${weights.toExponential(2)} weights, ${gib(bytes)} in float32 before the optimizer's copies; at most ${gib(EP_WEIGHT_BUDGET_BYTES)} of weights is allowed: use smaller layers`);
+  }
 }
 
 /** The network the spec describes, checked against the data and the run section (as checkEpSpec). */
