@@ -69,7 +69,10 @@ export async function loadTrainedNetwork(target: string, count: number, backend?
   await useBackend(backend ?? specBackend, backend !== undefined ? '--backend' : 'backend');
   const loaded = loadModelSource(target, undefined, '<run-folder|spec>');
   try {
-    const trained = buildTrainedNetwork(loaded.source, makeRng(loaded.spec.seed), count);
+    const available = loaded.source.data.test.count;
+    if (available === 0) throw new DataError(`the test split of ${loaded.spec.data.name} is empty; there is nothing to measure`);
+    if (count > available) process.stderr.write(`neurodyn: note: --count ${count} is more than the ${available} test examples of ${loaded.spec.data.name}; using ${available}\n`);
+    const trained = buildTrainedNetwork(loaded.source, makeRng(loaded.spec.seed), Math.min(count, available));
     return { trained, spec: loaded.spec, ...(loaded.runDir ? { runDir: loaded.runDir } : {}) };
   } finally {
     if (loaded.source.trained) for (const t of Object.values(loaded.source.trained.params)) t.dispose();

@@ -4,7 +4,7 @@
  * entry here plus its loader module.
  */
 import { z } from 'zod';
-import { SpecError, UnknownNameError } from '../base/errors.js';
+import { DataError, SpecError, UnknownNameError } from '../base/errors.js';
 import type { Split } from './dataset.js';
 import { DEBIAN_FASHION_MNIST_DIR, loadFashionMnist } from './fashion-mnist.js';
 import { loadIdxFolder } from './idx-folder.js';
@@ -75,7 +75,12 @@ export function datasetEntry(name: string): DatasetEntry | undefined {
 export function loadDataset(name: string = DEFAULT_DATASET_NAME, options: DatasetLoadOptions = {}): Split {
   const entry = Object.hasOwn(DATASETS, name) ? DATASETS[name] : undefined;
   if (entry === undefined) throw new UnknownNameError('data.name', 'dataset', name, datasetNames());
-  return entry.load(options);
+  const split = entry.load(options);
+  // An empty split would train on nothing and report a null accuracy; refuse it, naming where it came from.
+  for (const part of ['train', 'test'] as const) {
+    if (split[part].count === 0) throw new DataError(`the ${part} split of ${name}${options.dataDir !== undefined ? ` in ${options.dataDir}` : ''} holds no examples`);
+  }
+  return split;
 }
 
 /** The `data` section of a spec. */

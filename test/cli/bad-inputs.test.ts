@@ -356,6 +356,47 @@ const CASES: Case[] = [
     exit: 3,
     message: /spec\.json describes a hopfield system but model\/model\.json holds a equilibrium-prop model/,
   },
+  // --- Profiles and data.
+  {
+    name: 'a profile with a zero capacity figure',
+    setup: (dir) => {
+      run(dir);
+      const profile = JSON.parse(fs.readFileSync(path.resolve('hardware-profiles/loihi2.json'), 'utf8'));
+      profile.id = 'zero';
+      profile.capacity.neuronsPerCore.value = 0;
+      writeJson(path.join(dir, 'zero.json'), profile);
+    },
+    args: (dir) => ['energy', path.join(dir, 'run'), '--count', '4', '--profile', path.join(dir, 'zero.json')],
+    exit: 2,
+    message: /zero\.json: capacity\.neuronsPerCore: a capacity must be positive, got 0/,
+  },
+  {
+    name: '--count larger than the test set: a stated clamp',
+    setup: run,
+    args: (dir) => energyOf(path.join(dir, 'run')).map((a) => (a === '4' ? '5000' : a)),
+    exit: 0,
+    message: /--count 5000 is more than the 2000 test examples of mnist-embedded; using 2000[^]*: 2000 test inferences/,
+  },
+  {
+    name: 'an empty data set (IDX files with no examples)',
+    setup: (dir) => {
+      const idx = (magic: number, dims: number[]) => {
+        const b = Buffer.alloc(4 + 4 * dims.length);
+        b.writeUInt32BE(magic, 0);
+        dims.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i));
+        return b;
+      };
+      const data = path.join(dir, 'idx');
+      fs.mkdirSync(data);
+      for (const part of ['train', 't10k']) {
+        fs.writeFileSync(path.join(data, `${part}-images-idx3-ubyte`), idx(0x803, [0, 28, 28]));
+        fs.writeFileSync(path.join(data, `${part}-labels-idx1-ubyte`), idx(0x801, [0]));
+      }
+    },
+    args: (dir) => ['run', spec(dir, edit(EP_TINY, (s) => (s.data = { name: 'idx-folder' }))), '--data-dir', path.join(dir, 'idx'), '--quiet', '--out', path.join(dir, 'out')],
+    exit: 3,
+    message: /the train split of idx-folder in .*idx holds no examples/,
+  },
   // --- Checkpoints and --resume.
   ...(
     [
@@ -450,7 +491,7 @@ describe.concurrent('bad-input corpus through the CLI', () => {
         if (c.exit !== 0) {
           expect(r.stderr, detail).toMatch(/^neurodyn: error: /m);
           expect(r.stderr, detail).toMatch(c.message);
-        } else expect(`${r.stdout}${r.stderr}`, detail).toMatch(c.message);
+        } else expect(`${r.stderr}${r.stdout}`, detail).toMatch(c.message);
         expect(halfWritten(dir), detail).toEqual([]);
         c.after?.(dir);
         clean = true;
@@ -462,16 +503,19 @@ describe.concurrent('bad-input corpus through the CLI', () => {
 });
 
 describe('one --out at a time', () => {
-  it('a second run, and a --resume, into the --out of a running one are refused naming its pid; the first then finishes', async () => {
+  it('a second run, and a --resume, into the --out of a running one are refused naming its pid; Ctrl-C then prints the resume command', async () => {
     const dir = path.join(root, 'concurrent');
     fs.mkdirSync(dir, { recursive: true });
-    const long = spec(dir, edit(EP_TINY, (s) => ((s.job.epochs = 3), (s.job.trainLimit = 400))));
+    const long = spec(dir, edit(EP_TINY, (s) => ((s.job.epochs = 200), (s.job.trainLimit = 2000))));
     const out = path.join(dir, 'out');
-    const first = spawn(process.execPath, [CLI, 'run', long, '--quiet', '--out', out], { cwd: dir, stdio: 'ignore' });
+    const first = spawn(process.execPath, [CLI, 'run', long, '--quiet', '--out', out], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let firstErr = '';
+    first.stderr.on('data', (d) => (firstErr += d));
     const firstDone = new Promise<number | null>((resolve) => first.on('close', resolve));
     const lock = path.join(dir, '.out.lock');
-    const deadline = Date.now() + 120_000;
-    while (!fs.existsSync(lock) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const ckpt = path.join(checkpointDirFor(out), 'ep', 'latest.json');
+    const deadline = Date.now() + 240_000;
+    while (!(fs.existsSync(lock) && fs.existsSync(ckpt)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(fs.readFileSync(lock, 'utf8').trim()).toBe(String(first.pid));
     let clean = false;
     try {
@@ -480,15 +524,17 @@ describe('one --out at a time', () => {
         expect(r.code, r.stderr).toBe(2);
         expect(r.stderr).toMatch(new RegExp(`neurodyn: error: --out: another neurodyn process \\(pid ${first.pid}\\) is writing .*out`));
       }
-      expect(await firstDone).toBe(0);
-      expect(fs.existsSync(path.join(out, 'summary.json'))).toBe(true);
-      // Committed, then the checkpoints and the lock went.
-      expect(fs.existsSync(checkpointDirFor(out))).toBe(false);
+      first.kill('SIGINT');
+      expect(await firstDone).toBe(130);
+      expect(firstErr).toMatch(/interrupted \(SIGINT\); the checkpoints are kept: continue with\n {2}neurodyn run .*spec\.json --resume --out out/);
+      // Nothing half-written, no lock; the checkpoints stay for the resume.
       expect(halfWritten(dir)).toEqual([]);
+      expect(fs.existsSync(ckpt)).toBe(true);
+      expect(fs.existsSync(out)).toBe(false);
       clean = true;
     } finally {
-      results.push({ name: 'concurrent runs into one --out, and --resume while it runs', clean });
+      results.push({ name: 'concurrent runs into one --out, --resume while it runs, Ctrl-C', clean });
       first.kill('SIGKILL');
     }
-  }, 300_000);
+  }, 400_000);
 });

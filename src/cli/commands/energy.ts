@@ -36,7 +36,7 @@ export async function energyCommand(target: string, options: EnergyOptions): Pro
   const scoreKey = reconstruction ? 'reconstruction_quality' : 'accuracy';
   try {
     const result = estimateOnProfiles(trained, profiles, steps !== undefined ? { steps, engine } : undefined);
-    out(`${trained.family}: ${count} test inferences; float model ${scoreName} ${(100 * result.float.accuracy).toFixed(1)}% (${result.float.activity.origin})`);
+    out(`${trained.family}: ${trained.count} test inferences; float model ${scoreName} ${(100 * result.float.accuracy).toFixed(1)}% (${result.float.activity.origin})`);
     for (const profile of profiles) {
       const r = result.perProfile[profile.id]!;
       const c = r.cost;
@@ -54,7 +54,7 @@ export async function energyCommand(target: string, options: EnergyOptions): Pro
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
     const file = options.out ?? (runDir ? path.join(runDir, `energy-${profiles.map((p) => p.id).join('+').slice(0, 80)}.json`) : path.join('runs', `energy-${spec.name}-${stamp}.json`));
     if (fs.existsSync(file) && options.out === undefined) out(`\n(replacing ${file})`);
-    const written = writeOutputFile(file, `${JSON.stringify({ family: trained.family, count, float: { [scoreKey]: result.float.accuracy, origin: result.float.activity.origin }, profiles: result.perProfile }, null, 2)}\n`, '--out');
+    const written = writeOutputFile(file, `${JSON.stringify({ family: trained.family, count: trained.count, float: { [scoreKey]: result.float.accuracy, origin: result.float.activity.origin }, profiles: result.perProfile }, null, 2)}\n`, '--out');
     out(`\nwritten: ${path.relative(process.cwd(), written) || written}`);
   } finally {
     trained.dispose();

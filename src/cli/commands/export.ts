@@ -12,6 +12,7 @@ import { loadProfile } from '../../hardware/profiles.js';
 import { toSpikingNetwork } from '../../hardware/quantize.js';
 import { writeFileAtomic } from '../../runs/atomic-write.js';
 import { prepareOutputFile } from '../../runs/output-path.js';
+import { useBackend } from '../../tensor/index.js';
 
 export interface ExportOptions {
   readonly format: string;
@@ -41,6 +42,8 @@ export async function exportCommand(target: string, options: ExportOptions): Pro
   if (!FORMATS.includes(options.format)) throw new SpecError('--format', `must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(options.format)}`);
   // --out is checked (and its missing parents created) before anything is loaded, like every command's output.
   if (options.out !== undefined) prepareOutputFile(options.out, '--out');
+  // Loading a saved model makes tensors: a backend must be ready first (an npz export of a trained run failed here).
+  await useBackend('wasm');
   const loaded = loadModelSource(target, undefined, '<run-folder>');
   if (loaded.source.trained) for (const t of Object.values(loaded.source.trained.params)) t.dispose();
   const source = { spec: loaded.spec, ...(loaded.runDir ? { runDir: loaded.runDir } : {}) };
