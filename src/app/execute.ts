@@ -3,7 +3,10 @@
  * checked before the folder is opened (spec, backend, data); the folder is renamed into place only after
  * the job succeeded, so a failure leaves nothing behind.
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { SpecError } from '../base/errors.js';
+import { checkpointDirFor, latestCheckpointedDestination } from '../runs/checkpoints.js';
 import { makeRng } from '../base/rng.js';
 import { loadDataset } from '../data/index.js';
 import { jobs, systems } from '../families/index.js';
@@ -23,8 +26,10 @@ export interface RunOverrides {
   readonly quiet?: boolean;
   /** Where result lines go (default stdout). */
   readonly say?: (line: string) => void;
-  /** Continue an interrupted training from its checkpoints (jobs that write them). */
+  /** Continue an interrupted training from its checkpoints (jobs that write them); without `out`, the newest checkpointed run of this spec under runs/. */
   readonly resume?: boolean;
+  /** The command that ran this (`neurodyn run sims/x.json`): an interrupted run prints it with `--resume --out`. */
+  readonly command?: string;
 }
 
 export interface Summary {
@@ -62,9 +67,19 @@ export async function executeRun(specIn: ResolvedSpec, overrides: RunOverrides =
   const job = jobs.get(spec.job.kind, 'job.kind');
   const { kind: _kind, ...jobOptions } = spec.job;
   const data = loadDataset(spec.data.name, spec.data.dataDir !== undefined ? { dataDir: spec.data.dataDir } : {});
-  const folder = openRunFolder(overrides.out ?? path.join('runs', `${spec.name}-${timestamp()}`));
+  const folder = openRunFolder(destinationOf(spec, overrides));
   const tensorsBefore = liveTensorCount();
   const start = performance.now();
+  const interrupted = (signal: NodeJS.Signals) => {
+    folder.abort();
+    const kept = fs.existsSync(checkpointDirFor(folder.destination));
+    const again = `${overrides.command ?? 'neurodyn run <spec>'} --resume --out ${path.relative(process.cwd(), folder.destination) || '.'}`;
+    process.stderr.write(`\nneurodyn: interrupted (${signal}); ${kept ? `the checkpoints are kept: continue with\n  ${again}` : 'no checkpoint was written yet, so nothing is kept'}\n`);
+    process.exit(130);
+  };
+  // Ctrl-C only: SIGTERM (a sweep stopping a trial, a scheduler) keeps its immediate default. Node runs this
+  // handler between batches (training yields there), not inside one synchronous relaxation.
+  process.once('SIGINT', interrupted);
   try {
     folder.writeJson('spec.json', spec);
     const metrics = await job.run({
@@ -87,5 +102,17 @@ export async function executeRun(specIn: ResolvedSpec, overrides: RunOverrides =
   } catch (e) {
     folder.abort();
     throw e;
+  } finally {
+    process.removeListener('SIGINT', interrupted);
   }
+}
+
+/** --out, or with --resume alone the newest checkpointed run of this spec, or runs/<name>-<time>. */
+function destinationOf(spec: ResolvedSpec, overrides: RunOverrides): string {
+  if (overrides.out !== undefined) return overrides.out;
+  if (!overrides.resume) return path.join('runs', `${spec.name}-${timestamp()}`);
+  const found = latestCheckpointedDestination('runs', spec.name);
+  if (!found) throw new SpecError('--resume', `no checkpoints of ${JSON.stringify(spec.name)} under runs/ (looked for runs/.${spec.name}-<time>.checkpoint); pass the --out of the interrupted run, or run without --resume`);
+  (overrides.say ?? ((line: string) => process.stdout.write(`${line}\n`)))(`resuming ${found} (the newest checkpointed run of ${spec.name})`);
+  return found;
 }

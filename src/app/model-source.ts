@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SpecError } from '../base/errors.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { DataError, SpecError } from '../base/errors.js';
 import { makeRng } from '../base/rng.js';
 import { loadDataset } from '../data/index.js';
 import { classifierFor } from '../attacks/models/index.js';
@@ -36,10 +37,16 @@ export function loadModelSource(specOrRun: string, dataDir?: string, argument = 
   const isFolder = fs.statSync(specOrRun).isDirectory();
   const specFile = isFolder ? path.join(specOrRun, 'spec.json') : specOrRun;
   if (isFolder && !fs.existsSync(specFile)) throw new SpecError(argument, `${specOrRun} is a folder without spec.json; pass a run folder written by neurodyn run, or a spec file`);
-  const spec = loadSpecFile(specFile);
-  const data = loadDataset(spec.data.name, dataDir ?? spec.data.dataDir ? { dataDir: dataDir ?? spec.data.dataDir! } : {});
+  const spec = loadSpecFile(specFile, dataDir !== undefined ? { dataDir } : {});
+  const data = loadDataset(spec.data.name, spec.data.dataDir !== undefined ? { dataDir: spec.data.dataDir } : {});
   const hasModel = isFolder && fs.existsSync(path.join(specOrRun, 'model', 'model.json'));
   const trained = hasModel ? loadModel(specOrRun) : undefined;
+  if (trained && trained.system.kind !== spec.system.kind) {
+    tf.dispose(Object.values(trained.params));
+    throw new DataError(
+      `${specOrRun}: spec.json describes a ${spec.system.kind} system but model/model.json holds a ${trained.system.kind} model; the folder mixes two runs: restore spec.json of the run that trained the model`,
+    );
+  }
   const source: ModelSource = {
     origin: specOrRun,
     system: trained?.system ?? spec.system,
@@ -62,7 +69,10 @@ export async function loadTrainedNetwork(target: string, count: number, backend?
   await useBackend(backend ?? specBackend, backend !== undefined ? '--backend' : 'backend');
   const loaded = loadModelSource(target, undefined, '<run-folder|spec>');
   try {
-    const trained = buildTrainedNetwork(loaded.source, makeRng(loaded.spec.seed), count, calibration);
+    const available = loaded.source.data.test.count;
+    if (available === 0) throw new DataError(`the test split of ${loaded.spec.data.name} is empty; there is nothing to measure`);
+    if (count > available) process.stderr.write(`neurodyn: note: --count ${count} is more than the ${available} test examples of ${loaded.spec.data.name}; using ${available}\n`);
+    const trained = buildTrainedNetwork(loaded.source, makeRng(loaded.spec.seed), Math.min(count, available), calibration);
     return { trained, spec: loaded.spec, ...(loaded.runDir ? { runDir: loaded.runDir } : {}) };
   } finally {
     if (loaded.source.trained) for (const t of Object.values(loaded.source.trained.params)) t.dispose();

@@ -34,6 +34,11 @@ export class DataError extends NeurodynError {
   override readonly exitCode = 3;
 }
 
+/** The file system refused a write (the path, and why: permission, disk full, a file where a folder is needed). */
+export class OutputError extends NeurodynError {
+  override readonly exitCode = 6;
+}
+
 /** A backend cannot be used on this machine; the message says why. */
 export class BackendError extends NeurodynError {
   override readonly exitCode = 4;

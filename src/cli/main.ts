@@ -6,6 +6,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { isNeurodynError } from '../base/errors.js';
+import { fsCause } from '../runs/output-path.js';
 import { backendsCommand } from './commands/backends.js';
 import { runCommand } from './commands/run.js';
 import { compareCommand } from './commands/compare.js';
@@ -218,7 +219,14 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = e.exitCode;
       return;
     }
-    const err = e as Error;
+    const err = e as NodeJS.ErrnoException;
+    // A file-system refusal that no command wrapped: still the user's situation, not a bug; say so plainly.
+    const cause = fsCause(err);
+    if (cause !== undefined && typeof err.path === 'string') {
+      process.stderr.write(`neurodyn: error: cannot ${err.syscall ?? 'use'} ${err.path}: ${cause}\n`);
+      process.exitCode = 6;
+      return;
+    }
     process.stderr.write(`neurodyn: internal error: ${err.message}\n`);
     if (process.env.NEURODYN_DEBUG) process.stderr.write(`${err.stack}\n`);
     else process.stderr.write('(set NEURODYN_DEBUG=1 for the stack trace, and please report it)\n');

@@ -34,6 +34,6 @@ export {
   loadFashionMnist,
   type FashionMnistOptions,
 } from './fashion-mnist.js';
-export { DATASETS, datasetNames, DEFAULT_DATASET_NAME, loadDataset, dataSchema, type DataSettings, type DatasetEntry, type DatasetLoadOptions } from './registry.js';
+export { DATASETS, datasetEntry, datasetNames, DEFAULT_DATASET_NAME, loadDataset, dataSchema, type DataSettings, type DatasetEntry, type DatasetLoadOptions, type DatasetShape } from './registry.js';
 export { binaryClassPrototypes } from './prototypes.js';
 export { batchAccuracy, datasetAccuracy, type DatasetAccuracyOptions } from './accuracy.js';

@@ -28,7 +28,7 @@ import type { NirMapper } from '../export/nir-mapping.js';
 import type { Progress } from '../runs/progress.js';
 import type { RunFolder } from '../runs/run-folder.js';
 import type { ProbeSettings, RunSettings } from '../core/run-settings.js';
-import type { DataSettings } from '../data/index.js';
+import type { DataSettings, DatasetShape } from '../data/index.js';
 import type { BackendName } from '../tensor/backend.js';
 
 /** What a system can be used for; the columns of `neurodyn list`. */
@@ -120,6 +120,13 @@ export interface JobEntry<O = any> {
    * the probe. A function decides per spec (a job that relaxes the spec's system only in some settings).
    */
   readonly traces: Support | ((spec: ResolvedSpec) => Support);
+  /**
+   * Checks of the whole spec that need the system or the data's shape (layer widths against the class
+   * count, run settings the job cannot honour). validateSpec calls it, so `validate` and `run` refuse the
+   * same specs with the same message; `data` is undefined where only loading the files would tell (an
+   * IDX folder), and the job calls it again with the loaded shape. Throws a SpecError.
+   */
+  check?(spec: ResolvedSpec, system: SystemEntry, data: DatasetShape | undefined): void;
   run(context: JobContext<O>): Promise<Metrics>;
 }
 

@@ -131,6 +131,8 @@ export function parseProfile(raw: unknown, file: string): Profile {
       const path = `${file}: ${name}.${key}`;
       if (!(input.source in p.sources)) throw new SpecError(`${path}.source`, `${JSON.stringify(input.source)} is not a key of sources (${Object.keys(p.sources).join(', ')})`);
       out[key] = toQuantity(input, fields[key]!, path);
+      // A capacity of zero (or less) would price a network at Infinity cores; an unknown one is left out.
+      if (name === 'capacity' && !(out[key]!.si > 0)) throw new SpecError(path, `a capacity must be positive, got ${JSON.stringify(input.value)}; leave the field out if it is not known`);
     }
     return out as Fields<T>;
   };

@@ -15,8 +15,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { SpecError } from '../base/errors.js';
-import { decodeNpy, encodeNpy } from '../export/npy.js';
+import { DataError, SpecError } from '../base/errors.js';
+import { encodeNpy } from '../export/npy.js';
+import { readFloat32Npy, readJsonFile } from './read-files.js';
+import { writing } from './output-path.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export interface Checkpoint {
@@ -40,6 +42,21 @@ export interface CheckpointStore {
 export function checkpointDirFor(destination: string): string {
   const dest = path.resolve(destination);
   return path.join(path.dirname(dest), `.${path.basename(dest)}.checkpoint`);
+}
+
+/**
+ * The destination of the newest run under `parent` whose default name starts with `<name>-` and that left
+ * checkpoints (`.<name>-<UTC time>.checkpoint`), or undefined. The time stamps sort as text.
+ */
+export function latestCheckpointedDestination(parent: string, name: string): string | undefined {
+  if (!fs.existsSync(parent)) return undefined;
+  const pattern = new RegExp(`^\\.(${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{8}-\\d{6})\\.checkpoint$`);
+  const found = fs
+    .readdirSync(parent)
+    .map((entry) => pattern.exec(entry)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .sort();
+  return found.length ? path.join(parent, found[found.length - 1]!) : undefined;
 }
 
 function safeName(name: string): string {
@@ -71,46 +88,62 @@ export function openCheckpoints(destination: string, spec: unknown, resume: bool
       const base = path.join(dir, safeName(label));
       const latest = path.join(base, 'latest.json');
       if (!fs.existsSync(latest)) return undefined;
-      const { folder } = JSON.parse(fs.readFileSync(latest, 'utf8')) as { folder: string };
-      const saved = JSON.parse(fs.readFileSync(path.join(base, folder, 'record.json'), 'utf8')) as {
+      const remedy = `delete ${dir} to start over (the checkpoint is damaged)`;
+      const pointer = readJsonFile(latest, 'the checkpoint pointer', remedy) as { folder?: unknown };
+      if (typeof pointer?.folder !== 'string' || !/^epoch-\d+$/.test(pointer.folder)) throw new DataError(`${latest} does not name an epoch folder; ${remedy}`);
+      const folder = pointer.folder;
+      const recordFile = path.join(base, folder, 'record.json');
+      const saved = readJsonFile(recordFile, 'the checkpoint record', remedy) as {
         epoch: number;
         record: Record<string, unknown>;
         tensors: { name: string; file: string }[];
         arrays: { name: string; file: string }[];
       };
-      const read = (file: string) => decodeNpy(fs.readFileSync(path.join(base, folder, file)));
-      const tensors = Object.fromEntries(
-        saved.tensors.map(({ name, file }) => {
-          const npy = read(file);
-          return [name, tf.tensor(npy.data as Float32Array, npy.shape, 'float32')];
-        }),
-      );
-      const arrays = Object.fromEntries(saved.arrays.map(({ name, file }) => [name, read(file).data as Float32Array]));
-      return { epoch: saved.epoch, record: saved.record, tensors, arrays };
+      const listed = (l: unknown) => Array.isArray(l) && l.every((e) => typeof e?.name === 'string' && typeof e?.file === 'string' && /^[A-Za-z0-9_.-]+\.npy$/.test(e.file));
+      if (!(Number.isInteger(saved?.epoch) && saved.record !== null && typeof saved.record === 'object' && listed(saved.tensors) && listed(saved.arrays))) {
+        throw new DataError(`${recordFile} is not a checkpoint record (epoch, record, tensors, arrays); ${remedy}`);
+      }
+      const read = (name: string, file: string) => readFloat32Npy(path.join(base, folder, file), `checkpoint array ${name}`, remedy);
+      const tensors: Record<string, tf.Tensor> = {};
+      try {
+        for (const { name, file } of saved.tensors) {
+          const npy = read(name, file);
+          tensors[name] = tf.tensor(npy.data, npy.shape, 'float32');
+        }
+        const arrays = Object.fromEntries(saved.arrays.map(({ name, file }) => [name, read(name, file).data]));
+        return { epoch: saved.epoch, record: saved.record, tensors, arrays };
+      } catch (e) {
+        tf.dispose(Object.values(tensors));
+        throw e;
+      }
     },
     save(label: string, checkpoint: Checkpoint): void {
-      fs.mkdirSync(dir, { recursive: true });
-      if (!fs.existsSync(specFile)) writeFileAtomic(specFile, specText);
-      const base = path.join(dir, safeName(label));
-      const folder = `epoch-${checkpoint.epoch}`;
-      const target = path.join(base, folder);
-      fs.rmSync(target, { recursive: true, force: true });
-      fs.mkdirSync(target, { recursive: true });
-      const write = (prefix: string, name: string, data: Float32Array, shape: readonly number[]) => {
-        const file = `${prefix}-${safeName(name)}.npy`;
-        fs.writeFileSync(path.join(target, file), encodeNpy(data, shape));
-        return { name, file };
-      };
-      const tensors = Object.entries(checkpoint.tensors).map(([name, t]) => write('tensor', name, t.dataSync() as Float32Array, t.shape));
-      const arrays = Object.entries(checkpoint.arrays).map(([name, a]) => write('array', name, a, [a.length]));
-      fs.writeFileSync(path.join(target, 'record.json'), JSON.stringify({ epoch: checkpoint.epoch, record: checkpoint.record, tensors, arrays }));
-      writeFileAtomic(path.join(base, 'latest.json'), JSON.stringify({ folder }));
-      for (const old of fs.readdirSync(base)) {
-        if (old.startsWith('epoch-') && old !== folder) fs.rmSync(path.join(base, old), { recursive: true, force: true });
-      }
+      writing('write a checkpoint into', dir, () => saveCheckpoint(label, checkpoint));
     },
     clear(): void {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   });
+
+  function saveCheckpoint(label: string, checkpoint: Checkpoint): void {
+    fs.mkdirSync(dir, { recursive: true });
+    if (!fs.existsSync(specFile)) writeFileAtomic(specFile, specText);
+    const base = path.join(dir, safeName(label));
+    const folder = `epoch-${checkpoint.epoch}`;
+    const target = path.join(base, folder);
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.mkdirSync(target, { recursive: true });
+    const write = (prefix: string, name: string, data: Float32Array, shape: readonly number[]) => {
+      const file = `${prefix}-${safeName(name)}.npy`;
+      fs.writeFileSync(path.join(target, file), encodeNpy(data, shape));
+      return { name, file };
+    };
+    const tensors = Object.entries(checkpoint.tensors).map(([name, t]) => write('tensor', name, t.dataSync() as Float32Array, t.shape));
+    const arrays = Object.entries(checkpoint.arrays).map(([name, a]) => write('array', name, a, [a.length]));
+    fs.writeFileSync(path.join(target, 'record.json'), JSON.stringify({ epoch: checkpoint.epoch, record: checkpoint.record, tensors, arrays }));
+    writeFileAtomic(path.join(base, 'latest.json'), JSON.stringify({ folder }));
+    for (const old of fs.readdirSync(base)) {
+      if (old.startsWith('epoch-') && old !== folder) fs.rmSync(path.join(base, old), { recursive: true, force: true });
+    }
+  }
 }

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { DataError } from '../base/errors.js';
-import { decodeNpy, encodeNpy } from '../export/npy.js';
+import { encodeNpy } from '../export/npy.js';
+import { readFloat32Npy, readJsonFile, type NoteSink } from './read-files.js';
 import type { RunFolder } from './run-folder.js';
 
 export interface ModelRecord {
@@ -39,16 +40,39 @@ export function saveModel(folder: RunFolder, record: ModelRecord, params: Readon
   folder.writeJson(`${dir}/model.json`, model);
 }
 
-/** Reads a model written by `saveModel` from a run folder; the caller owns the returned tensors. */
-export function loadModel(runDir: string, dir = 'model'): ModelRecord & { params: Record<string, tf.Tensor> } {
+/**
+ * Reads a model written by `saveModel` from a run folder; the caller owns the returned tensors. A model.json
+ * that is not JSON or not a model, a parameter file that is missing, damaged or of another shape than
+ * model.json records, is a DataError naming the file; float64 files (NumPy's default) load with a note.
+ */
+export function loadModel(runDir: string, dir = 'model', note?: NoteSink): ModelRecord & { params: Record<string, tf.Tensor> } {
   const file = path.join(runDir, dir, 'model.json');
   if (!fs.existsSync(file)) throw new DataError(`${runDir} holds no trained model (no ${path.join(dir, 'model.json')}); pass a run folder written by a training run`);
-  const model = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelFile;
-  if (model.format !== 'neurodyn-model/1') throw new DataError(`${file}: unknown model format ${JSON.stringify(model.format)}`);
+  const remedy = 'restore it from the run that wrote it, or train again';
+  const model = readJsonFile(file, 'the model record', remedy) as ModelFile;
+  if (model === null || typeof model !== 'object' || Array.isArray(model)) throw new DataError(`${file} is not a model record (a JSON object); ${remedy}`);
+  if (model.format !== 'neurodyn-model/1') throw new DataError(`${file}: unknown model format ${JSON.stringify(model.format)}; this neurodyn reads "neurodyn-model/1"`);
+  if (typeof model.system?.kind !== 'string') throw new DataError(`${file} names no system kind (system.kind); ${remedy}`);
+  const listed = model.params;
+  const valid = (p: unknown): p is ModelFile['params'][number] => {
+    const q = p as Record<string, unknown> | null;
+    return q !== null && typeof q === 'object' && typeof q.name === 'string' && typeof q.file === 'string' && Array.isArray(q.shape) && q.shape.every((n) => Number.isInteger(n) && (n as number) >= 0);
+  };
+  if (!Array.isArray(listed) || !listed.every(valid)) throw new DataError(`${file}: "params" must list {name, file, shape} for every parameter; ${remedy}`);
   const params: Record<string, tf.Tensor> = {};
-  for (const p of model.params) {
-    const npy = decodeNpy(fs.readFileSync(path.join(runDir, dir, p.file)));
-    params[p.name] = tf.tensor(npy.data as Float32Array, npy.shape, 'float32');
+  try {
+    for (const p of listed) {
+      if (p.file.includes('/') || p.file.includes('\\') || p.file.startsWith('.')) throw new DataError(`${file}: parameter ${p.name} names the file ${JSON.stringify(p.file)}, which is not a file of ${path.join(runDir, dir)}`);
+      const npyFile = path.join(runDir, dir, p.file);
+      const npy = readFloat32Npy(npyFile, `parameter ${p.name}`, remedy, note);
+      if (npy.shape.length !== p.shape.length || npy.shape.some((n, i) => n !== p.shape[i])) {
+        throw new DataError(`${npyFile} has shape [${npy.shape.join(', ')}] but ${file} records [${p.shape.join(', ')}] for ${p.name}; the tensors and the model disagree (was one edited?)`);
+      }
+      params[p.name] = tf.tensor(npy.data, npy.shape, 'float32');
+    }
+  } catch (e) {
+    tf.dispose(Object.values(params));
+    throw e;
   }
   const { format: _format, params: _list, ...record } = model;
   return { ...record, params };

@@ -54,7 +54,7 @@ function describe(config: Configuration, seed: number): string {
 export function validateSweep(raw: unknown, dir: string): Omit<LoadedSweep, 'file'> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SpecError('', `a sweep is a JSON object; got ${JSON.stringify(raw)}`);
   const parsed = sweepSchema.safeParse(raw);
-  if (!parsed.success) throw specErrorFromIssues(parsed.error.issues, raw);
+  if (!parsed.success) throw specErrorFromIssues(parsed.error.issues, raw, sweepSchema);
   const sweep = parsed.data;
   let base: ResolvedSpec;
   try {

@@ -43,10 +43,10 @@ export function loadViewSource(specOrRun: string, dataDir?: string): ViewSource 
   if (isFolder && !fs.existsSync(specFile)) {
     throw new DataError(`${specOrRun} is not a run folder of a model: it has no spec.json (attack and corrupt folders hold no model); pass the folder written by neurodyn run`);
   }
-  const spec = loadSpecFile(specFile);
+  const spec = loadSpecFile(specFile, dataDir !== undefined ? { dataDir } : {});
   const kind = spec.system.kind;
   if (!viewableKinds.includes(kind)) throw new DataError(`${specOrRun}: the live view cannot show ${kind} models; it shows ${viewableKinds.join(', ')}`);
-  const data = loadDataset(spec.data.name, dataDir ?? spec.data.dataDir ? { dataDir: dataDir ?? spec.data.dataDir! } : {});
+  const data = loadDataset(spec.data.name, spec.data.dataDir !== undefined ? { dataDir: spec.data.dataDir } : {});
   const { test, train } = data;
   let params: Record<string, tf.Tensor>;
   let head: unknown;

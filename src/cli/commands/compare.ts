@@ -25,14 +25,11 @@ function percent(v: unknown): string {
 export async function compareCommand(specFile: string, other: string | undefined, options: CompareOptions): Promise<void> {
   if (fs.existsSync(specFile) && fs.statSync(specFile).isDirectory()) return compareAttackFolders(specFile, other, options);
   if (other !== undefined) throw new SpecError('compare', `a second argument (${JSON.stringify(other)}) is for comparing two attack run folders; ${specFile} is a spec`);
-  const spec = loadSpecFile(specFile);
+  const spec = loadSpecFile(specFile, options);
   if (!COMPARISON_JOBS.includes(spec.job.kind)) {
     throw new SpecError(`${specFile}: job.kind`, `neurodyn compare runs comparison jobs (${COMPARISON_JOBS.join(', ')}); this spec's job is ${JSON.stringify(spec.job.kind)}: use neurodyn run`);
   }
-  if (options.resume && options.out === undefined) {
-    throw new SpecError('--resume', 'needs the --out of the interrupted run (its checkpoints are named after that folder)');
-  }
-  const { folder, summary } = await executeRun(spec, options);
+  const { folder, summary } = await executeRun(spec, { ...options, command: `neurodyn compare ${specFile}` });
   const m = summary.metrics;
   process.stdout.write(
     `${summary.spec} on ${summary.backend}, seed ${summary.seed}: EP test ${percent(m.ep_test_accuracy)} in ${m.ep_seconds} s, BPTT test ${percent(m.bptt_test_accuracy)} in ${m.bptt_seconds} s\n`,

@@ -20,6 +20,7 @@ import { positiveInteger } from '../../app/model-source.js';
 import { useBackend } from '../../tensor/index.js';
 import { loadSpecFile } from '../../spec/parse.js';
 import { writeFileAtomic } from '../../runs/atomic-write.js';
+import { prepareOutputFile } from '../../runs/output-path.js';
 
 /** `--reset subtract|zero` (default subtract), shared by export and energy. */
 export function parseReset(text: string | undefined): ResetMode {
@@ -69,6 +70,8 @@ const FORMATS = ['nir', 'nirdata', 'npz'];
 /** `neurodyn export <run-folder> --format nir|nirdata|npz`. */
 export async function exportCommand(target: string, options: ExportOptions): Promise<void> {
   if (!FORMATS.includes(options.format)) throw new SpecError('--format', `must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(options.format)}`);
+  // --out is checked (and its missing parents created) before anything is loaded, like every command's output.
+  if (options.out !== undefined) prepareOutputFile(options.out, '--out');
   // The spec's backend before the model: loading a run folder's parameters makes tensors.
   const specFile = fs.existsSync(target) && fs.statSync(target).isDirectory() ? path.join(target, 'spec.json') : target;
   await useBackend(fs.existsSync(specFile) ? loadSpecFile(specFile).backend : 'wasm', 'backend');

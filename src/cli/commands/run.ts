@@ -10,6 +10,7 @@ export interface RunOptions {
   readonly seed?: number;
   readonly dataDir?: string;
   readonly quiet?: boolean;
+  readonly resume?: boolean;
 }
 
 /** Top-level entries of the run folder, with the number of files in each subfolder. */
@@ -22,8 +23,8 @@ function contents(folder: string): string {
 }
 
 export async function runCommand(specFile: string, options: RunOptions): Promise<void> {
-  const spec = loadSpecFile(specFile);
-  const { folder, summary } = await executeRun(spec, options);
+  const spec = loadSpecFile(specFile, options);
+  const { folder, summary } = await executeRun(spec, { ...options, command: `neurodyn run ${specFile}` });
   const relative = path.relative(process.cwd(), folder) || '.';
   process.stdout.write(`${summary.spec} on ${summary.backend}, seed ${summary.seed}: ${summary.seconds.toFixed(1)} s\n`);
   process.stdout.write(`run folder ${relative}/: ${contents(folder)}\n`);

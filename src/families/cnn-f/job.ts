@@ -265,7 +265,8 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     tf.dispose(Object.values(init));
   }
   writePlots(folder, curves, robustnessRows);
-  checkpoints.clear();
+  // Cleared only once the run folder is in place: an interrupt before that keeps what --resume needs.
+  folder.afterCommit(() => checkpoints.clear());
   say(`test accuracy (${testSet.count} images): ${options.cycles.map((c) => `${c} cycles ${pct((models[String(c)] as { test_accuracy: number }).test_accuracy)}%`).join(', ')}`);
   return {
     models,

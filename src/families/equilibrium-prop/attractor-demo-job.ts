@@ -32,7 +32,7 @@ import { renderFigureSvg } from '../../runs/plot/svg.js';
 import type { LineFigure } from '../../runs/plot/figure.js';
 import type { EpInput, EpParams, EpState, EquilibriumPropSystem } from './system.js';
 import { modelMeta } from './train-job.js';
-import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, type EpTrainingOptions } from './training.js';
+import { buildNetwork, checkEpSpec, describeEpoch, epTrainingFields, trainMethod, type EpTrainingOptions } from './training.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { disposeTree, tidyTree } from '../../core/tree.js';
 import { recordEvaluationTraces, TRACE_EXAMPLES } from '../traces.js';
@@ -66,7 +66,8 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const init = system.initParams(context.rng.split('init'));
   const outcome = await trainMethod(context, system, 'ep', init, checkpoints, (record) => say(describeEpoch(record)));
   tf.dispose(Object.values(init));
-  checkpoints.clear();
+  // Cleared only once the run folder is in place: an interrupt before that keeps what --resume needs.
+  folder.afterCommit(() => checkpoints.clear());
   for (const record of outcome.history) folder.appendMetrics(record);
   const params = outcome.params as EpParams;
   saveModel(folder, { system: context.spec.system, trainedBy: 'equilibrium-propagation', meta: modelMeta(context, system.layout, 'ep') }, params);
@@ -199,5 +200,6 @@ export const epAttractorDemo: JobEntry<Options> = {
   options: epAttractorDemoOptions,
   systems: ['equilibrium-prop'],
   traces: 'yes',
+  check: checkEpSpec,
   run,
 };

@@ -58,7 +58,15 @@ export interface EquilibriumPropRuleOptions {
   readonly onStep?: () => void;
 }
 
-/** Batch mean of ∂Φ^β/∂θ at `state`, for the named parameters. */
+/**
+ * Batch mean of ∂Φ^β/∂θ at `state`, for the named parameters.
+ *
+ * A parameter Φ^β does not reach has a zero derivative, and that is not a fault: with the softmax readout
+ * (`output: 'softmax-ce'`) the readout weights W_N, b_N enter Φ^β only through β·C, so ∂Φ⁰/∂W_N = 0 in the
+ * free phase, and the one-sided direction for them is −(1/β) ∂Φ^β/∂W_N(s^β) = ∂C/∂W_N(s^β) (Laborieux's
+ * code gets the same zero from autograd through a 0·C term). In a nudged phase Φ^β must reach every
+ * parameter through C or the layer terms; a parameter it misses there is a wiring error and throws.
+ */
 export function primitiveGradient<S extends TensorTree, U extends EpInputBase>(
   system: EquilibriumNetwork<S, U>,
   state: S,
@@ -67,10 +75,22 @@ export function primitiveGradient<S extends TensorTree, U extends EpInputBase>(
   names: readonly string[],
 ): tf.Tensor[] {
   const xs = names.map((n) => params[n]!);
-  return tf.grads((...args: tf.Tensor[]) => {
-    const p = { ...params, ...Object.fromEntries(names.map((n, i) => [n, args[i]!])) };
-    return tf.mean(system.primitive(state, input, p)) as tf.Scalar;
-  })(xs);
+  const { value, grads } = tf.engine().gradients(
+    () => {
+      const p = { ...params, ...Object.fromEntries(names.map((n, i) => [n, xs[i]!])) };
+      return tf.mean(system.primitive(state, input, p)) as tf.Scalar;
+    },
+    xs,
+    undefined,
+    true,
+  );
+  value.dispose();
+  const nudgedPhase = input.beta !== undefined && input.target !== undefined;
+  return (grads as (tf.Tensor | undefined)[]).map((g, i) => {
+    if (g) return g;
+    if (nudgedPhase) throw new Error(`internal error: Φ^β of ${system.kind} does not depend on ${names[i]} in a nudged phase`);
+    return tf.zerosLike(xs[i]!);
+  });
 }
 
 function checkOptions(o: EquilibriumPropRuleOptions): void {

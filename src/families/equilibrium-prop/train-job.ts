@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
-import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, traceTrained, type EpTrainingOptions, type Method } from './training.js';
+import { buildNetwork, checkEpSpec, describeEpoch, epTrainingFields, trainMethod, traceTrained, type EpTrainingOptions, type Method } from './training.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import { learningCurves } from '../../runs/plot/run-figures.js';
@@ -45,6 +45,9 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     tf.dispose(Object.values(outcome.params));
   }
   checkpoints.clear();
+  tf.dispose(Object.values(outcome.params));
+  // Cleared only once the run folder is in place: an interrupt before that keeps what --resume needs.
+  folder.afterCommit(() => checkpoints.clear());
   const last = outcome.history[outcome.history.length - 1]!;
   return {
     test_accuracy: last.test_accuracy,
@@ -64,5 +67,6 @@ export const epTrain: JobEntry<Options> = {
   options: epTrainOptions,
   systems: ['equilibrium-prop', 'equilibrium-prop-conv'],
   traces: 'yes',
+  check: checkEpSpec,
   run,
 };

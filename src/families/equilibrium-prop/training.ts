@@ -28,7 +28,8 @@ import type { LearningRule } from '../../learning/rule.js';
 import { train } from '../../learning/train.js';
 import type { CheckpointStore } from '../../runs/checkpoints.js';
 import type { EpParams, EquilibriumNetwork } from './system.js';
-import type { JobContext } from '../family.js';
+import type { JobContext, ResolvedSpec, SystemEntry } from '../family.js';
+import type { DatasetShape } from '../../data/index.js';
 
 const rates = z.array(z.number().positive()).min(1).describe('one learning rate per layer (W1/b1, W2/b2, …)');
 
@@ -77,19 +78,49 @@ export interface EpTrainingOptions {
 
 export type Method = 'ep' | 'bptt';
 
-/** The network the spec describes, checked against the data and the run section. */
-export function buildNetwork(context: JobContext<EpTrainingOptions>): EquilibriumNetwork<any, any> {
-  const { spec, data } = context;
-  const network = context.system.create(spec.system, { inputSize: data.train.height * data.train.width }) as EquilibriumNetwork<any, any>;
-  if (network.classes !== data.train.classes) {
-    throw new SpecError('system.layers', `the last layer has ${network.classes} units but ${data.train.name} has ${data.train.classes} classes; make the last width ${data.train.classes}`);
-  }
+/**
+ * What the EP training jobs cannot run, found from the spec alone (and the data's shape where known):
+ * the one check `validate` and `run` share (JobEntry.check).
+ */
+export function checkEpSpec(spec: ResolvedSpec, system: SystemEntry, data: DatasetShape | undefined): void {
   if (spec.run.converge) throw new SpecError('run.converge', 'EP training relaxes exactly T1 = run.maxSteps steps in every phase; remove run.converge');
   if (parseGradientMode(spec.run.gradient, 'run.gradient').kind !== 'none') {
     throw new SpecError('run.gradient', "EP training chooses how it differentiates (EP: none; BPTT: unrolled); leave run.gradient at 'none'");
   }
-  if (spec.run.integrator && spec.run.integrator !== 'map') throw new SpecError('run.integrator', `${network.kind} is a discrete map; use 'map' or leave it out`);
-  return network;
+  if (spec.run.integrator && spec.run.integrator !== 'map') throw new SpecError('run.integrator', `${system.kind} is a discrete map; use 'map' or leave it out`);
+  if (!data) return;
+  checkEpSize(spec, data);
+  const network = system.create(spec.system, { inputSize: data.height * data.width }) as EquilibriumNetwork<any, any>;
+  if (network.classes !== data.classes) {
+    const field = 'layers' in spec.system ? 'system.layers' : 'system.classes';
+    throw new SpecError(field, `the last layer has ${network.classes} units but ${spec.data.name} has ${data.classes} classes; make the last width ${data.classes}`);
+  }
+  const job = spec.job as unknown as { optimizer?: EpOptimizerOptions };
+  if (job.optimizer) layerRates(network, job.optimizer.lr);
+}
+
+/** The most bytes of weights an EP spec may ask for before anything is allocated (the optimizer and BPTT need several times this). */
+export const EP_WEIGHT_BUDGET_BYTES = 2 ** 31;
+
+/** Fails fast, before any tensor exists, on a fully connected net whose weights alone exceed the budget. */
+function checkEpSize(spec: ResolvedSpec, data: DatasetShape): void {
+  const layers = (spec.system as { layers?: unknown }).layers;
+  if (!Array.isArray(layers) || !layers.every((n) => Number.isInteger(n) && n > 0)) return;
+  const sizes = [data.height * data.width, ...(layers as number[])];
+  let weights = 0;
+  for (let i = 1; i < sizes.length; i++) weights += sizes[i - 1]! * sizes[i]! + sizes[i]!;
+  const bytes = 4 * weights;
+  if (bytes > EP_WEIGHT_BUDGET_BYTES) {
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+    throw new SpecError('system.layers', `widths [${sizes.join(', ')}] need ${weights.toExponential(2)} weights, ${gib(bytes)} in float32 before the optimizer's copies; at most ${gib(EP_WEIGHT_BUDGET_BYTES)} of weights is allowed: use smaller layers`);
+  }
+}
+
+/** The network the spec describes, checked against the data and the run section (as checkEpSpec). */
+export function buildNetwork(context: JobContext<EpTrainingOptions>): EquilibriumNetwork<any, any> {
+  const { spec, data } = context;
+  checkEpSpec(spec, context.system, { classes: data.train.classes, height: data.train.height, width: data.train.width });
+  return context.system.create(spec.system, { inputSize: data.train.height * data.train.width }) as EquilibriumNetwork<any, any>;
 }
 
 /** Per-parameter rates from per-layer ones: W<n> and b<n> get lr[n-1]. */

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
 import { modelMeta } from './train-job.js';
-import { buildNetwork, describeEpoch, epTrainingFields, trainMethod, traceTrained, type EpochRecord, type EpTrainingOptions, type Method } from './training.js';
+import { buildNetwork, checkEpSpec, describeEpoch, epTrainingFields, trainMethod, traceTrained, type EpochRecord, type EpTrainingOptions, type Method } from './training.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import { learningCurves } from '../../runs/plot/run-figures.js';
@@ -41,7 +41,8 @@ async function run(context: JobContext<EpTrainingOptions>): Promise<Metrics> {
   for (const method of ['ep', 'bptt'] as const) for (const record of histories[method]) folder.appendMetrics(record);
   const curves = learningCurves([...histories.ep, ...histories.bptt], `EP vs BPTT: ${context.spec.system.kind} on ${context.data.train.name}`);
   if (curves) folder.writeText('learning-curves.svg', renderFigureSvg(curves));
-  checkpoints.clear();
+  // Cleared only once the run folder is in place: an interrupt before that keeps what --resume needs.
+  folder.afterCommit(() => checkpoints.clear());
   const last = (m: Method) => histories[m][histories[m].length - 1]!;
   const seconds = (m: Method) => Number(histories[m].reduce((s, r) => s + r.seconds, 0).toFixed(3));
   const peak = (m: Method, key: 'peak_tensor_bytes' | 'peak_rss_bytes') => Math.max(...histories[m].map((r) => r[key]));
@@ -68,5 +69,6 @@ export const epVsBptt: JobEntry<EpTrainingOptions> = {
   options: epVsBpttOptions,
   systems: ['equilibrium-prop', 'equilibrium-prop-conv'],
   traces: 'yes',
+  check: checkEpSpec,
   run,
 };

@@ -221,3 +221,69 @@ describe('EP learning rule', () => {
     }
   }, 60_000);
 });
+
+describe('EP with the softmax readout (output: softmax-ce), every nudging mode', () => {
+  // Φ⁰ does not reach the readout weights W_N, b_N (they enter Φ^β only through β·C): the free-phase term of
+  // the one-sided and random-sign directions is zero for them, not an error.
+  const system = equilibriumProp({ sizes: [784, 48, 10], output: 'softmax-ce', init: 'torch-default' });
+
+  it('directions equal the BPTT gradient through the free phase for small β, readout weights included', () => {
+    const params = system.initParams(makeRng(11));
+    const { x, y } = mnistBatch(8, 400);
+    const before = tf.memory().numTensors;
+    const rng = makeRng(12);
+    const reference = tf.tidy(() => bpttThroughFreePhase({ system, freeSteps: 60 }).directions(params, { x, y }, rng).directions);
+    for (const name of ['W2', 'b2']) expect(tf.tidy(() => tf.norm(reference[name]!).dataSync()[0])).toBeGreaterThan(1e-4);
+    for (const nudging of ['one-sided', 'random-sign', 'symmetric'] as const) {
+      const rule = equilibriumPropagation({ system, freeSteps: 60, nudgedSteps: 30, beta: 0.001, nudging });
+      // Random-sign draws β's sign per batch: four batches see both signs (checked below).
+      const w1: number[] = [];
+      for (let i = 0; i < (nudging === 'random-sign' ? 4 : 1); i++) {
+        const fit = tf.tidy(() => {
+          const out = rule.directions(params, { x, y }, rng.split(`${nudging}-${i}`));
+          w1.push(tf.sum(out.directions.W1!).dataSync()[0]!);
+          return system.paramNames.map((n) => compare(out.directions[n]!, reference[n]!));
+        });
+        console.info(`softmax-ce ${nudging} batch ${i}: ${fit.map((c, k) => `${system.paramNames[k]} ${(100 * c.relative).toFixed(3)}% ${(100 * c.signs).toFixed(1)}%`).join('  ')}`);
+        fit.forEach((c, k) => {
+          expect(c.relative, `${nudging} ${system.paramNames[k]}`).toBeLessThan(0.01);
+          expect(c.signs, `${nudging} ${system.paramNames[k]}`).toBeGreaterThan(0.99);
+        });
+      }
+      // +β and −β give directions that differ at first order in β: two distinct values mean both signs ran.
+      if (nudging === 'random-sign') expect(new Set(w1).size).toBe(2);
+    }
+    tf.dispose(Object.values(reference));
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([...Object.values(params), x, y]);
+  }, 60_000);
+
+  it('trains a few batches in each nudging mode: the cost on the trained batches falls, no tensor is left', async () => {
+    const { train: trainSet } = loadDataset('mnist-embedded');
+    const { x, y } = mnistBatch(100, 0);
+    const target = oneHotTargets(y, 10);
+    const costOf = (p: EpParams) =>
+      tf.tidy(() => {
+        const sol = simulate({ system, params: p, input: system.prepare({ x }, p), maxSteps: 20 });
+        const c = tf.mean(system.cost(sol.state, { x, target }, p)).dataSync()[0]!;
+        sol.dispose();
+        return c;
+      });
+    for (const nudging of ['one-sided', 'random-sign', 'symmetric'] as const) {
+      const init = system.initParams(makeRng(13));
+      const before = tf.memory().numTensors;
+      const rule = equilibriumPropagation({ system, freeSteps: 20, nudgedSteps: 6, beta: 0.3, nudging });
+      const lr = { W1: 0.05, b1: 0.05, W2: 0.02, b2: 0.02 };
+      // train() takes ownership of the parameters it starts from.
+      const start = Object.fromEntries(Object.entries(init).map(([k, t]) => [k, t.clone()]));
+      const result = await train({ params: start, rule, optimizer: sgd({ lr }), data: trainSet, layout: 'flat', batchSize: 20, epochs: 1, limit: 100, rng: makeRng(14) });
+      expect(costOf(result.params), nudging).toBeLessThan(costOf(init));
+      // The readout weights moved too (their free-phase term is zero, the nudged one is not).
+      expect(tf.tidy(() => tf.max(tf.abs(tf.sub(result.params.W2!, init.W2!))).dataSync()[0]), nudging).toBeGreaterThan(0);
+      tf.dispose([...Object.values(result.params), ...Object.values(result.state.slots).flatMap((s) => Object.values(s))]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose(Object.values(init));
+    }
+    tf.dispose([x, y, target]);
+  }, 60_000);
+});
