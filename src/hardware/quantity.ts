@@ -8,8 +8,17 @@
  * `derived` (arithmetic on published numbers, shown in `note`), `estimate` (our guess, rationale in `note`).
  * The cost report prints, next to every total, the share that rests on estimates.
  */
-import { unit as parseUnit } from 'mathjs';
+import { createRequire } from 'node:module';
+import type { Unit } from 'mathjs';
 import { SpecError } from '../base/errors.js';
+
+// mathjs takes about 2 s to import and only profile figures need it: it is loaded on first use, so that
+// commands that price nothing (validate, list, export, report, …) do not pay for it at start-up.
+let unitParser: ((text: string) => Unit) | undefined;
+function parseUnit(text: string): Unit {
+  unitParser ??= (createRequire(import.meta.url)('mathjs') as typeof import('mathjs')).unit;
+  return unitParser(text);
+}
 
 export type QuantityStatus = 'published' | 'derived' | 'estimate';
 
