@@ -12,11 +12,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
 
-export const LEAKY_INTEGRATE = 'NeurodynLeakyIntegrate';
-export const EP_LAYER = 'NeurodynEpLayer';
-export const CLIP_GRAD = 'NeurodynClipGrad';
-export const SOFT_THRESHOLD = 'NeurodynSoftThreshold';
-export const SOFT_THRESHOLD_GRAD = 'NeurodynSoftThresholdGrad';
+import { CLIP_GRAD, EP_LAYER, LEAKY_INTEGRATE, SOFT_THRESHOLD, SOFT_THRESHOLD_GRAD } from './kernel-names.js';
+
+export { CLIP_GRAD, EP_LAYER, LEAKY_INTEGRATE, SOFT_THRESHOLD, SOFT_THRESHOLD_GRAD };
 
 interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
