@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -178,4 +179,25 @@ describe('lca adapter', () => {
     const signed = validateSpec({ ...spec, system: { ...spec.system, nonnegative: false } });
     expect(() => hardwareAdapters.get('lca').build({ source: modelSource(signed, data, { dictionary }), rng: makeRng(1), count })).toThrow(/system\.nonnegative/);
   });
+});
+
+describe('hopfield adapter', () => {
+  it('the spiking emulation recalls the cues it is started from (it fires: v(0) is above the threshold)', () => {
+    const spec = validateSpec(JSON.parse(fs.readFileSync('sims/hopfield-recall.json', 'utf8')));
+    const before = tf.memory().numTensors;
+    const trained = hardwareAdapters.get('hopfield').build({ source: modelSource(spec, data), rng: makeRng(1), count: 20 });
+    try {
+      const spiking = toSpikingNetwork(trained.network, { weightBits: 8, stateBits: 24 });
+      const engine = tfjsEngine();
+      const result = emulate(spiking, engine, trained.inputs, trained.count, { steps: 32 });
+      engine.dispose();
+      expect(result.activity.layers.u!.spikes).toBeGreaterThan(0);
+      // 10 classes: chance is 0.1; the float relaxation recalls every cue of this set.
+      expect(trained.measure().accuracy).toBe(1);
+      expect(trained.score(result.readout.get(32)!)).toBeGreaterThanOrEqual(0.9);
+    } finally {
+      trained.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
 });

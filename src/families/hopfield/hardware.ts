@@ -5,7 +5,7 @@
  * is scored as in the job: the nearest prototype of sign(V) must be the cue's class.
  *
  * As a LayeredNetwork: one `tanh` population (gain g) with the recurrent projection W and bias b, which
- * starts from the cue (V(0) = 0.9·cue, so the emulation's v(0) = 0.9·θ·cue) and, if the spec has a cue
+ * starts from the cue (the float model at V(0) = 0.9·cue; the emulation at v(0) = 1.5·θ·cue, see INITIAL_POTENTIAL) and, if the spec has a cue
  * current, is also driven by it through a diagonal input projection.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,6 +20,12 @@ import { checkNetwork, type LayeredNetwork } from '../../hardware/network.js';
 
 const FLIP_PROBABILITY = 0.2;
 const PROTOTYPE_THRESHOLD = 0.4;
+/**
+ * The emulation's v(0) = INITIAL_POTENTIAL·θ·cue. Above θ, so every neuron's first spike carries its cue's
+ * sign and the recurrent projection has something to relay: at 0.9·θ (the float model's V(0) = 0.9·cue,
+ * copied) no neuron ever crossed θ, and the emulation priced a silent network at chance accuracy.
+ */
+const INITIAL_POTENTIAL = 1.5;
 
 function prototypesOf(request: BuildRequest): Float32Array {
   const { train } = request.source.data;
@@ -53,7 +59,7 @@ function build(request: BuildRequest): TrainedNetwork {
   const network: LayeredNetwork = checkNetwork({
     family: 'hopfield',
     input: { name: 'cue', size: n },
-    populations: [{ name: 'u', size: n, activation: 'tanh', gain, bias: Float32Array.from(bias), initialFromInput: 0.9 }],
+    populations: [{ name: 'u', size: n, activation: 'tanh', gain, bias: Float32Array.from(bias), initialFromInput: INITIAL_POTENTIAL }],
     projections: [
       { name: 'W', from: 'u', to: 'u', weight: Float32Array.from(weight), role: 'recurrent' },
       ...(cueCurrent > 0 ? [{ name: 'cue_current', from: 'cue', to: 'u', weight: diagonal(n, cueCurrent), role: 'input' as const }] : []),
@@ -80,7 +86,7 @@ function build(request: BuildRequest): TrainedNetwork {
   return {
     family: 'hopfield',
     network,
-    documentation: { calibration: 'none: stored prototypes and cues come from the data and the seed', input: 'cues: ±1 class prototypes (class means binarised at 0.4) with 20% of pixels flipped; v(0) = 0.9·θ·cue', readout: 'u: sign of the spike counts, nearest prototype' },
+    documentation: { calibration: 'none: stored prototypes and cues come from the data and the seed', input: 'cues: ±1 class prototypes (class means binarised at 0.4) with 20% of pixels flipped; v(0) = 1.5·θ·cue', readout: 'u: sign of the spike counts, nearest prototype' },
     inputs: cues,
     labels,
     count,
