@@ -11,7 +11,7 @@ import type { ModelSource } from '../runs/model-source.js';
 import type { ActivityRecord } from './counts.js';
 import type { LayeredNetwork } from './network.js';
 import type { NirDocumentation } from './spiking-nir.js';
-import type { Settling } from './settling.js';
+import type { Settling } from '../core/settling.js';
 
 /**
  * How many test examples (the first ones) calibrate what a spiking network takes from the data (spike

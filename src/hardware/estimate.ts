@@ -14,7 +14,7 @@ import { tfjsEngine } from './emulate-tfjs.js';
 import { hardwareAdapters, type TrainedNetwork } from './adapter.js';
 import { structureOf } from './network.js';
 import type { Profile } from './profile.js';
-import type { Settling } from './settling.js';
+import type { Settling } from '../core/settling.js';
 import { toSpikingNetwork, type Precision, type ResetMode, type SpikingNetwork } from './quantize.js';
 
 /**

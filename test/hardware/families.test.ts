@@ -11,7 +11,7 @@ import type { ModelSource } from '../../src/runs/model-source.js';
 import type { ResolvedSpec } from '../../src/spec/schema.js';
 import type { Split } from '../../src/data/index.js';
 import { toSpikingNetwork } from '../../src/hardware/quantize.js';
-import { settlingNote, settlingRecord } from '../../src/hardware/settling.js';
+import { settlingNote, settlingRecord } from '../../src/core/settling.js';
 import { validateSpec } from '../../src/spec/parse.js';
 import { normalizeSamples, randomDictionary } from '../../src/families/lca/system-common.js';
 

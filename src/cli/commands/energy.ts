@@ -9,7 +9,7 @@ import type { EngineName } from '../../hardware/emulate.js';
 import { CALIBRATION_EXAMPLES } from '../../hardware/adapter.js';
 import { positiveInteger } from '../../app/model-source.js';
 import { parseReset } from './export.js';
-import { settlingNote, settlingRecord } from '../../hardware/settling.js';
+import { settlingNote, settlingRecord } from '../../core/settling.js';
 
 export interface EnergyOptions {
   readonly profile: string[];

@@ -28,7 +28,7 @@ import { toTensors, subset } from '../../data/index.js';
 import type { EpParams, EquilibriumPropSystem } from './system.js';
 import { equilibriumPropEntry } from './options.js';
 import { normalizeCounts } from '../../hardware/counts.js';
-import { measureSettling } from '../../hardware/settling.js';
+import { measureSettling } from '../../core/settling.js';
 import { argmaxAccuracy, CALIBRATION_EXAMPLES, type HardwareAdapter, type BuildRequest, type TrainedNetwork } from '../../hardware/adapter.js';
 import { checkNetwork, type Population, type Projection } from '../../hardware/network.js';
 

@@ -1,5 +1,5 @@
 /**
- * When a float relaxation stops changing: the hardware meter prices a fixed number of steps T, and a
+ * When a relaxation stops changing: the hardware meter prices a fixed number of steps T, and a
  * relaxation that settled long before T (or after its first step, which makes the net a feed-forward
  * pass) is priced for work it did not need. The summary says so instead of leaving the reader to guess.
  *
@@ -9,10 +9,10 @@
  * fixed point to that tolerance: the relaxation settled after max(s − 1, 1) steps (a state that starts at
  * its fixed point still takes one step to be read). Not converged within T steps: it never settled.
  */
-import { simulate } from '../core/simulate.js';
-import type { DynamicalSystem } from '../core/system.js';
-import type { Integrator } from '../core/integrators/integrator.js';
-import type { TensorTree } from '../core/tree.js';
+import { simulate } from './simulate.js';
+import type { DynamicalSystem } from './system.js';
+import type { Integrator } from './integrators/integrator.js';
+import type { TensorTree } from './tree.js';
 
 /** Largest per-step change of any state variable below which a relaxation counts as settled. */
 export const SETTLING_TOLERANCE = 1e-6;
