@@ -45,6 +45,8 @@ describe('ep-vs-bptt job', () => {
     for (const key of ['ep_test_accuracy', 'bptt_test_accuracy', 'ep_seconds', 'bptt_seconds']) expect(typeof m[key], key).toBe('number');
     expect(m.ep_test_accuracy as number).toBeGreaterThan(0.3);
     expect(m.bptt_test_accuracy as number).toBeGreaterThan(0.3);
+    // Both models' output layers are free and feed back: neither relaxation settles in one step.
+    expect(m).toMatchObject({ ep_settled_in_one_step: false, bptt_settled_in_one_step: false, ep_relaxation_steps: 6, bptt_relaxation_steps: 6 });
     const lines = fs.readFileSync(path.join(straight, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
     expect(lines.map((l) => `${l.method}${l.epoch}`)).toEqual(['ep1', 'ep2', 'ep3', 'bptt1', 'bptt2', 'bptt3']);
     for (const l of lines) {
