@@ -40,6 +40,22 @@ export function checkThreat(threat: ThreatModel, path = 'threat'): void {
   if (!(hi > lo)) throw new SpecError(`${path}.bounds`, `must be [lo, hi] with lo < hi, got [${lo}, ${hi}]`);
 }
 
+/**
+ * The radii a command may ask for: 0 < ε < the diameter of the input box in the norm, (hi − lo) under L∞
+ * and (hi − lo)·√d under L2 for d input values. ε = 0 is the clean accuracy (reported anyway); an ε that
+ * reaches the diameter lets the attacker replace any input by any other, so "robust accuracy" there says
+ * nothing about the model.
+ */
+export function checkEpsilonRange(epsilons: readonly number[], norm: Norm, bounds: readonly [number, number], inputSize: number, option = '--eps'): void {
+  const [lo, hi] = bounds;
+  const diameter = norm === 'linf' ? hi - lo : (hi - lo) * Math.sqrt(inputSize);
+  const allowed =
+    norm === 'linf'
+      ? `allowed under linf: 0 < ε < ${diameter} (the width of the input range [${lo}, ${hi}])`
+      : `allowed under l2: 0 < ε < ${+diameter.toPrecision(6)} (the input range's width ${hi - lo} × √${inputSize} input values, the diameter of the input box)`;
+  for (const e of epsilons) if (!(Number.isFinite(e) && e > 0 && e < diameter)) throw new SpecError(option, `ε = ${e} is outside the input range; ${allowed}`);
+}
+
 /** The same threat for the examples at `indices` of the batch (per-example radii are gathered). */
 export function restrictThreat(threat: ThreatModel, indices: ArrayLike<number>): ThreatModel {
   if (typeof threat.epsilon === 'number') return threat;

@@ -11,6 +11,7 @@ import type { ModelSource } from '../runs/model-source.js';
 import type { ActivityRecord } from './counts.js';
 import type { LayeredNetwork } from './network.js';
 import type { NirDocumentation } from './spiking-nir.js';
+import type { Settling } from '../core/settling.js';
 
 /**
  * How many test examples (the first ones) calibrate what a spiking network takes from the data (spike
@@ -27,7 +28,7 @@ export interface TrainedNetwork {
   readonly labels: Int32Array;
   readonly count: number;
   /** Relaxes the float model on the inputs with event counting; returns its counts and accuracy. */
-  measure(): { activity: ActivityRecord; accuracy: number; seconds: number };
+  measure(): { activity: ActivityRecord; accuracy: number; seconds: number; settling?: Settling };
   /** What calibrated the network and what its inputs and readout mean (for the NIR file and the output). */
   readonly documentation: NirDocumentation & { readonly calibration: string };
   /** Accuracy of readout activity ([count × readout size]) against the labels, by the family's rule. */

@@ -14,6 +14,7 @@ import { tfjsEngine } from './emulate-tfjs.js';
 import { hardwareAdapters, type TrainedNetwork } from './adapter.js';
 import { structureOf } from './network.js';
 import type { Profile } from './profile.js';
+import type { Settling } from '../core/settling.js';
 import { toSpikingNetwork, type Precision, type ResetMode, type SpikingNetwork } from './quantize.js';
 
 /**
@@ -74,7 +75,7 @@ export interface ProfileEstimate {
 }
 
 /** Prices `trained` on every profile: float counts once, or one emulation per profile's precision. */
-export function estimateOnProfiles(trained: TrainedNetwork, profiles: readonly Profile[], emulation?: { steps: number; engine: EngineName; reset?: ResetMode }): { float: { accuracy: number; activity: ActivityRecord }; perProfile: Record<string, ProfileEstimate> } {
+export function estimateOnProfiles(trained: TrainedNetwork, profiles: readonly Profile[], emulation?: { steps: number; engine: EngineName; reset?: ResetMode }): { float: { accuracy: number; activity: ActivityRecord; settling?: Settling }; perProfile: Record<string, ProfileEstimate> } {
   const structure = structureOf(trained.network);
   const measured = trained.measure();
   const perProfile: Record<string, ProfileEstimate> = {};
@@ -98,5 +99,5 @@ export function estimateOnProfiles(trained: TrainedNetwork, profiles: readonly P
       engine.dispose();
     }
   }
-  return { float: { accuracy: measured.accuracy, activity: measured.activity }, perProfile };
+  return { float: { accuracy: measured.accuracy, activity: measured.activity, ...(measured.settling ? { settling: measured.settling } : {}) }, perProfile };
 }

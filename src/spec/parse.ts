@@ -12,6 +12,7 @@ import { didYouMean } from '../base/suggest.js';
 import { jobs, systems } from '../families/registry.js';
 import { BACKEND_NAMES } from '../tensor/backend.js';
 import { simSpecSchema, type ResolvedSpec } from './schema.js';
+import { memoryBudgetErrors } from './memory-budget.js';
 
 function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing (the field is missing)';
@@ -162,6 +163,7 @@ function checkConsistency(spec: ResolvedSpec): SpecError[] {
   }
   if (spec.data.name === 'idx-folder' && !spec.data.dataDir) found.push(new SpecError('data.dataDir', 'dataset "idx-folder" needs a folder: set data.dataDir or pass --data-dir'));
   if (drives && job.check) collect(found, () => job.check!(spec, system, dataset.shape));
+  found.push(...memoryBudgetErrors(spec, dataset.shape));
   return found;
 }
 

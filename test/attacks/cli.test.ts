@@ -101,6 +101,10 @@ describe('neurodyn attack', () => {
     await expect(attackCommand(specFile, { threat: 'l1', out })).rejects.toThrow(SpecError);
     await expect(attackCommand(specFile, { eps: '0.1,x', out })).rejects.toThrow(/--eps: expected a comma-separated list/);
     await expect(attackCommand(specFile, { gradient: 'truncated(0)', out })).rejects.toThrow(/--gradient/);
+    // ε outside the input range: refused before any attack runs, naming what the norm allows.
+    await expect(attackCommand(specFile, { eps: '0,0.1', out })).rejects.toThrow(/--eps: ε = 0 is outside the input range; allowed under linf: 0 < ε < 1 /);
+    await expect(attackCommand(specFile, { eps: '0.1,1', out })).rejects.toThrow(/--eps: ε = 1 is outside/);
+    await expect(attackCommand(specFile, { threat: 'l2', eps: '2,28', out })).rejects.toThrow(/--eps: ε = 28 is outside the input range; allowed under l2: 0 < ε < 28 \(the input range's width 1 × √784/);
     await expect(attackCommand(specFile, { gradient: 'implicit', stepWeighting: 'uniform', examples: '2', out })).rejects.toThrow(/needs the unrolled gradient/);
     expect(fs.existsSync(out)).toBe(false);
   });

@@ -7,7 +7,7 @@ import { wilsonInterval } from '../../src/attacks/evaluate.js';
 import { attackLoss, misclassified } from '../../src/attacks/losses.js';
 import { median } from '../../src/attacks/minimal-perturbation.js';
 import { squareFraction } from '../../src/attacks/square.js';
-import { insideThreat, perExampleNorm, project, randomStart, steepestAscent, type ThreatModel } from '../../src/attacks/threat-model.js';
+import { checkEpsilonRange, insideThreat, perExampleNorm, project, randomStart, steepestAscent, type ThreatModel } from '../../src/attacks/threat-model.js';
 import { useBackend } from '../../src/tensor/index.js';
 
 beforeAll(async () => {
@@ -48,6 +48,17 @@ describe('threat models', () => {
       start.dispose();
     }
     tf.dispose([g, x]);
+  });
+
+  it('ε must lie strictly inside the input box: (0, hi − lo) under L∞, (0, (hi − lo)·√d) under L2', () => {
+    expect(() => checkEpsilonRange([0.05, 0.3, 0.999], 'linf', [0, 1], 784)).not.toThrow();
+    expect(() => checkEpsilonRange([0.1, -0.2], 'linf', [0, 1], 784)).toThrow(/--eps: ε = -0.2 is outside the input range; allowed under linf: 0 < ε < 1/);
+    expect(() => checkEpsilonRange([1], 'linf', [0, 1], 784)).toThrow(/ε = 1 is outside/);
+    expect(() => checkEpsilonRange([1.5], 'linf', [-1, 1], 4)).not.toThrow();
+    // The L2 diameter of [0, 1]^d is √d: 3 for 9 values.
+    expect(() => checkEpsilonRange([2.99], 'l2', [0, 1], 9)).not.toThrow();
+    expect(() => checkEpsilonRange([3], 'l2', [0, 1], 9, 'eps')).toThrow(/eps: ε = 3 is outside the input range; allowed under l2: 0 < ε < 3 /);
+    expect(() => checkEpsilonRange([Number.NaN], 'l2', [0, 1], 9)).toThrow(/ε = NaN/);
   });
 
   it('insideThreat flags points outside the ball or the bounds', () => {

@@ -108,6 +108,29 @@ const CASES: Case[] = [
       after: (dir) => expect(fs.existsSync(path.join(dir, 'out'))).toBe(false),
     })),
   ),
+  // Oversized specs of the other families: refused at validation, with the estimated memory and the limit.
+  ...(
+    [
+      ['LCA with 1e8 features', { name: 'lca', seed: 0, backend: 'cpu', system: { kind: 'lca', features: 100_000_000 }, run: { maxSteps: 10 }, job: { kind: 'lca-dictionary', epochs: 1 } }, /system\.features: a dictionary of 100000000 atoms of 784 values: .* 292 GiB .* at most 2\.00 GiB/],
+      ['Hopfield with 1e9 cues', edit(HOPFIELD, (s) => (s.job.cues = 1_000_000_000)), /job\.cues: 1000000000 cues of 784 values .* at most 2\.00 GiB/],
+      ['a probe over 1e9 steps', edit(HOPFIELD, (s) => ((s.run.maxSteps = 1_000_000_000), (s.probes = [{ variable: 'u' }]))), /probes\[0\]\.every: probe "u" records 1\.00e\+9 samples .* 59\.6 GiB .* at most 2\.00 GiB/],
+    ] as const
+  ).flatMap(([what, raw, message]): Case[] =>
+    ['validate', 'run'].map((command) => ({
+      name: `${command}: ${what} (fails before allocating, with the memory)`,
+      args: (dir) => [command, spec(dir, raw as Json), ...(command === 'run' ? ['--quiet', '--out', path.join(dir, 'out')] : [])],
+      exit: 2,
+      message,
+      after: (dir) => expect(fs.existsSync(path.join(dir, 'out'))).toBe(false),
+    })),
+  ),
+  {
+    name: 'attack --eps outside the input range names what is allowed',
+    args: (dir) => ['attack', spec(dir, HOPFIELD), '--eps', '0,0.1', '--quiet', '--out', path.join(dir, 'out')],
+    exit: 2,
+    message: /--eps: ε = 0 is outside the input range; allowed under linf: 0 < ε < 1/,
+    after: (dir) => expect(fs.existsSync(path.join(dir, 'out'))).toBe(false),
+  },
   {
     name: 'validate: every problem at once, unknown fields with a did-you-mean',
     args: (dir) => ['validate', spec(dir, edit(EP_TINY, (s) => ((s.sedd = 1), (s.run.maxStep = 3), (s.system.activaton = 'relu'))))],

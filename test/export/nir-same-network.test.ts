@@ -61,10 +61,13 @@ async function exportAndPrice(runDir: string, reset: 'subtract' | 'zero') {
   const file = path.join(dir, `${path.basename(runDir)}-${reset}.nir`);
   const json = path.join(dir, `${path.basename(runDir)}-${reset}.json`);
   const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  let printed = '';
   try {
     // Different --count for the estimate: calibration must not follow it.
     await exportCommand(runDir, { format: 'nir', profile: 'loihi2', reset, out: file });
+    write.mockClear();
     await energyCommand(runDir, { profile: ['loihi2'], count: '7', emulate: '4', reset, out: json });
+    printed = write.mock.calls.map((c) => String(c[0])).join('');
   } finally {
     write.mockRestore();
   }
@@ -85,15 +88,18 @@ async function exportAndPrice(runDir: string, reset: 'subtract' | 'zero') {
     expect(into.reduce((a, [, n]) => a + sumAbs(n.datasets.weight!.value as Float32Array), 0), `${p.name} weights`).toBe(p.sumAbsWeight);
     expect(into.reduce((a, [, n]) => a + (n.datasets.bias ? sumAbs(n.datasets.bias.value as Float32Array) : 0), 0), `${p.name} bias`).toBe(p.sumAbsBias);
   }
-  return { g, network };
+  return { g, network, priced, printed };
 }
 
 describe('export and energy build the same spiking network from one run folder', () => {
   it('equilibrium-prop (softmax readout: its spike value is calibrated)', async () => {
     const runDir = epRun();
     for (const reset of ['subtract', 'zero'] as const) {
-      const { network } = await exportAndPrice(runDir, reset);
+      const { network, priced, printed } = await exportAndPrice(runDir, reset);
       expect(network.populations.map((p: { name: string }) => p.name)).toEqual(['layer1', 'readout2']);
+      // One free layer and a feed-forward readout: the relaxation settles in one step, said next to the 4 emulated steps.
+      expect(priced.float.settling).toMatchObject({ settled_in_one_step: true, settled_after_steps: 1, priced_steps: 4 });
+      expect(printed).toMatch(/note: the float relaxation settles in one step .*feed-forward network, and 4 priced steps repeat one pass/);
       expect(network.populations[1].spikeValue).not.toBe(1);
     }
   }, 120_000);

@@ -12,6 +12,7 @@ import type { ModelSource } from '../../src/runs/model-source.js';
 import type { ResolvedSpec } from '../../src/spec/schema.js';
 import type { Split } from '../../src/data/index.js';
 import { toSpikingNetwork } from '../../src/hardware/quantize.js';
+import { settlingNote, settlingRecord } from '../../src/core/settling.js';
 import { validateSpec } from '../../src/spec/parse.js';
 import { normalizeSamples, randomDictionary } from '../../src/families/lca/system-common.js';
 
@@ -87,7 +88,37 @@ describe('equilibrium-prop adapter', () => {
     const events = measured.activity.layers.layer1!.graded_events;
     expect(events).toBeGreaterThan(0);
     expect(events).toBeLessThanOrEqual(count * steps * hidden);
+    // One free layer and nothing feeding back into it: the fixed point is reached after the first step
+    // (the analytic form above), and the summary says the net is feed-forward and prices 15 repeats.
+    expect(measured.settling).toMatchObject({ settledAfterSteps: 1, settledInOneStep: true, pricedSteps: steps });
+    expect(settlingNote(measured.settling!)).toMatch(/settles in one step.*feed-forward.*15 priced steps/);
+    expect(settlingRecord(measured.settling!, 64)).toMatchObject({ settled_in_one_step: true, settled_after_steps: 1, priced_steps: 64 });
   });
+
+  it('two free layers feed back into each other: the relaxation does not settle in one step, and a settled step below the priced ones is recorded next to them', () => {
+    const sizes = [16, 12];
+    const spec2 = validateSpec({ ...spec, name: 'ep-adapter-two-layers', system: { ...spec.system, layers: [...sizes, 10] }, run: { maxSteps: 60 }, job: { ...spec.job, optimizer: { kind: 'sgd', lr: [0.05, 0.05, 0.02] } } } as unknown as Parameters<typeof validateSpec>[0]);
+    const r = makeRng(9);
+    const p2 = {
+      W1: tf.tensor2d(normalArray(r, n * 16, 0.08), [n, 16]),
+      b1: tf.tensor1d(normalArray(r, 16, 0.1)),
+      W2: tf.tensor2d(normalArray(r, 16 * 12, 0.1), [16, 12]),
+      b2: tf.tensor1d(normalArray(r, 12, 0.1)),
+      W3: tf.tensor2d(normalArray(r, 12 * 10, 0.5), [12, 10]),
+      b3: tf.tensor1d(normalArray(r, 10, 0.1)),
+    };
+    const t2 = hardwareAdapters.get('equilibrium-prop').build({ source: modelSource(spec2, data, p2), rng: makeRng(1), count });
+    const s = t2.measure().settling!;
+    t2.dispose();
+    tf.dispose(Object.values(p2));
+    expect(s.settledInOneStep).toBe(false);
+    expect(s.pricedSteps).toBe(60);
+    // Small feedback weights contract: the relaxation settles, after more than one step and well before 60.
+    expect(s.settledAfterSteps).toBeGreaterThan(1);
+    expect(s.settledAfterSteps).toBeLessThan(60);
+    expect(settlingNote(s)).toMatch(new RegExp(`settled after ${s.settledAfterSteps} steps .*; 60 steps are priced`));
+    expect(settlingNote({ ...s, settledAfterSteps: 60 })).toBeUndefined();
+  }, 20000);
 
   it('the spiking emulation (8-bit weights) reaches the float predictions with enough steps', () => {
     const spiking = toSpikingNetwork(trained.network, { weightBits: 8, stateBits: 24 });

@@ -24,7 +24,7 @@ import { attackProgress } from '../../attacks/progress.js';
 import { writeExamples } from '../../attacks/per-example.js';
 import { formatMinimalPerturbation } from '../../attacks/minimal-perturbation.js';
 import { formatDuration, totalWork } from '../../attacks/cost.js';
-import { parseNorm } from '../../attacks/threat-model.js';
+import { checkEpsilonRange, parseNorm } from '../../attacks/threat-model.js';
 import { openRunFolder } from '../../runs/run-folder.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import { accuracyVsEpsilon, diagnosticsFigures } from '../../runs/plot/run-figures.js';
@@ -103,6 +103,7 @@ export async function attackCommand(specOrRun: string, options: AttackOptions): 
   const transferFrom = options.transferFrom ? classifierFor(loadModelSource(options.transferFrom, options.dataDir).source) : undefined;
   const test = source.data.test;
   const count = Math.min(examples, test.count);
+  checkEpsilonRange(epsilons, norm, classifier.bounds, test.height * test.width);
   const { x, y } = toTensors(subset(test, 0, count), { layout: 'flat' });
   const transferSteps = options.transferSteps !== undefined ? positiveInteger(options.transferSteps, '--transfer-steps', 1) : undefined;
   const attackerSteps = options.attackerSteps !== undefined ? positiveInteger(options.attackerSteps, '--attacker-steps', 1) : undefined;

@@ -9,6 +9,7 @@ import type { EngineName } from '../../hardware/emulate.js';
 import { CALIBRATION_EXAMPLES } from '../../hardware/adapter.js';
 import { positiveInteger } from '../../app/model-source.js';
 import { parseReset } from './export.js';
+import { settlingNote, settlingRecord } from '../../core/settling.js';
 
 export interface EnergyOptions {
   readonly profile: string[];
@@ -44,6 +45,9 @@ export async function energyCommand(target: string, options: EnergyOptions): Pro
   try {
     const result = estimateOnProfiles(trained, profiles, steps !== undefined ? { steps, engine, reset } : undefined);
     out(`${trained.family}: ${trained.count} test inferences; float model ${scoreName} ${(100 * result.float.accuracy).toFixed(1)}% (${result.float.activity.origin})`);
+    const settling = result.float.settling;
+    const note = settling ? settlingNote(settling, steps) : undefined;
+    if (note) out(`note: ${note}`);
     out(`calibration: ${trained.documentation.calibration}${steps !== undefined ? `; spiking neurons reset by ${reset === 'subtract' ? 'subtraction' : 'going to 0'}` : ''}`);
     for (const profile of profiles) {
       const r = result.perProfile[profile.id]!;
@@ -62,7 +66,7 @@ export async function energyCommand(target: string, options: EnergyOptions): Pro
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
     const file = options.out ?? (runDir ? path.join(runDir, `energy-${profiles.map((p) => p.id).join('+').slice(0, 80)}.json`) : path.join('runs', `energy-${spec.name}-${stamp}.json`));
     if (fs.existsSync(file) && options.out === undefined) out(`\n(replacing ${file})`);
-    const written = writeOutputFile(file, `${JSON.stringify({ family: trained.family, count: trained.count, calibration: trained.documentation.calibration, ...(steps !== undefined ? { reset } : {}), float: { [scoreKey]: result.float.accuracy, origin: result.float.activity.origin }, profiles: result.perProfile }, null, 2)}\n`, '--out');
+    const written = writeOutputFile(file, `${JSON.stringify({ family: trained.family, count: trained.count, calibration: trained.documentation.calibration, ...(steps !== undefined ? { reset } : {}), float: { [scoreKey]: result.float.accuracy, origin: result.float.activity.origin, ...(settling ? { settling: settlingRecord(settling, steps) } : {}) }, profiles: result.perProfile }, null, 2)}\n`, '--out');
     out(`\nwritten: ${path.relative(process.cwd(), written) || written}`);
   } finally {
     trained.dispose();

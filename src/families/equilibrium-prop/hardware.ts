@@ -28,6 +28,7 @@ import { toTensors, subset } from '../../data/index.js';
 import type { EpParams, EquilibriumPropSystem } from './system.js';
 import { equilibriumPropEntry } from './options.js';
 import { normalizeCounts } from '../../hardware/counts.js';
+import { measureSettling } from '../../core/settling.js';
 import { argmaxAccuracy, CALIBRATION_EXAMPLES, type HardwareAdapter, type BuildRequest, type TrainedNetwork } from '../../hardware/adapter.js';
 import { checkNetwork, type Population, type Projection } from '../../hardware/network.js';
 
@@ -85,6 +86,8 @@ function build(request: BuildRequest): TrainedNetwork {
     const input = tf.tidy(() => system.prepare({ x }, params));
     const start = performance.now();
     const solution = throwIfDiverged(simulate({ system, params, input, ...relaxation, countEvents }));
+    // Only for the measured run: how many of the priced steps the relaxation needed.
+    const settling = countEvents ? measureSettling({ system, params, input, maxSteps: relaxation.maxSteps, dt: relaxation.dt, ...(relaxation.integrator ? { integrator: relaxation.integrator } : {}) }) : undefined;
     const seconds = (performance.now() - start) / 1000;
     const logits = tf.tidy(() => tf.clone(system.readout!(solution.state, input, params)));
     const readout = logits.dataSync() as Float32Array;
@@ -93,7 +96,7 @@ function build(request: BuildRequest): TrainedNetwork {
     const steps = solution.steps;
     solution.dispose();
     tf.dispose([x, ...(input.drive ? [input.drive] : [])]);
-    return { readout: Float32Array.from(readout), events, steps, seconds };
+    return { readout: Float32Array.from(readout), events, steps, seconds, settling };
   };
 
   // The softmax readout's rate code needs the largest logit the float model reaches as its spike value,
@@ -118,9 +121,9 @@ function build(request: BuildRequest): TrainedNetwork {
     labels,
     count,
     measure() {
-      const { readout, events, steps, seconds } = relax(true);
+      const { readout, events, steps, seconds, settling } = relax(true);
       const activity = { family: 'equilibrium-prop', inferences: count, stepsPerInference: steps, layers: normalizeCounts(events!.total, 'equilibrium-prop.counts'), origin: `float free relaxation, ${steps} steps (graded activity)` };
-      return { activity, accuracy: score(readout), seconds };
+      return { activity, accuracy: score(readout), seconds, ...(settling ? { settling } : {}) };
     },
     score,
     dispose() {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
-import { buildNetwork, checkEpSpec, describeEpoch, epTrainingFields, trainMethod, traceTrained, type EpTrainingOptions, type Method } from './training.js';
+import { buildNetwork, checkEpSpec, describeEpoch, epTrainingFields, evaluationSettling, settlingSummary, trainMethod, traceTrained, type EpTrainingOptions, type Method } from './training.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import { learningCurves } from '../../runs/plot/run-figures.js';
@@ -39,13 +39,13 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const curves = learningCurves(outcome.history, `${network.kind} trained by ${options.rule.toUpperCase()} on ${context.data.train.name}`);
   if (curves) folder.writeText('learning-curve.svg', renderFigureSvg(curves));
   saveModel(folder, { system: context.spec.system, trainedBy: options.rule === 'ep' ? 'equilibrium-propagation' : 'bptt', meta: modelMeta(context, network.layout, options.rule) }, outcome.params);
+  let settling: Record<string, unknown>;
   try {
     traceTrained(context, network, outcome.params, options.rule);
+    settling = settlingSummary(context, evaluationSettling(context, network, outcome.params));
   } finally {
     tf.dispose(Object.values(outcome.params));
   }
-  checkpoints.clear();
-  tf.dispose(Object.values(outcome.params));
   // Cleared only once the run folder is in place: an interrupt before that keeps what --resume needs.
   folder.afterCommit(() => checkpoints.clear());
   const last = outcome.history[outcome.history.length - 1]!;
@@ -58,6 +58,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     peak_rss_bytes: Math.max(...outcome.history.map((r) => r.peak_rss_bytes)),
     epochs: outcome.history.length,
     rule: options.rule,
+    ...settling,
   };
 }
 

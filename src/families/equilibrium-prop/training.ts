@@ -30,6 +30,7 @@ import type { CheckpointStore } from '../../runs/checkpoints.js';
 import type { EpParams, EquilibriumNetwork } from './system.js';
 import type { JobContext, ResolvedSpec, SystemEntry } from '../family.js';
 import type { DatasetShape } from '../../data/index.js';
+import { measureSettling, settlingNote, type Settling } from '../../core/settling.js';
 
 const rates = z.array(z.number().positive()).min(1).describe('one learning rate per layer (W1/b1, W2/b2, …)');
 
@@ -188,6 +189,29 @@ export function traceTrained(context: JobContext<EpTrainingOptions>, network: Eq
     disposeTree(input);
     x.dispose();
   }
+}
+
+/**
+ * How many of its T1 free steps the trained network's evaluation relaxation needs, measured on the first
+ * test examples (core/settling.ts). A net that settles in one step is feed-forward in effect: its summary
+ * says so, and the job prints it.
+ */
+export function evaluationSettling(context: JobContext<EpTrainingOptions>, network: EquilibriumNetwork<any, any>, params: EpParams): Settling {
+  const { x } = traceExamples(context.data.test, network.layout);
+  const input = tidyTree(() => network.prepare({ x }, params));
+  try {
+    return measureSettling({ system: network, params, input, maxSteps: context.spec.run.maxSteps });
+  } finally {
+    disposeTree(input);
+    x.dispose();
+  }
+}
+
+/** The summary's fields for the settling step, and its note printed where the relaxation needed fewer steps. */
+export function settlingSummary(context: Pick<JobContext<unknown>, 'say'>, settling: Settling): Record<string, unknown> {
+  const note = settlingNote(settling);
+  if (note) context.say(`note: ${note}`);
+  return { settled_in_one_step: settling.settledInOneStep, settled_after_steps: settling.settledAfterSteps, relaxation_steps: settling.pricedSteps, ...(note ? { settling_note: note } : {}) };
 }
 
 export type EpochRecord = {

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
 import { modelMeta } from './train-job.js';
-import { buildNetwork, checkEpSpec, describeEpoch, epTrainingFields, trainMethod, traceTrained, type EpochRecord, type EpTrainingOptions, type Method } from './training.js';
+import { buildNetwork, checkEpSpec, describeEpoch, epTrainingFields, evaluationSettling, settlingSummary, trainMethod, traceTrained, type EpochRecord, type EpTrainingOptions, type Method } from './training.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import { learningCurves } from '../../runs/plot/run-figures.js';
@@ -24,6 +24,8 @@ async function run(context: JobContext<EpTrainingOptions>): Promise<Metrics> {
   const checkpoints = openCheckpoints(folder.destination, context.spec, context.resume ?? false);
   const init = network.initParams(context.rng.split('init'));
   const histories: Record<Method, readonly EpochRecord[]> = { ep: [], bptt: [] };
+  // Per trained model: whether its evaluation relaxation settles in one step (the summary's <method>_settled_* keys).
+  const settling: Record<string, unknown> = {};
   try {
     for (const method of ['ep', 'bptt'] as const) {
       const outcome = await trainMethod(context, network, method, init, checkpoints, (record) => context.say(describeEpoch(record)));
@@ -31,6 +33,8 @@ async function run(context: JobContext<EpTrainingOptions>): Promise<Metrics> {
       saveModel(folder, { system: context.spec.system, trainedBy: method === 'ep' ? 'equilibrium-propagation' : 'bptt', meta: modelMeta(context, network.layout, method) }, outcome.params, method === 'ep' ? 'model' : 'model-bptt');
       try {
         traceTrained(context, network, outcome.params, method);
+        const fields = settlingSummary({ say: (line) => context.say(`${method.toUpperCase()} model: ${line}`) }, evaluationSettling(context, network, outcome.params));
+        for (const [key, value] of Object.entries(fields)) settling[`${method}_${key}`] = value;
       } finally {
         tf.dispose(Object.values(outcome.params));
       }
@@ -60,6 +64,7 @@ async function run(context: JobContext<EpTrainingOptions>): Promise<Metrics> {
     bptt_peak_rss_bytes: peak('bptt', 'peak_rss_bytes'),
     test_accuracy_gap_points: Number((100 * (last('bptt').test_accuracy - last('ep').test_accuracy)).toFixed(3)),
     epochs: context.options.epochs,
+    ...settling,
   };
 }
 

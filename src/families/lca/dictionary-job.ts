@@ -13,6 +13,12 @@
  * `reconstructions.png` (test inputs, odd rows, above their reconstructions, even rows, on one grey scale),
  * `energy-trajectory.svg` (mean energy along the relaxation, before and after learning). The dictionary is
  * saved with saveModel (`model/`).
+ *
+ * Resumable like the EP and PC jobs: after every epoch the dictionary, the optimizer state and the epoch's
+ * records are checkpointed (runs/checkpoints.ts, label `dictionary`), cleared once the run folder is
+ * committed; `--resume` continues from the last complete epoch. train() splits the data order and batch
+ * randomness from the seed by epoch and batch index, so a resumed run ends with the same dictionary, bit
+ * for bit, as an uninterrupted one.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
@@ -21,7 +27,8 @@ import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { subset, toTensors, type Dataset } from '../../data/index.js';
 import { lcaEnergyGradientRule, lcaHebbianRule, unitNormAtoms, type LcaLikeSystem } from './dictionary-rules.js';
-import { sgd } from '../../learning/optimizers.js';
+import { checkpointTensors, fromCheckpointTensors, optimizerStateTensors, sgd, type OptimizerState } from '../../learning/optimizers.js';
+import { openCheckpoints } from '../../runs/checkpoints.js';
 import { train } from '../../learning/train.js';
 import { saveModel } from '../../runs/model-store.js';
 import { tileGridPng } from '../../runs/png.js';
@@ -153,24 +160,49 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   say(`before learning: recon error ${before.recon_error_rel.toFixed(3)}, fraction active ${before.fraction_active.toFixed(4)}, energy ${before.energy_final.toFixed(2)}`);
   folder.appendMetrics({ epoch: -1, ...withoutTrace(before) });
 
-  const batchesPerEpoch = Math.ceil(trainSet.count / options.batchSize);
-  const progress = context.progress('learning the dictionary', options.epochs * trainSet.count);
+  const checkpoints = openCheckpoints(folder.destination, spec, context.resume ?? false);
+  folder.afterCommit(() => checkpoints.clear());
+  const saved = checkpoints.load('dictionary');
+  let optimizerState: OptimizerState | undefined;
   let after: Evaluation = before;
+  const history: Record<string, unknown>[] = [];
+  if (saved) {
+    dictionary.dispose();
+    const restored = fromCheckpointTensors(saved.tensors, ['dictionary'], saved.record.optimizerStep as number);
+    dictionary = restored.params.dictionary!;
+    optimizerState = restored.state;
+    // The restored epochs' lines, so a resumed run's metrics.jsonl reads as an uninterrupted one's.
+    for (const line of (saved.record.history as Record<string, unknown>[]) ?? []) {
+      history.push(line);
+      folder.appendMetrics(line);
+    }
+    after = saved.record.after as Evaluation;
+    say(`resuming after epoch ${saved.epoch} of ${options.epochs}`);
+  }
+  const done = saved?.epoch ?? 0;
+
+  const batchesPerEpoch = Math.ceil(trainSet.count / options.batchSize);
+  const progress = context.progress('learning the dictionary', Math.max(0, options.epochs - done) * trainSet.count);
   try {
-    const result = await train({
+    const result = done >= options.epochs ? { params: { dictionary }, state: optimizerState! } : await train({
       params: { dictionary },
       rule,
       optimizer,
+      ...(optimizerState ? { optimizerState } : {}),
       data: trainSet,
       layout,
       batchSize: options.batchSize,
       epochs: options.epochs,
+      startEpoch: done,
       rng: context.rng.split('train'),
       project: unitNormAtoms(),
       onBatch: (examples) => progress.tick(examples),
-      onEpoch: (report, params) => {
+      onEpoch: (report, params, state) => {
         after = evaluate(system, params.dictionary!, testImages, iterations, evalBatch);
-        folder.appendMetrics({ epoch: report.epoch, seconds: report.seconds, batches: batchesPerEpoch, train: report.metrics, ...withoutTrace(after) });
+        const line = { epoch: report.epoch, seconds: report.seconds, batches: batchesPerEpoch, train: report.metrics, ...withoutTrace(after) };
+        history.push(line);
+        folder.appendMetrics(line);
+        checkpoints.save('dictionary', { epoch: report.epoch + 1, tensors: checkpointTensors(params, state), arrays: {}, record: { history, after, optimizerStep: state.step } });
         say(
           `epoch ${report.epoch + 1}/${options.epochs}: train energy ${report.metrics.energy?.toFixed(2)}, test recon error ${after.recon_error_rel.toFixed(3)}, ` +
             `fraction active ${after.fraction_active.toFixed(4)}, energy ${after.energy_final.toFixed(2)} (${report.seconds.toFixed(0)} s)`,
@@ -178,6 +210,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
       },
     });
     dictionary = result.params.dictionary!;
+    tf.dispose(Object.values(optimizerStateTensors(result.state)));
   } finally {
     progress.done();
   }

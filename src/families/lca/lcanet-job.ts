@@ -21,6 +21,10 @@
  * baseline: {σ: acc}} (on the first `noiseExamples` test images, with the clean accuracy on those same
  * images beside it when they are a subset), `fraction_active` of the test codes. Models: `model/` (LCANet: `lca.dictionary` and
  * `head.*`) and `baseline-model/` (`front.*`, `head.*`), with shapes and options in `meta`.
+ *
+ * Resumable: the dictionary learning, the LCANet head and the baseline each checkpoint after every epoch
+ * (labels `dictionary`, `lcanet`, `baseline`; families/checkpointed-train.ts); `--resume` replays the
+ * finished trainings from their checkpoints and continues the interrupted one, to the same parameters.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
@@ -33,8 +37,9 @@ import { withGaussianNoise } from '../../data/corruptions.js';
 import { backprop } from '../../learning/backprop.js';
 import { lcaHebbianRule, unitNormAtoms } from './dictionary-rules.js';
 import { convFrontEnd, crossEntropy, denseFrontEnd, headLogits, initConvFrontEnd, initDenseFrontEnd, initHead, type ConvFrontEndSpec, type DenseFrontEndSpec, type HeadSpec } from './lcanet-head.js';
-import { adam, sgd, type ParamMap } from '../../learning/optimizers.js';
-import { train } from '../../learning/train.js';
+import { adam, optimizerStateTensors, sgd, type ParamMap } from '../../learning/optimizers.js';
+import { openCheckpoints, type CheckpointStore } from '../../runs/checkpoints.js';
+import { trainWithCheckpoints } from '../checkpointed-train.js';
 import { loadModel, saveModel } from '../../runs/model-store.js';
 import { tileGridPng } from '../../runs/png.js';
 import { normalizeSamples, randomDictionary, type LcaState } from './system-common.js';
@@ -89,6 +94,10 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const gradient = parseGradientMode(spec.run.gradient, 'run.gradient');
   if (options.fineTune && gradient.kind === 'none') throw new SpecError('run.gradient', "fineTune needs a gradient through the relaxation: set run.gradient to 'unrolled', 'truncated(K)' or 'implicit'");
 
+  // Each training (dictionary, LCANet head, baseline) checkpoints after every epoch; cleared once the run folder is committed.
+  const checkpoints = openCheckpoints(folder.destination, spec, context.resume ?? false);
+  folder.afterCommit(() => checkpoints.clear());
+
   // 1. The dictionary.
   let dictionary: tf.Tensor;
   if (options.dictionaryFrom) {
@@ -106,7 +115,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     const learnOn = subset(trainSet, 0, Math.min(options.dictionaryExamples, trainSet.count));
     const progress = context.progress('learning the dictionary', options.dictionaryEpochs * learnOn.count);
     try {
-      const learned = await train({
+      const learned = await trainWithCheckpoints({
         params: { dictionary: randomDictionary(dictionaryShape, context.rng.split('dictionary')) },
         rule: withSpecPath('job', () => lcaHebbianRule({ system, iterations, eta: options.eta })),
         optimizer: sgd({ lr: 1 }),
@@ -117,12 +126,16 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
         rng: context.rng.split('dictionary-batches'),
         project: unitNormAtoms(),
         onBatch: (examples) => progress.tick(examples),
-        onEpoch: (report) => {
-          folder.appendMetrics({ phase: 'dictionary', epoch: report.epoch, seconds: report.seconds, ...report.metrics });
-          say(`dictionary epoch ${report.epoch + 1}: energy ${report.metrics.energy?.toFixed(2)}, recon error ${report.metrics.recon_error_rel?.toFixed(3)}, fraction active ${report.metrics.fraction_active?.toFixed(4)} (${report.seconds.toFixed(0)} s)`);
-        },
+      }, {
+        checkpoints,
+        label: 'dictionary',
+        appendMetrics: (line) => folder.appendMetrics(line),
+        say,
+        epochLine: (report) => ({ phase: 'dictionary', epoch: report.epoch, seconds: report.seconds, ...report.metrics }),
+        afterEpoch: (_line, report) => say(`dictionary epoch ${report.epoch + 1}: energy ${report.metrics.energy?.toFixed(2)}, recon error ${report.metrics.recon_error_rel?.toFixed(3)}, fraction active ${report.metrics.fraction_active?.toFixed(4)} (${report.seconds.toFixed(0)} s)`),
       });
       dictionary = learned.params.dictionary!;
+      tf.dispose(Object.values(optimizerStateTensors(learned.state)));
     } finally {
       progress.done();
     }
@@ -177,7 +190,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   // 2. The LCANet head (frozen front end: on cached codes).
   const trainCodes = options.fineTune ? undefined : encode(trainSet, 'train');
   const testCodes = options.fineTune ? undefined : encode(testSet, 'test');
-  const lcanetParams = await trainClassifier(context, 'lcanet', {
+  const lcanetParams = await trainClassifier(context, checkpoints, 'lcanet', {
     params: { ...initHead(headSpec, context.rng.split('lcanet-head')), ...(options.fineTune ? { 'lca.dictionary': dictionary } : {}) },
     modifies: options.fineTune ? [...headNames, 'lca.dictionary'] : headNames,
     data: trainCodes ?? trainSet,
@@ -212,7 +225,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   if (options.baseline) {
     const frontInit = 'kernelSize' in frontSpec ? initConvFrontEnd(frontSpec, context.rng.split('baseline-front')) : initDenseFrontEnd(frontSpec, context.rng.split('baseline-front'));
     const init = { ...frontInit, ...initHead(headSpec, context.rng.split('baseline-head')) };
-    baselineParams = await trainClassifier(context, 'baseline', {
+    baselineParams = await trainClassifier(context, checkpoints, 'baseline', {
       params: init,
       modifies: Object.keys(init),
       data: trainSet,
@@ -287,11 +300,11 @@ interface ClassifierTraining {
 }
 
 /** Backprop with Adam, the same for both arms; test accuracy after each epoch in metrics.jsonl. */
-async function trainClassifier(context: JobContext<Options>, arm: 'lcanet' | 'baseline', t: ClassifierTraining): Promise<ParamMap> {
+async function trainClassifier(context: JobContext<Options>, checkpoints: CheckpointStore, arm: 'lcanet' | 'baseline', t: ClassifierTraining): Promise<ParamMap> {
   const { options, folder, say } = context;
   const progress = context.progress(`training the ${arm} classifier`, options.epochs * t.data.count);
   try {
-    const result = await train({
+    const result = await trainWithCheckpoints({
       params: t.params,
       rule: backprop({
         name: `backprop-${arm}`,
@@ -310,11 +323,13 @@ async function trainClassifier(context: JobContext<Options>, arm: 'lcanet' | 'ba
       rng: context.rng.split(`${arm}-batches`),
       ...(t.project ? { project: t.project } : {}),
       onBatch: (examples) => progress.tick(examples),
-      onEpoch: (report, params) => {
-        const accuracy = t.evaluate(params);
-        folder.appendMetrics({ phase: arm, epoch: report.epoch, seconds: report.seconds, ...report.metrics, test_accuracy: accuracy });
-        say(`${arm} epoch ${report.epoch + 1}/${options.epochs}: loss ${report.metrics.loss?.toFixed(4)}, train accuracy ${(100 * (report.metrics.train_accuracy ?? 0)).toFixed(2)}%, test accuracy ${(100 * accuracy).toFixed(2)}% (${report.seconds.toFixed(0)} s)`);
-      },
+    }, {
+      checkpoints,
+      label: arm,
+      appendMetrics: (line) => folder.appendMetrics(line),
+      say,
+      epochLine: (report, params) => ({ phase: arm, epoch: report.epoch, seconds: report.seconds, ...report.metrics, test_accuracy: t.evaluate(params) }),
+      afterEpoch: (line, report) => say(`${arm} epoch ${report.epoch + 1}/${options.epochs}: loss ${report.metrics.loss?.toFixed(4)}, train accuracy ${(100 * (report.metrics.train_accuracy ?? 0)).toFixed(2)}%, test accuracy ${(100 * (line.test_accuracy as number)).toFixed(2)}% (${report.seconds.toFixed(0)} s)`),
     });
     tf.dispose(Object.values(result.state.slots).flatMap((slot) => Object.values(slot)));
     return result.params;

@@ -45,6 +45,8 @@ describe('ep-vs-bptt job', () => {
     for (const key of ['ep_test_accuracy', 'bptt_test_accuracy', 'ep_seconds', 'bptt_seconds']) expect(typeof m[key], key).toBe('number');
     expect(m.ep_test_accuracy as number).toBeGreaterThan(0.3);
     expect(m.bptt_test_accuracy as number).toBeGreaterThan(0.3);
+    // Both models' output layers are free and feed back: neither relaxation settles in one step.
+    expect(m).toMatchObject({ ep_settled_in_one_step: false, bptt_settled_in_one_step: false, ep_relaxation_steps: 6, bptt_relaxation_steps: 6 });
     const lines = fs.readFileSync(path.join(straight, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
     expect(lines.map((l) => `${l.method}${l.epoch}`)).toEqual(['ep1', 'ep2', 'ep3', 'bptt1', 'bptt2', 'bptt3']);
     for (const l of lines) {
@@ -119,5 +121,24 @@ describe('ep-train job', () => {
     await executeRun(trainSpec(3), { ...quiet, out, resume: true });
     expect(numbers(out)).toEqual(numbers(straight));
     expect(loadModel(out).meta).toMatchObject({ method: 'ep', trainedOn: 'mnist-embedded/train' });
+    // The output layer is free and feeds back into the hidden one: the relaxation does not settle in one step.
+    expect(summary.metrics).toMatchObject({ settled_in_one_step: false, relaxation_steps: 6 });
+    expect(summary.metrics.settled_after_steps).not.toBe(1);
+  }, 120_000);
+
+  it('a softmax readout behind one free layer settles in one step: the summary and the printed note say the net is feed-forward', async () => {
+    const said: string[] = [];
+    const { summary } = await executeRun(
+      validateSpec({
+        ...spec(),
+        name: 'ep-train-feedforward',
+        system: { kind: 'equilibrium-prop', layers: [16, 10], output: 'softmax-ce' },
+        job: { kind: 'ep-train', nudgedSteps: 3, beta: 0.5, nudging: 'symmetric', optimizer: { kind: 'sgd', lr: [0.05, 0.02] }, batchSize: 50, epochs: 1, trainLimit: 100, testLimit: 100 },
+      }),
+      { quiet: true, say: (l: string) => said.push(l), out: path.join(root, 'train-feedforward') },
+    );
+    expect(summary.metrics).toMatchObject({ settled_in_one_step: true, settled_after_steps: 1, relaxation_steps: 6 });
+    expect(String(summary.metrics.settling_note)).toMatch(/settles in one step .*feed-forward network, and 6 priced steps repeat one pass/);
+    expect(said.some((l) => l.startsWith('note: the float relaxation settles in one step'))).toBe(true);
   }, 120_000);
 });

@@ -1,0 +1,60 @@
+/**
+ * Oversized specs fail at validation, before anything is allocated: a width of 1e6, 1e8 dictionary
+ * features, 1e9 cues or a probe over 1e9 steps would otherwise start, allocate until Node runs out of
+ * memory, and die with a raw message. Each check estimates the float32 bytes of the one array that grows
+ * with the field (a lower bound of what the run needs: optimizers, batches and gradients come on top),
+ * and refuses above MEMORY_BUDGET_BYTES, naming the field, the estimate and the limit.
+ *
+ * Equilibrium propagation's widths are checked by its own job check (checkEpSize, the same budget).
+ */
+import { SpecError } from '../base/errors.js';
+import type { DatasetShape } from '../data/registry.js';
+import { TRACE_EXAMPLES } from '../families/traces.js';
+import type { ResolvedSpec } from '../families/family.js';
+
+/** The most bytes one array of a spec may need (2 GiB); what the checks below allow. */
+export const MEMORY_BUDGET_BYTES = 2 ** 31;
+
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toPrecision(3)} GiB`;
+
+function refuseOver(field: string, floats: number, what: string, remedy: string): SpecError | undefined {
+  const bytes = 4 * floats;
+  if (bytes <= MEMORY_BUDGET_BYTES) return undefined;
+  return new SpecError(field, `${what}: ${floats.toExponential(2)} floats, an estimated ${gib(bytes)} in float32; at most ${gib(MEMORY_BUDGET_BYTES)} is allowed: ${remedy}`);
+}
+
+/** Every over-budget field of the spec (empty when it fits). `data` is the dataset's shape where it is known. */
+export function memoryBudgetErrors(spec: ResolvedSpec, data: DatasetShape | undefined): SpecError[] {
+  const found: (SpecError | undefined)[] = [];
+  const system = spec.system as Record<string, unknown> & { kind: string };
+  const job = spec.job as Record<string, unknown> & { kind: string };
+  const inputSize = data ? data.height * data.width : undefined;
+
+  // Fully connected predictive-coding nets: the weight matrices between consecutive widths.
+  if ((system.kind === 'pc-network' || system.kind === 'pc-network-flow') && Array.isArray(system.layers) && inputSize !== undefined) {
+    const sizes = [inputSize, ...(system.layers as number[])];
+    let weights = 0;
+    for (let i = 1; i < sizes.length; i++) weights += sizes[i - 1]! * sizes[i]! + sizes[i]!;
+    found.push(refuseOver('system.layers', weights, `widths [${sizes.join(', ')}] need their weight matrices`, 'use smaller layers'));
+  }
+  // LCA's dictionary Φ is [input size × features].
+  if (system.kind === 'lca' && typeof system.features === 'number' && inputSize !== undefined) {
+    found.push(refuseOver('system.features', inputSize * system.features, `a dictionary of ${system.features} atoms of ${inputSize} values`, 'use fewer features'));
+  }
+  // Hopfield stores patterns of the input size in an [n × n] weight matrix and relaxes `cues` cues per noise level at once.
+  if (system.kind === 'hopfield' && inputSize !== undefined) {
+    found.push(refuseOver('data', inputSize * inputSize, `a Hopfield net over ${inputSize} pixels needs an ${inputSize}×${inputSize} weight matrix`, 'use smaller images'));
+    if (typeof job.cues === 'number') found.push(refuseOver('job.cues', job.cues * inputSize, `${job.cues} cues of ${inputSize} values relaxed at once`, 'use fewer cues'));
+  }
+  // A probe records one sample after the initial state, one every `every` steps and the final state, for
+  // each traced example (one row under reduce: "mean"), of at least one float each.
+  const maxSteps = (spec.run as { maxSteps?: number }).maxSteps;
+  if (typeof maxSteps === 'number') {
+    spec.probes.forEach((p, i) => {
+      const samples = Math.floor(maxSteps / (p.every ?? 1)) + 2;
+      const rows = p.reduce === 'mean' ? 1 : TRACE_EXAMPLES;
+      found.push(refuseOver(`probes[${i}].every`, samples * rows, `probe ${JSON.stringify(p.name ?? p.variable)} records ${samples.toExponential(2)} samples (run.maxSteps ${maxSteps} / every ${p.every ?? 1}) of ${rows} example${rows === 1 ? '' : 's'} and at least one float each`, 'record less often (a larger "every") or relax fewer steps'));
+    });
+  }
+  return found.filter((e): e is SpecError => e !== undefined);
+}
