@@ -13,6 +13,7 @@ import { simulate } from './simulate.js';
 import type { DynamicalSystem } from './system.js';
 import type { Integrator } from './integrators/integrator.js';
 import type { TensorTree } from './tree.js';
+import type { RelaxationSettings } from './run-settings.js';
 
 /** Largest per-step change of any state variable below which a relaxation counts as settled. */
 export const SETTLING_TOLERANCE = 1e-6;
@@ -42,6 +43,22 @@ export function measureSettling<S extends TensorTree, P extends TensorTree, U ex
   const settledAfterSteps = solution.stopped === 'converged' ? Math.max(solution.steps - 1, 1) : null;
   solution.dispose();
   return { settledAfterSteps, pricedSteps: maxSteps, tolerance, settledInOneStep: settledAfterSteps === 1 };
+}
+
+/**
+ * The settling of a relaxation that a run section describes (its integrator, dt and step limit), next to
+ * the steps that relaxation actually ran and is priced for (fewer than the limit where it stopped on a
+ * convergence condition of its own).
+ */
+export function settlingOfRelaxation<S extends TensorTree, P extends TensorTree, U extends TensorTree>(
+  system: DynamicalSystem<S, P, U>,
+  params: P,
+  input: U,
+  relaxation: RelaxationSettings,
+  pricedSteps: number,
+): Settling {
+  const settling = measureSettling({ system, params, input, maxSteps: relaxation.maxSteps, dt: relaxation.dt, ...(relaxation.integrator ? { integrator: relaxation.integrator } : {}) });
+  return { ...settling, pricedSteps };
 }
 
 /** One line for the printed summary, or undefined when the relaxation needed every step it was priced for. */

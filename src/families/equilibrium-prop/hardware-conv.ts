@@ -29,6 +29,7 @@ import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { subset, toTensors } from '../../data/index.js';
 import { argmaxAccuracy, type BuildRequest, type HardwareAdapter, type TrainedNetwork } from '../../hardware/adapter.js';
+import { settlingOfRelaxation } from '../../core/settling.js';
 import { normalizeCounts } from '../../hardware/counts.js';
 import { checkDenseSize, denseConvolution, poolSelector, transposeDense } from '../../hardware/dense-conv.js';
 import { checkNetwork, type Population, type Projection } from '../../hardware/network.js';
@@ -121,8 +122,9 @@ function build(request: BuildRequest): TrainedNetwork {
     const readout = tf.tidy(() => system.readout!(solution.state, input, params).dataSync() as Float32Array);
     const { events, steps } = solution;
     solution.dispose();
+    const settling = settlingOfRelaxation(system, params, input, relaxation, steps);
     tf.dispose([x, ...(input.drive ? [input.drive] : [])]);
-    return { readout: Float32Array.from(readout), events: events!, steps, seconds };
+    return { readout: Float32Array.from(readout), events: events!, steps, seconds, settling };
   };
   const score = (readout: Float32Array) => argmaxAccuracy(readout, labels, o.classes);
   return {
@@ -133,9 +135,9 @@ function build(request: BuildRequest): TrainedNetwork {
     labels,
     count,
     measure() {
-      const { readout, events, steps, seconds } = relax();
+      const { readout, events, steps, seconds, settling } = relax();
       const activity = { family: 'equilibrium-prop', inferences: count, stepsPerInference: steps, layers: normalizeCounts(events.total, 'equilibrium-prop-conv.counts'), origin: `float free relaxation of the P_CNN, ${steps} steps (graded activity; ${free} free layers)` };
-      return { activity, accuracy: score(readout), seconds };
+      return { activity, accuracy: score(readout), seconds, settling };
     },
     score,
     dispose() {

@@ -28,7 +28,7 @@ import { toTensors, subset } from '../../data/index.js';
 import type { EpParams, EquilibriumPropSystem } from './system.js';
 import { equilibriumPropEntry } from './options.js';
 import { normalizeCounts } from '../../hardware/counts.js';
-import { measureSettling } from '../../core/settling.js';
+import { settlingOfRelaxation } from '../../core/settling.js';
 import { argmaxAccuracy, CALIBRATION_EXAMPLES, type HardwareAdapter, type BuildRequest, type TrainedNetwork } from '../../hardware/adapter.js';
 import { checkNetwork, type Population, type Projection } from '../../hardware/network.js';
 
@@ -86,9 +86,9 @@ function build(request: BuildRequest): TrainedNetwork {
     const input = tf.tidy(() => system.prepare({ x }, params));
     const start = performance.now();
     const solution = throwIfDiverged(simulate({ system, params, input, ...relaxation, countEvents }));
-    // Only for the measured run: how many of the priced steps the relaxation needed.
-    const settling = countEvents ? measureSettling({ system, params, input, maxSteps: relaxation.maxSteps, dt: relaxation.dt, ...(relaxation.integrator ? { integrator: relaxation.integrator } : {}) }) : undefined;
     const seconds = (performance.now() - start) / 1000;
+    // Only for the measured run (and outside its timing): how many of the priced steps the relaxation needed.
+    const settling = countEvents ? settlingOfRelaxation(system, params, input, relaxation, solution.steps) : undefined;
     const logits = tf.tidy(() => tf.clone(system.readout!(solution.state, input, params)));
     const readout = logits.dataSync() as Float32Array;
     logits.dispose();

@@ -14,6 +14,7 @@ import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { storePatterns, type HopfieldSystem } from './system.js';
 import { hopfieldEntry } from './options.js';
+import { settlingOfRelaxation } from '../../core/settling.js';
 import { normalizeCounts } from '../../hardware/counts.js';
 import { type HardwareAdapter, type BuildRequest, type TrainedNetwork } from '../../hardware/adapter.js';
 import { checkNetwork, type LayeredNetwork } from '../../hardware/network.js';
@@ -107,9 +108,10 @@ function build(request: BuildRequest): TrainedNetwork {
       const readout = Float32Array.from(recalled.dataSync() as Float32Array);
       recalled.dispose();
       const activity = { family: 'hopfield', inferences: count, stepsPerInference: solution.steps, layers: normalizeCounts(solution.events!.total, 'hopfield.counts'), origin: `float relaxation, ${solution.steps} steps (graded activity)` };
+      const settling = settlingOfRelaxation(system, params, { cue }, relaxation, solution.steps);
       solution.dispose();
       cue.dispose();
-      return { activity, accuracy: score(readout), seconds };
+      return { activity, accuracy: score(readout), seconds, settling };
     },
     score,
     dispose() {

@@ -38,6 +38,7 @@ import { toTensors, subset } from '../../data/index.js';
 import { normalizeSamples } from './system-common.js';
 import type { LcaSystem } from './system.js';
 import { lcaEntry } from './options.js';
+import { settlingOfRelaxation } from '../../core/settling.js';
 import { normalizeCounts } from '../../hardware/counts.js';
 import { CALIBRATION_EXAMPLES, type HardwareAdapter, type BuildRequest, type TrainedNetwork } from '../../hardware/adapter.js';
 import { checkNetwork } from '../../hardware/network.js';
@@ -136,7 +137,8 @@ function build(request: BuildRequest): TrainedNetwork {
     const solution = throwIfDiverged(simulate({ system, params, input, ...relaxation, countEvents }));
     const seconds = (performance.now() - start) / 1000;
     const code = Float32Array.from(solution.state.a.dataSync() as Float32Array);
-    const result = { code, events: solution.events, steps: solution.steps, seconds };
+    const settling = countEvents ? settlingOfRelaxation(system, params, input, relaxation, solution.steps) : undefined;
+    const result = { code, events: solution.events, steps: solution.steps, seconds, settling };
     solution.dispose();
     for (const t of Object.values(input)) if (t !== x) (t as tf.Tensor).dispose();
     return result;
@@ -189,9 +191,9 @@ function build(request: BuildRequest): TrainedNetwork {
     labels,
     count,
     measure() {
-      const { code, events, steps, seconds } = relax(true);
+      const { code, events, steps, seconds, settling } = relax(true);
       const activity = { family: 'lca', inferences: count, stepsPerInference: steps, layers: normalizeCounts(events!.total, 'lca.counts'), origin: `float relaxation (${o.form} form), ${steps} steps (graded activity)` };
-      return { activity, accuracy: score(code), seconds };
+      return { activity, accuracy: score(code), seconds, ...(settling ? { settling } : {}) };
     },
     score,
     dispose() {
