@@ -91,3 +91,18 @@ export function transposeDense(w: Float32Array, rows: number, cols: number): Flo
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c]!;
   return t;
 }
+
+/** `values` repeated once per position ([positions × values.length]): a per-channel bias at every pixel. */
+export function tileDense(values: Float32Array, positions: number): Float32Array {
+  const out = new Float32Array(values.length * positions);
+  for (let p = 0; p < positions; p++) out.set(values, p * values.length);
+  return out;
+}
+
+/** The [size, size] identity, checked against the dense-size limit like every expanded projection. */
+export function identityDense(size: number, what: string): Float32Array {
+  checkDenseSize(size, size, what);
+  const eye = new Float32Array(size * size);
+  for (let i = 0; i < size; i++) eye[i * size + i] = 1;
+  return eye;
+}

@@ -30,19 +30,13 @@ import { throwIfDiverged } from '../../core/solution.js';
 import { subset, toTensors } from '../../data/index.js';
 import { argmaxAccuracy, type BuildRequest, type HardwareAdapter, type TrainedNetwork } from '../../hardware/adapter.js';
 import { normalizeCounts } from '../../hardware/counts.js';
-import { denseConvolution, poolSelector, transposeDense } from '../../hardware/dense-conv.js';
+import { denseConvolution, poolSelector, transposeDense, tileDense } from '../../hardware/dense-conv.js';
 import { checkNetwork, type LayeredNetwork, type Population, type Projection } from '../../hardware/network.js';
 import { createCnnf, type CnnfSpecOptions } from './options.js';
 import { countsOfPass, type CnnfParams, type CnnfSystem } from './system.js';
 
 export const GATED_FEEDBACK =
   "CNN-F's AdaReLU passes a unit where its input and the stored feedback agree in sign (negative values included) and its AdaPool switches each window between max and min by the feedback's sign: state-dependent gates that the rate populations cannot express, and the RMS instance norm divides by a per-sample statistic; the network is priced from the float model's counts";
-
-const tile = (values: Float32Array, positions: number) => {
-  const out = new Float32Array(values.length * positions);
-  for (let p = 0; p < positions; p++) out.set(values, p * values.length);
-  return out;
-};
 
 /** The LayeredNetwork of a CNN-F with `params` (read, not kept). */
 export function cnnfNetwork(system: CnnfSystem, params: CnnfParams): LayeredNetwork {
@@ -80,7 +74,7 @@ export function cnnfNetwork(system: CnnfSystem, params: CnnfParams): LayeredNetw
       const next = resolved[n + 1]?.spec.type === 'norm' ? resolved[n + 2] : resolved[n + 1];
       const norm = resolved[n + 1]?.spec.type === 'norm' ? resolved[n + 1] : undefined;
       const positions = s.type === 'conv' ? layer.outShape[0]! * layer.outShape[1]! : 1;
-      const bias = norm ? tile(values(`beta${norm.index}`), positions) : params[`b${i}`] ? values(`b${i}`) : undefined;
+      const bias = norm ? tileDense(values(`beta${norm.index}`), positions) : params[`b${i}`] ? values(`b${i}`) : undefined;
       populations.push({ name, size: units, activation: next?.spec.type === 'adarelu' ? 'relu' : 'linear', ...(bias ? { bias } : {}) });
     }
     projections.push({ name: `to_${name}`, from: source, to: name, weight, role: 'feedforward', storedWeights });

@@ -31,7 +31,7 @@ import { subset, toTensors } from '../../data/index.js';
 import { argmaxAccuracy, type BuildRequest, type HardwareAdapter, type TrainedNetwork } from '../../hardware/adapter.js';
 import { settlingOfRelaxation } from '../../core/settling.js';
 import { normalizeCounts } from '../../hardware/counts.js';
-import { checkDenseSize, denseConvolution, poolSelector, transposeDense } from '../../hardware/dense-conv.js';
+import { denseConvolution, poolSelector, transposeDense, tileDense, identityDense } from '../../hardware/dense-conv.js';
 import { checkNetwork, type Population, type Projection } from '../../hardware/network.js';
 import { equilibriumPropConvEntry } from './options.js';
 import type { EpParams } from './system.js';
@@ -39,19 +39,6 @@ import type { EquilibriumPropConvSystem } from './system-conv.js';
 
 export const ROUTED_FEEDBACK =
   "the P_CNN's feedback reaches layer n only at each 2×2 window's maximum of layer n+1's convolution (P'(z) ⊙ s, a gate that depends on the state), and its max-pool and pre-pool (linear) units have no integrate-and-fire form";
-
-const tile = (bias: Float32Array, positions: number) => {
-  const out = new Float32Array(bias.length * positions);
-  for (let p = 0; p < positions; p++) out.set(bias, p * bias.length);
-  return out;
-};
-
-function identity(size: number, what: string): Float32Array {
-  checkDenseSize(size, size, what);
-  const eye = new Float32Array(size * size);
-  for (let i = 0; i < size; i++) eye[i * size + i] = 1;
-  return eye;
-}
 
 function build(request: BuildRequest): TrainedNetwork {
   const { source } = request;
@@ -90,12 +77,12 @@ function build(request: BuildRequest): TrainedNetwork {
     const g = gridSide(n);
     const dense = denseConvolution(kernel, { height: size(n - 1), width: size(n - 1), channels: channels(n - 1), kernelSize: k, features: channels(n), stride: 1, padTop: 0, padLeft: 0, outHeight: g, outWidth: g }, 'system.channels');
     convDense[n] = dense;
-    populations.push({ name: `conv${n}`, size: gridUnits(n), activation: 'linear', bias: tile(values(`b${n}`), g * g) });
+    populations.push({ name: `conv${n}`, size: gridUnits(n), activation: 'linear', bias: tileDense(values(`b${n}`), g * g) });
     populations.push({ name: `pool${n}`, size: units(n), activation: 'max-pool' });
     populations.push({ name: `layer${n}`, size: units(n), activation: 'hard-sigmoid' });
     projections.push({ name: `W${n}`, from: n === 1 ? 'x' : `layer${n - 1}`, to: `conv${n}`, weight: dense, role: 'feedforward', storedWeights: kernel.length });
     projections.push({ name: `pool${n}`, from: `conv${n}`, to: `pool${n}`, weight: poolSelector(g, g, channels(n), 2, 'system.channels'), role: 'feedforward', storedWeights: 0 });
-    projections.push({ name: `pool${n}_to_layer${n}`, from: `pool${n}`, to: `layer${n}`, weight: identity(units(n), 'system.channels'), role: 'feedforward', storedWeights: 0 });
+    projections.push({ name: `pool${n}_to_layer${n}`, from: `pool${n}`, to: `layer${n}`, weight: identityDense(units(n), 'system.channels'), role: 'feedforward', storedWeights: 0 });
   }
   for (let n = 1; n < L; n++) {
     projections.push({ name: `W${n + 1}T`, from: `conv${n + 1}`, to: `layer${n}`, weight: transposeDense(convDense[n + 1]!, units(n), gridUnits(n + 1)), role: 'feedback', storedWeights: 0 });

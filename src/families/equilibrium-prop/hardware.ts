@@ -27,17 +27,11 @@ import { throwIfDiverged } from '../../core/solution.js';
 import { toTensors, subset } from '../../data/index.js';
 import type { EpParams, EquilibriumPropSystem } from './system.js';
 import { equilibriumPropEntry } from './options.js';
+import { transposeDense } from '../../hardware/dense-conv.js';
 import { normalizeCounts } from '../../hardware/counts.js';
 import { settlingOfRelaxation } from '../../core/settling.js';
 import { argmaxAccuracy, CALIBRATION_EXAMPLES, type HardwareAdapter, type BuildRequest, type TrainedNetwork } from '../../hardware/adapter.js';
 import { checkNetwork, type Population, type Projection } from '../../hardware/network.js';
-
-/** Wᵀ of a row-major [rows, cols] matrix. */
-function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(w.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c]!;
-  return t;
-}
 
 function build(request: BuildRequest): TrainedNetwork {
   const { source } = request;
@@ -77,7 +71,7 @@ function build(request: BuildRequest): TrainedNetwork {
     const bias = Float32Array.from(params[`b${n}`]!.dataSync() as Float32Array);
     populations.push({ name: name(n), size: sizes[n]!, activation: n <= free ? 'hard-sigmoid' : 'relu', bias });
     projections.push({ name: `W${n}`, from: name(n - 1), to: name(n), weight: Float32Array.from(weight(n)), role: 'feedforward' });
-    if (n < free) projections.push({ name: `W${n + 1}T`, from: name(n + 1), to: name(n), weight: transpose(weight(n + 1), sizes[n]!, sizes[n + 1]!), role: 'feedback' });
+    if (n < free) projections.push({ name: `W${n + 1}T`, from: name(n + 1), to: name(n), weight: transposeDense(weight(n + 1), sizes[n]!, sizes[n + 1]!), role: 'feedback' });
   }
 
   const relax = (countEvents: boolean, images = inputs, n = count) => {

@@ -29,7 +29,7 @@ import { throwIfDiverged } from '../../core/solution.js';
 import { subset, toTensors } from '../../data/index.js';
 import { argmaxAccuracy, type BuildRequest, type HardwareAdapter, type TrainedNetwork } from '../../hardware/adapter.js';
 import { normalizeCounts } from '../../hardware/counts.js';
-import { checkDenseSize, denseConvolution, poolSelector } from '../../hardware/dense-conv.js';
+import { checkDenseSize, denseConvolution, poolSelector, tileDense } from '../../hardware/dense-conv.js';
 import { checkNetwork, type Population, type Projection } from '../../hardware/network.js';
 import type { HeadSpec } from './lcanet-head.js';
 import { twoChannelEncoding } from './hardware.js';
@@ -59,12 +59,6 @@ function layerCounts(layer: DenseLayer, x: Float32Array, y: Float32Array, count:
   for (const v of y) if (v !== 0) events++;
   return { macs: count * layer.rows * layer.cols, effective_macs: effective, events, neuron_updates: count * layer.cols };
 }
-
-const tile = (bias: Float32Array, positions: number) => {
-  const out = new Float32Array(bias.length * positions);
-  for (let p = 0; p < positions; p++) out.set(bias, p * bias.length);
-  return out;
-};
 
 function build(request: BuildRequest): TrainedNetwork {
   const { source } = request;
@@ -127,7 +121,7 @@ function build(request: BuildRequest): TrainedNetwork {
     const convKernel = need('head.conv.weights');
     const convOut = codeH * codeW * channels;
     const convDense = denseConvolution(convKernel, { height: codeH, width: codeW, channels: K, kernelSize: 3, features: channels, stride: 1, padTop: 1, padLeft: 1, outHeight: codeH, outWidth: codeW }, 'job.channels');
-    dense('conv', 'a', m, convOut, convDense, 'relu', tile(need('head.conv.bias'), codeH * codeW), convKernel.length, (x) => tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, tensor('head.conv.weights', [3, 3, K, channels]) as tf.Tensor4D, 1, 'same'), tensor('head.conv.bias', [channels]))));
+    dense('conv', 'a', m, convOut, convDense, 'relu', tileDense(need('head.conv.bias'), codeH * codeW), convKernel.length, (x) => tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, tensor('head.conv.weights', [3, 3, K, channels]) as tf.Tensor4D, 1, 'same'), tensor('head.conv.bias', [channels]))));
     const pooled = Math.floor(codeH / 2) * Math.floor(codeW / 2) * channels;
     dense('pool', 'conv', convOut, pooled, poolSelector(codeH, codeW, channels, 2, 'job.channels'), 'max-pool', undefined, 0, (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'));
     dense('readout', 'pool', pooled, classes, need('head.dense.weights'), 'relu', need('head.dense.bias'), pooled * classes, (x) => tf.add(tf.matMul(tf.reshape(x, [count, -1]), tensor('head.dense.weights', [pooled, classes])), tensor('head.dense.bias', [classes])));

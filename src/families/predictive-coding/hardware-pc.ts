@@ -25,6 +25,7 @@ import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { subset, toTensors } from '../../data/index.js';
 import { argmaxAccuracy, type BuildRequest, type HardwareAdapter, type TrainedNetwork } from '../../hardware/adapter.js';
+import { transposeDense } from '../../hardware/dense-conv.js';
 import { normalizeCounts } from '../../hardware/counts.js';
 import { checkNetwork, type Population, type Projection, type RateActivation } from '../../hardware/network.js';
 import { pcFlowEntry, pcNetworkEntry } from './options.js';
@@ -36,12 +37,6 @@ export const PC_ERROR_FEEDBACK =
 
 /** φ as a rate activation of hardware/network.ts, where there is one. */
 const RATE: Partial<Record<PcActivationName, RateActivation>> = { relu: 'relu', tanh: 'tanh', identity: 'linear' };
-
-function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(w.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c]!;
-  return t;
-}
 
 function build(request: BuildRequest): TrainedNetwork {
   const { source } = request;
@@ -75,7 +70,7 @@ function build(request: BuildRequest): TrainedNetwork {
   for (let l = 1; l <= L; l++) {
     populations.push({ name: name(l), size: sizes[l]!, activation: l < L ? hidden : 'linear', bias: Float32Array.from(params[`b${l}`]!.dataSync() as Float32Array) });
     projections.push({ name: `W${l}`, from: name(l - 1), to: name(l), weight: weight(l), role: 'feedforward' });
-    if (l < L) projections.push({ name: `W${l + 1}T`, from: name(l + 1), to: name(l), weight: transpose(weight(l + 1), sizes[l]!, sizes[l + 1]!), role: 'feedback' });
+    if (l < L) projections.push({ name: `W${l + 1}T`, from: name(l + 1), to: name(l), weight: transposeDense(weight(l + 1), sizes[l]!, sizes[l + 1]!), role: 'feedback' });
   }
   const rateless = RATE[system.options.activation] ? '' : `; and φ = ${system.options.activation} has no rate activation (relu, tanh and identity do)`;
   const network = checkNetwork({ family: 'predictive-coding', input: { name: 'x', size: inputSize }, populations, projections, readout: name(L), structureOnly: PC_ERROR_FEEDBACK + rateless });

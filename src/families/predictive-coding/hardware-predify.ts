@@ -31,7 +31,7 @@ import { throwIfDiverged } from '../../core/solution.js';
 import { subset, toTensors } from '../../data/index.js';
 import { argmaxAccuracy, type BuildRequest, type HardwareAdapter, type TrainedNetwork } from '../../hardware/adapter.js';
 import { normalizeCounts } from '../../hardware/counts.js';
-import { checkDenseSize, poolSelector, transposeDense } from '../../hardware/dense-conv.js';
+import { checkDenseSize, poolSelector, transposeDense, tileDense, identityDense } from '../../hardware/dense-conv.js';
 import { checkNetwork, type Population, type Projection } from '../../hardware/network.js';
 import { predifyEntry } from './options.js';
 import type { PredifyParams, PredifySystem } from './system-predify.js';
@@ -60,19 +60,6 @@ export function denseOperator(op: (basis: tf.Tensor4D) => tf.Tensor, shape: read
     rows.dispose();
   }
   return out;
-}
-
-const tile = (bias: Float32Array, positions: number) => {
-  const out = new Float32Array(bias.length * positions);
-  for (let p = 0; p < positions; p++) out.set(bias, p * bias.length);
-  return out;
-};
-
-function identity(size: number, what: string): Float32Array {
-  checkDenseSize(size, size, what);
-  const eye = new Float32Array(size * size);
-  for (let i = 0; i < size; i++) eye[i * size + i] = 1;
-  return eye;
 }
 
 function build(request: BuildRequest): TrainedNetwork {
@@ -104,12 +91,12 @@ function build(request: BuildRequest): TrainedNetwork {
       const cout = shapes[n]![2];
       const pre = h * w * cout;
       const kernel = o.kernelSize ** 2 * cin * cout;
-      populations.push({ name: `conv${n}`, size: pre, activation: 'relu', bias: tile(values(`conv${n}.b`), h * w) });
+      populations.push({ name: `conv${n}`, size: pre, activation: 'relu', bias: tileDense(values(`conv${n}.b`), h * w) });
       projections.push({ name: `conv${n}.w`, from: name(n - 1), to: `conv${n}`, role: 'feedforward', storedWeights: kernel, weight: denseOperator((b) => tf.conv2d(b, params[`conv${n}.w`] as tf.Tensor4D, 1, 'same'), shapes[n - 1]!, pre, `system.channels[${n - 1}]`) });
       populations.push({ name: `pool${n}`, size: units(n), activation: 'max-pool' });
       projections.push({ name: `pool${n}`, from: `conv${n}`, to: `pool${n}`, role: 'feedforward', storedWeights: 0, weight: poolSelector(h, w, cout, 2, `system.channels[${n - 1}]`) });
       populations.push({ name: name(n), size: units(n), activation: 'linear' });
-      projections.push({ name: `ff${n}`, from: `pool${n}`, to: name(n), role: 'feedforward', storedWeights: 0, weight: identity(units(n), `system.channels[${n - 1}]`) });
+      projections.push({ name: `ff${n}`, from: `pool${n}`, to: name(n), role: 'feedforward', storedWeights: 0, weight: identityDense(units(n), `system.channels[${n - 1}]`) });
     }
     for (let n = 1; n <= N; n++) {
       // D_n's transposed convolution, e_n → the layer below (its bias and, for n ≥ 2, ReLU are outside the rate form).

@@ -26,16 +26,8 @@ const pcNetworkSupport: SupportRow = {
 };
 
 const pcFlowSupport: SupportRow = {
-  simulate: 'yes',
-  energy: 'yes',
-  'train-local': 'yes',
-  'train-bptt': 'no: its backprop baseline differentiates the feedforward pass (pc-vs-bp), which is the energy minimum without a label; nothing to unroll',
-  attack: 'no: a PCN classifies by its feedforward pass (the label-free energy minimum), so an attack on it is an attack on an MLP; use the feed-forward classifier',
-  corrupt: 'no: as attack, its prediction is the feedforward pass',
+  ...pcNetworkSupport,
   hardware: 'no: the hardware meter counts a discrete map; pc-network is the same PCN with a fixed inference step, and has the adapter',
-  spiking: 'no: graded value and error nodes; no spiking form is defined',
-  nir: `no: ${PC_NIR_REASON}`,
-  traces: 'yes',
 };
 
 const predifySupport: SupportRow = {
