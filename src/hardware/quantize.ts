@@ -59,6 +59,13 @@ export interface SpikingPopulation {
 export type ResetMode = 'subtract' | 'zero';
 export const RESET_MODES: readonly ResetMode[] = ['subtract', 'zero'];
 
+/** The reset a `--reset` option names (default subtract); anything else is a SpecError naming what is allowed. */
+export function parseReset(text: string | undefined): ResetMode {
+  const reset = text ?? 'subtract';
+  if (!(RESET_MODES as readonly string[]).includes(reset)) throw new SpecError('--reset', `must be one of ${RESET_MODES.join(', ')}, got ${JSON.stringify(text)}`);
+  return reset as ResetMode;
+}
+
 export interface SpikingNetwork {
   readonly family: string;
   readonly inputName: string;

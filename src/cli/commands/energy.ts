@@ -8,7 +8,7 @@ import { listProfiles, loadProfile } from '../../hardware/profiles.js';
 import type { EngineName } from '../../hardware/emulate.js';
 import { CALIBRATION_EXAMPLES } from '../../hardware/adapter.js';
 import { positiveInteger } from '../../app/model-source.js';
-import { parseReset } from './export.js';
+import { parseReset } from '../../hardware/quantize.js';
 import { settlingNote, settlingRecord } from '../../core/settling.js';
 
 export interface EnergyOptions {

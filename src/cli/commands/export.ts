@@ -11,7 +11,7 @@ import type { Events } from '../../export/nirdata.js';
 import { hasTraceNodes } from '../../families/trace-nodes.js';
 import { loadModelSource, loadTrainedNetwork } from '../../app/model-source.js';
 import { loadProfile } from '../../hardware/profiles.js';
-import { RESET_MODES, type ResetMode } from '../../hardware/quantize.js';
+import { parseReset } from '../../hardware/quantize.js';
 import { spikingNetworkOn } from '../../hardware/estimate.js';
 import { describePrecision } from '../../hardware/emulate.js';
 import { CALIBRATION_EXAMPLES } from '../../hardware/adapter.js';
@@ -21,13 +21,6 @@ import { useBackend } from '../../tensor/index.js';
 import { loadSpecFile } from '../../spec/parse.js';
 import { writeFileAtomic } from '../../runs/atomic-write.js';
 import { prepareOutputFile } from '../../runs/output-path.js';
-
-/** `--reset subtract|zero` (default subtract), shared by export and energy. */
-export function parseReset(text: string | undefined): ResetMode {
-  const reset = text ?? 'subtract';
-  if (!(RESET_MODES as readonly string[]).includes(reset)) throw new SpecError('--reset', `must be one of ${RESET_MODES.join(', ')}, got ${JSON.stringify(text)}`);
-  return reset as ResetMode;
-}
 
 export interface ExportOptions {
   readonly format: string;
