@@ -41,6 +41,31 @@ export function memoryBudgetErrors(spec: ResolvedSpec, data: DatasetShape | unde
   if (system.kind === 'lca' && typeof system.features === 'number' && inputSize !== undefined) {
     found.push(refuseOver('system.features', inputSize * system.features, `a dictionary of ${system.features} atoms of ${inputSize} values`, 'use fewer features'));
   }
+  // Convolutional LCA: the dictionary [K × C × k × k] and one example's code maps [K × H/stride × W/stride].
+  if (system.kind === 'lca-conv' && typeof system.features === 'number') {
+    const channels = typeof system.inputChannels === 'number' ? system.inputChannels : 1;
+    const kernel = typeof system.kernelSize === 'number' ? system.kernelSize : 7;
+    const stride = typeof system.stride === 'number' ? system.stride : 1;
+    found.push(refuseOver('system.features', system.features * channels * kernel * kernel, `a dictionary of ${system.features} atoms of ${channels}×${kernel}×${kernel}`, 'use fewer features or a smaller kernelSize'));
+    if (data) {
+      const positions = Math.ceil(data.height / stride) * Math.ceil(data.width / stride);
+      found.push(refuseOver('system.features', system.features * positions, `one example's codes: ${system.features} maps of ${positions} positions`, 'use fewer features or a larger stride'));
+    }
+  }
+  // Predify: each conv block and its decoder hold [c_{n−1} × c_n × k × k]; the first block's feature maps are
+  // [c_1 × H × W] per example; the head's hidden layer sees the last block's flattened maps.
+  if (system.kind === 'predify' && Array.isArray(system.channels) && data) {
+    const channels = system.channels as number[];
+    const kernel = typeof system.kernelSize === 'number' ? system.kernelSize : 5;
+    const hidden = typeof system.hidden === 'number' ? system.hidden : 120;
+    let weights = 0;
+    let previous = 1;
+    for (const c of channels) { weights += 2 * previous * c * kernel * kernel; previous = c; }
+    const side = (n: number) => Math.max(1, Math.floor(n / 2 ** channels.length));
+    weights += previous * side(data.height) * side(data.width) * hidden;
+    found.push(refuseOver('system.channels', weights, `conv blocks [${channels.join(', ')}] with ${kernel}×${kernel} kernels, their decoders and the head's ${hidden} hidden units`, 'use fewer channels or a smaller hidden layer'));
+    found.push(refuseOver('system.channels', channels[0]! * data.height * data.width, `one example's first feature maps: ${channels[0]} × ${data.height} × ${data.width}`, 'use fewer channels in the first block'));
+  }
   // Hopfield stores patterns of the input size in an [n × n] weight matrix and relaxes `cues` cues per noise level at once.
   if (system.kind === 'hopfield' && inputSize !== undefined) {
     found.push(refuseOver('data', inputSize * inputSize, `a Hopfield net over ${inputSize} pixels needs an ${inputSize}×${inputSize} weight matrix`, 'use smaller images'));

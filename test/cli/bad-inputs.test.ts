@@ -36,6 +36,8 @@ const EP_TINY = {
 const HOPFIELD = { name: 't', seed: 0, backend: 'cpu', system: { kind: 'hopfield' }, run: { dt: 0.1, maxSteps: 10 }, job: { kind: 'hopfield-recall', cues: 10, noise: [0.1] } };
 
 type Json = Record<string, any>;
+/** A shipped sim, as the base of an edited row. */
+const simFile = (name: string): Json => JSON.parse(fs.readFileSync(path.join('sims', `${name}.json`), 'utf8'));
 const edit = (base: Json, change: (s: Json) => void): Json => {
   const copy = structuredClone(base);
   change(copy);
@@ -113,6 +115,8 @@ const CASES: Case[] = [
     [
       ['LCA with 1e8 features', { name: 'lca', seed: 0, backend: 'cpu', system: { kind: 'lca', features: 100_000_000 }, run: { maxSteps: 10 }, job: { kind: 'lca-dictionary', epochs: 1 } }, /system\.features: a dictionary of 100000000 atoms of 784 values: .* 292 GiB .* at most 2\.00 GiB/],
       ['Hopfield with 1e9 cues', edit(HOPFIELD, (s) => (s.job.cues = 1_000_000_000)), /job\.cues: 1000000000 cues of 784 values .* at most 2\.00 GiB/],
+      ['LCA-conv with 1e8 features', edit(simFile('lcanet-mnist'), (s) => (s.system.features = 100_000_000)), /system\.features: a dictionary of 100000000 atoms of 1×7×7: .* 18\.3 GiB .* at most 2\.00 GiB/],
+      ['Predify with 1e5 channels', edit(simFile('predify-fashion'), (s) => ((s.data = { name: 'mnist-embedded' }), (s.system.channels = [100_000, 100_000, 32]))), /system\.channels: conv blocks \[100000, 100000, 32\] .* GiB .* at most 2\.00 GiB/],
       ['a probe over 1e9 steps', edit(HOPFIELD, (s) => ((s.run.maxSteps = 1_000_000_000), (s.probes = [{ variable: 'u' }]))), /probes\[0\]\.every: probe "u" records 1\.00e\+9 samples .* 59\.6 GiB .* at most 2\.00 GiB/],
     ] as const
   ).flatMap(([what, raw, message]): Case[] =>
