@@ -158,7 +158,8 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const before = evaluate(system, dictionary, testImages, iterations, evalBatch);
   traceDictionary(context, system, dictionary, testImages, 'initial-dictionary');
   say(`before learning: recon error ${before.recon_error_rel.toFixed(3)}, fraction active ${before.fraction_active.toFixed(4)}, energy ${before.energy_final.toFixed(2)}`);
-  folder.appendMetrics({ epoch: -1, ...withoutTrace(before) });
+  // Epochs count from 1 as in every job's metrics; 0 is the dictionary before learning.
+  folder.appendMetrics({ epoch: 0, ...withoutTrace(before) });
 
   const checkpoints = openCheckpoints(folder.destination, spec, context.resume ?? false);
   folder.afterCommit(() => checkpoints.clear());
@@ -199,7 +200,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
       onBatch: (examples) => progress.tick(examples),
       onEpoch: (report, params, state) => {
         after = evaluate(system, params.dictionary!, testImages, iterations, evalBatch);
-        const line = { epoch: report.epoch, seconds: report.seconds, batches: batchesPerEpoch, train: report.metrics, ...withoutTrace(after) };
+        const line = { epoch: report.epoch + 1, seconds: report.seconds, batches: batchesPerEpoch, train: report.metrics, ...withoutTrace(after) };
         history.push(line);
         folder.appendMetrics(line);
         checkpoints.save('dictionary', { epoch: report.epoch + 1, tensors: checkpointTensors(params, state), arrays: {}, record: { history, after, optimizerStep: state.step } });
