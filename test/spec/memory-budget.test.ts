@@ -52,6 +52,25 @@ describe('oversized specs fail at validation with the estimated memory and the l
     expect(r.seconds).toBeLessThan(2);
   });
 
+  it('convolutional LCA: 1e8 atoms of 1×7×7, and at stride 1 one example\'s 2e6 code maps of 784 positions', () => {
+    const base = { name: 'lcaconv', seed: 0, backend: 'cpu', data, run: { maxSteps: 10 }, job: { kind: 'lcanet', epochs: 1 } };
+    // 1e8 · 49 = 4.9e9 floats = 18.3 GiB.
+    const r = refusal({ ...base, system: { kind: 'lca-conv', features: 100_000_000 } });
+    expect(r.message).toMatch(/system\.features: a dictionary of 100000000 atoms of 1×7×7: 4\.90e\+9 floats, an estimated 18\.3 GiB .*use fewer features or a smaller kernelSize/);
+    // 2e6 · 49 = 9.8e7 floats fit; 2e6 · 784 = 1.57e9 floats = 5.84 GiB do not.
+    const codes = refusal({ ...base, system: { kind: 'lca-conv', features: 2_000_000 } });
+    expect(codes.message).toMatch(/system\.features: one example's codes: 2000000 maps of 784 positions: 1\.57e\+9 floats, an estimated 5\.84 GiB .*a larger stride/);
+    expect(codes.message).not.toMatch(/a dictionary of/);
+  });
+
+  it('Predify: 1e5-channel blocks and their decoders', () => {
+    const base = { name: 'predify', seed: 0, backend: 'cpu', data, run: { maxSteps: 10 }, job: { kind: 'predify-noise' } };
+    // 2·(1·1e5 + 1e5·1e5 + 1e5·32)·25 + 32·3·3·120 = 5.0e11 floats; first maps 1e5 · 784 = 7.84e7 fit.
+    const r = refusal({ ...base, system: { kind: 'predify', channels: [100_000, 100_000, 32] } });
+    expect(r.message).toMatch(/system\.channels: conv blocks \[100000, 100000, 32\] with 5×5 kernels, their decoders and the head's 120 hidden units: 5\.00e\+11 floats/);
+    expect(() => validateSpec({ ...base, system: { kind: 'predify', channels: [8, 16, 32] } })).not.toThrow();
+  });
+
   it('a probe over 1e9 steps records more than the budget, even at one float per example; every 100 steps it fits', () => {
     const probes = [{ variable: 'u' }];
     const r = refusal({ ...HOPFIELD, run: { dt: 0.1, maxSteps: 1_000_000_000 }, probes });
