@@ -158,6 +158,19 @@ Napi::Value SoftThresholdGrad(const Napi::CallbackInfo& info) {
   });
 }
 
+// sgdMomentum(heap, theta, velocity, direction, thetaOut, velocityOut, n, lr, momentum, decay)
+Napi::Value SgdMomentum(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto heap = info[0].As<Napi::ArrayBuffer>();
+    const int64_t n = integer(info, 6);
+    const auto number = [&](size_t i) { return info[i].As<Napi::Number>().FloatValue(); };
+    neurodyn::sgdMomentum(at<const float>(heap, integer(info, 1), n, "θ"), at<const float>(heap, integer(info, 2), n, "the velocity"),
+                          at<const float>(heap, integer(info, 3), n, "the direction"), at<float>(heap, integer(info, 4), n, "the new θ"),
+                          at<float>(heap, integer(info, 5), n, "the new velocity"), n, number(7), number(8), number(9));
+    return info.Env().Undefined();
+  });
+}
+
 // maxPoolGrad(heap, x, dy, dx, n, h, w, c, oh, ow, fh, fw, strideH, strideW, padTop, padLeft)
 Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -199,6 +212,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softThreshold", Napi::Function::New(env, SoftThreshold));
   exports.Set("softThresholdGrad", Napi::Function::New(env, SoftThresholdGrad));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("sgdMomentum", Napi::Function::New(env, SgdMomentum));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("libraries", Napi::Function::New(env, Libraries));

@@ -61,6 +61,12 @@ void softThreshold(const float* u, float* a, int64_t n, float lambda);
 // du = dy where u > λ, else 0 (the soft threshold's gradient).
 void softThresholdGrad(const float* u, const float* dy, float* du, int64_t n, float lambda);
 
+// One SGD-with-momentum step (PyTorch's convention), elementwise over n values, in the order and float32
+// roundings of the unfused tfjs ops (src/learning/optimizers.ts): g = direction (+ decay · θ when decay ≠ 0),
+// v' = momentum · v + g, θ' = θ − lr · v'.
+void sgdMomentum(const float* theta, const float* velocity, const float* direction, float* thetaOut, float* velocityOut, int64_t n,
+                 float lr, float momentum, float decay);
+
 // The transposed convolution (gradient of a convolution with respect to its input) for few input channels
 // C, computed directly (native/src/conv-direct.cc); same layouts and geometry as conv(BackwardData, ...).
 // For the one-channel reconstructions of convolutional LCA, where oneDNN has no fast path.

@@ -28,6 +28,8 @@ export interface NativeAddon {
   clipGrad(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number, lo: number, hi: number): void;
   softThreshold(heap: ArrayBuffer, u: number, a: number, n: number, lambda: number): void;
   softThresholdGrad(heap: ArrayBuffer, u: number, dy: number, du: number, n: number, lambda: number): void;
+  sgdMomentum(heap: ArrayBuffer, theta: number, velocity: number, direction: number, thetaOut: number, velocityOut: number, n: number,
+    lr: number, momentum: number, decay: number): void;
   maxPoolGrad(heap: ArrayBuffer, x: number, dy: number, dx: number, ...geometry: number[]): void;
   setThreads(threads: number): void;
   threads(): number;

@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { nativeStatus, type NativeAddon } from './addon.js';
 import {
-  CLIP_GRAD, EP_LAYER, LEAKY_INTEGRATE, SOFT_THRESHOLD, SOFT_THRESHOLD_GRAD, clipGradKernel, clipGradient, epLayerKernel, leakyIntegrateKernel,
-  registerFusedGradients, softThresholdGradKernel, softThresholdKernel,
+  CLIP_GRAD, EP_LAYER, LEAKY_INTEGRATE, SGD_MOMENTUM, SOFT_THRESHOLD, SOFT_THRESHOLD_GRAD, clipGradKernel, clipGradient, epLayerKernel,
+  leakyIntegrateKernel, registerFusedGradients, sgdMomentumKernel, softThresholdGradKernel, softThresholdKernel,
 } from './fused.js';
 import { nativeBatchMatMul, nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput, nativeMaxPoolGrad, sharedIdentity } from './kernels.js';
 
@@ -28,12 +28,13 @@ export const NATIVE_KERNELS: readonly NativeKernel[] = Object.freeze([
 ]);
 
 /** The fused kernels (./fused.ts): registered once the addon loads, and left registered (only fused-steps.ts calls them, when active). */
-const FUSED_KERNELS: ReadonlyArray<readonly [string, (addon: NativeAddon) => tf.KernelFunc]> = [
-  [LEAKY_INTEGRATE, leakyIntegrateKernel],
-  [EP_LAYER, epLayerKernel],
-  [CLIP_GRAD, clipGradKernel],
-  [SOFT_THRESHOLD, softThresholdKernel],
-  [SOFT_THRESHOLD_GRAD, softThresholdGradKernel],
+export const FUSED_KERNELS: ReadonlyArray<readonly [string, (addon: NativeAddon) => tf.KernelFunc, string]> = [
+  [LEAKY_INTEGRATE, leakyIntegrateKernel, "fused step: LCA's leaky integration, one pass"],
+  [EP_LAYER, epLayerKernel, 'fused step: one EP layer, OpenBLAS sgemm onto the bias or drive + clip'],
+  [CLIP_GRAD, clipGradKernel, "fused step: clip's gradient, one pass (also behind ClipByValue's gradient)"],
+  [SOFT_THRESHOLD, softThresholdKernel, "fused step: LCA's soft threshold, one pass"],
+  [SOFT_THRESHOLD_GRAD, softThresholdGradKernel, "fused step: the soft threshold's gradient, one pass"],
+  [SGD_MOMENTUM, sgdMomentumKernel, 'fused step: SGD with momentum (and weight decay), one pass'],
 ];
 
 /** tfjs's ClipByValue gradient (five kernels: two compares, an and, a select, a zeros) while the native one replaces it. */
@@ -127,9 +128,11 @@ export interface NativeKernelInfo {
 
 export function nativeKernelInfo(): NativeKernelInfo[] {
   const status = nativeStatus();
-  return NATIVE_KERNELS.map(({ kernelName, library }) => {
-    if (isNativeKernel(kernelName)) return { kernelName, native: true, detail: library };
-    const detail = status.available ? 'native kernels turned off in this process' : status.reason;
-    return { kernelName, native: false, detail };
-  });
+  const why = status.available ? 'native kernels turned off in this process' : status.reason;
+  const replacing = NATIVE_KERNELS.map(({ kernelName, library }) =>
+    isNativeKernel(kernelName) ? { kernelName, native: true, detail: library } : { kernelName, native: false, detail: why });
+  // The fused kernels stay registered once loaded; fused-steps.ts calls them only while the native kernels are enabled.
+  const fused = FUSED_KERNELS.map(([kernelName, , what]) =>
+    nativeKernelsEnabled() && tf.getKernel(kernelName, 'wasm') ? { kernelName, native: true, detail: what } : { kernelName, native: false, detail: `the unfused tfjs ops: ${why}` });
+  return [...replacing, ...fused];
 }
