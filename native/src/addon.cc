@@ -186,6 +186,21 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   });
 }
 
+// setGemmLibrary('onednn' | 'openblas'): which library computes every product of the addon.
+Napi::Value SetGemmLibrary(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    if (name == "onednn") neurodyn::setGemmLibrary(neurodyn::GemmLibrary::OneDnn);
+    else if (name == "openblas") neurodyn::setGemmLibrary(neurodyn::GemmLibrary::OpenBlas);
+    else throw std::invalid_argument("neurodyn native: the gemm library is 'onednn' or 'openblas', got '" + name + "'");
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GemmLibraryName(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), neurodyn::gemmLibrary() == neurodyn::GemmLibrary::OneDnn ? "onednn" : "openblas");
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   neurodyn::setThreads(int(integer(info, 0)));
   return info.Env().Undefined();
@@ -214,6 +229,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
   exports.Set("sgdMomentum", Napi::Function::New(env, SgdMomentum));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setGemmLibrary", Napi::Function::New(env, SetGemmLibrary));
+  exports.Set("gemmLibrary", Napi::Function::New(env, GemmLibraryName));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("libraries", Napi::Function::New(env, Libraries));
   exports.Set("clearCache", Napi::Function::New(env, ClearCache));

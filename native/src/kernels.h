@@ -80,6 +80,17 @@ struct PoolGeometry {
 };
 void maxPoolGrad(const PoolGeometry& g, const float* x, const float* dy, float* dx);
 
+// One row-major product C = alpha · op(A) · op(B) + beta · C, on the library chosen by setGemmLibrary:
+// oneDNN's dnnl_sgemm (the default: on this project's Skylake-X machine it ran the families' short-and-wide
+// products, 64×784·784×500 and 64×1568·1568×1568, 1.3–1.9× faster than OpenBLAS on one thread; see
+// bench/README.md) or OpenBLAS's cblas_sgemm. Products under a million multiply-adds run on one thread.
+// Every product of the addon goes through here. Throws std::runtime_error if oneDNN refuses the call.
+void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+           int64_t ldb, float beta, float* c, int64_t ldc);
+enum class GemmLibrary { OneDnn, OpenBlas };
+void setGemmLibrary(GemmLibrary library);
+GemmLibrary gemmLibrary();
+
 // OpenBLAS threads for one product of `macs` multiply-adds: 1 below a size where waking a second thread
 // costs more than it saves (and, on a shared machine, waits for a descheduled core), else the setting.
 // Restores the setting when it goes out of scope.

@@ -12,7 +12,7 @@ import {
   convForm, convolve, convolveTransposed, disableNativeKernels, enableNativeKernels, isNativeKernel, leakyIntegrate, listBackends,
   nativeKernelInfo, nativeStatus, useBackend,
 } from '../../src/tensor/index.js';
-import { FUSED_KERNELS, NATIVE_KERNELS } from '../../src/tensor/native/register.js';
+import { FUSED_KERNELS, NATIVE_KERNELS, describeNativeKernel } from '../../src/tensor/native/register.js';
 import { expectWasmMatchesCpu, gradsOf, rand, relErr, runOn } from './_helpers.js';
 
 const native = nativeStatus();
@@ -25,8 +25,9 @@ describe('native kernels: what `neurodyn backends` reports', () => {
     for (const k of wasm.kernels!) {
       expect(k.native).toBe(native.available);
       const fused = FUSED_KERNELS.find(([name]) => name === k.kernelName);
-      if (fused) expect(k.detail).toBe(native.available ? fused[2] : `the unfused tfjs ops: ${reason}`);
-      else expect(k.detail).toBe(native.available ? NATIVE_KERNELS.find((n) => n.kernelName === k.kernelName)!.library : reason);
+      if (fused) expect(k.detail).toBe(native.available ? describeNativeKernel(fused[2]) : `the unfused tfjs ops: ${reason}`);
+      else expect(k.detail).toBe(native.available ? describeNativeKernel(NATIVE_KERNELS.find((n) => n.kernelName === k.kernelName)!.library) : reason);
+      if (native.available && k.kernelName === 'BatchMatMul') expect(k.detail).toMatch(/^(oneDNN|OpenBLAS) sgemm$/);
     }
     if (!native.available) expect((native as { reason: string }).reason).toMatch(/NEURODYN_NATIVE=0|apt-get install libopenblas-dev libdnnl-dev|failed to load/);
   });
