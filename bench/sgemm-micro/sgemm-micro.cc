@@ -1,7 +1,8 @@
 // Times OpenBLAS's cblas_sgemm on one product shape, as the addon calls it (row-major, the addon's link
-// line: -lopenblas), per call in thread CPU time and wall time, median of repeats. Used to find out why the
+// line: -lopenblas), per call in process CPU time and wall time, median of repeats. Used to find out why the
 // addon's ep_fc product (64×784 · 784×500) ran at ~50 GFLOP/s while torch reached ~82 on the same OpenBLAS.
-//   sgemm-micro M N K [transB 0|1] [beta 0|1] [misalign floats] [reps] [impl: openblas|dnnl]
+//   g++ -O2 -std=c++17 -fopenmp -o /tmp/sgemm-micro bench/sgemm-micro/sgemm-micro.cc -lopenblas -ldnnl
+//   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /tmp/sgemm-micro M N K [transB 0|1] [beta 0|1] [misalign floats] [reps] [impl: openblas|dnnl]
 // impl dnnl times oneDNN's dnnl_sgemm (row-major, the same operands) instead, for comparison.
 #include <cblas.h>
 #include <dnnl.h>
