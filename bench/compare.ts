@@ -56,11 +56,20 @@ export type BenchClock = 'wall' | 'cpu';
 const CPU_CLOCK_PRELUDE =
   'import runpy, sys, time; time.perf_counter = time.process_time; script = sys.argv[1]; sys.argv = sys.argv[1:]; runpy.run_path(script, run_name="__main__")';
 
-/** Runs a reference script; returns its JSON lines or an error message. Its stderr passes through. */
-export function runReference(py: string, script: string, args: string[], clock: BenchClock = 'wall'): RefLine[] | string {
+/**
+ * Runs a reference script with its BLAS and OpenMP pools at `threads` (1 on the CPU clock); returns its JSON
+ * lines or an error message. Its stderr passes through.
+ *
+ * The environment, and not torch.set_num_threads alone, sets the thread count: torch 1.13's
+ * set_num_threads(1) sizes only its own intra-op pool, and Debian's OpenBLAS (pthread build) that torch's
+ * matmuls call keeps one thread per core (measured: openblas_get_num_threads() = 2 and two threads in the
+ * process after set_num_threads(1); bench/README.md), so "torch at 1 thread" ran its products on 2.
+ */
+export function runReference(py: string, script: string, args: string[], clock: BenchClock = 'wall', threads?: number): RefLine[] | string {
   if (!existsSync(script)) return `${script} not found (set --reference-dir)`;
   const argv = clock === 'cpu' ? ['-c', CPU_CLOCK_PRELUDE, script, ...args] : [script, ...args];
-  const env = clock === 'cpu' ? { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } : process.env;
+  const pool = clock === 'cpu' ? '1' : threads !== undefined ? String(threads) : undefined;
+  const env = pool ? { ...process.env, OPENBLAS_NUM_THREADS: pool, OMP_NUM_THREADS: pool, MKL_NUM_THREADS: pool } : process.env;
   const r = spawnSync(py, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24, env });
   if (r.error) return `${py} ${script}: ${r.error.message}`;
   const lines: RefLine[] = [];
@@ -102,7 +111,8 @@ export function runReferences(refDir: string, threadCounts: readonly number[], o
   const np = findPython('numpy', python);
   if ('missing' in np) out.notes.push(`roofline skipped: ${np.missing}`);
   else {
-    const r = runReference(np.py, join(refDir, 'roofline.py'), [], clock);
+    // The roofline at the most threads ours runs with (the ceiling for ours at N threads).
+    const r = runReference(np.py, join(refDir, 'roofline.py'), [], clock, Math.max(...threadCounts));
     if (typeof r === 'string') out.notes.push(`roofline failed: ${r}`);
     else out.roofline = r.find((l) => l.workload.startsWith('sgemm'));
   }
@@ -112,7 +122,7 @@ export function runReferences(refDir: string, threadCounts: readonly number[], o
     for (const threads of [...new Set(threadCounts)]) {
       const args = ['--threads', String(threads)];
       if (only.length) args.push('--only', only.join(','));
-      const r = runReference(th.py, join(refDir, 'torch_reference.py'), args, clock);
+      const r = runReference(th.py, join(refDir, 'torch_reference.py'), args, clock, threads);
       if (typeof r === 'string') out.notes.push(`torch reference at ${threads} thread(s) failed: ${r}`);
       else out.torchRuns.push(...r);
     }

@@ -29,7 +29,8 @@ const HELP = `usage: npm run bench -- [options]
                         ours and (with --compare) torch and numpy alike: a ratio that survives a loaded
                         machine (implies --threads 1)
   --profile             instead of timing, print where one step's time goes, kernel by kernel (tf.profile)
-  --native-ab R         instead: each workload with the native kernels and with the plain wasm ones,
+  --native-ab R         instead: each workload with the native kernels and with the plain wasm ones (in CPU
+                        time with --cpu-time),
                         alternating, R rounds, in one process; prints each round's ratio and the median
                         (on a shared machine, a ratio taken this way survives load that a table does not)`;
 
@@ -105,9 +106,9 @@ async function main(): Promise<number> {
       const ratios: number[] = [];
       for (let r = 0; r < rounds; r++) {
         enableNativeKernels();
-        const nat = runWorkload(w);
+        const nat = runWorkload(w, { clock });
         disableNativeKernels();
-        const plain = runWorkload(w);
+        const plain = runWorkload(w, { clock });
         enableNativeKernels();
         if (isSkipped(nat) || isSkipped(plain)) break;
         ratios.push(plain.ms_per_step / nat.ms_per_step);

@@ -9,7 +9,7 @@
       "sources": ["src/addon.cc", "src/gemm.cc", "src/conv.cc", "src/threads.cc", "src/fused.cc", "src/ep.cc", "src/conv-direct.cc", "src/pool.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "-fopenmp"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "-fopenmp", "-ffp-contract=off"],
       "cflags_cc!": ["-fno-exceptions"],
       "libraries": ["-lopenblas", "-ldnnl", "-lgomp"]
     }

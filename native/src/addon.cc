@@ -158,6 +158,19 @@ Napi::Value SoftThresholdGrad(const Napi::CallbackInfo& info) {
   });
 }
 
+// sgdMomentum(heap, theta, velocity, direction, thetaOut, velocityOut, n, lr, momentum, decay)
+Napi::Value SgdMomentum(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto heap = info[0].As<Napi::ArrayBuffer>();
+    const int64_t n = integer(info, 6);
+    const auto number = [&](size_t i) { return info[i].As<Napi::Number>().FloatValue(); };
+    neurodyn::sgdMomentum(at<const float>(heap, integer(info, 1), n, "θ"), at<const float>(heap, integer(info, 2), n, "the velocity"),
+                          at<const float>(heap, integer(info, 3), n, "the direction"), at<float>(heap, integer(info, 4), n, "the new θ"),
+                          at<float>(heap, integer(info, 5), n, "the new velocity"), n, number(7), number(8), number(9));
+    return info.Env().Undefined();
+  });
+}
+
 // maxPoolGrad(heap, x, dy, dx, n, h, w, c, oh, ow, fh, fw, strideH, strideW, padTop, padLeft)
 Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -171,6 +184,21 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
                           at<float>(heap, integer(info, 3), inSize, "dx"));
     return info.Env().Undefined();
   });
+}
+
+// setGemmLibrary('onednn' | 'openblas'): which library computes every product of the addon.
+Napi::Value SetGemmLibrary(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    if (name == "onednn") neurodyn::setGemmLibrary(neurodyn::GemmLibrary::OneDnn);
+    else if (name == "openblas") neurodyn::setGemmLibrary(neurodyn::GemmLibrary::OpenBlas);
+    else throw std::invalid_argument("neurodyn native: the gemm library is 'onednn' or 'openblas', got '" + name + "'");
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GemmLibraryName(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), neurodyn::gemmLibrary() == neurodyn::GemmLibrary::OneDnn ? "onednn" : "openblas");
 }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
@@ -199,7 +227,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softThreshold", Napi::Function::New(env, SoftThreshold));
   exports.Set("softThresholdGrad", Napi::Function::New(env, SoftThresholdGrad));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("sgdMomentum", Napi::Function::New(env, SgdMomentum));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setGemmLibrary", Napi::Function::New(env, SetGemmLibrary));
+  exports.Set("gemmLibrary", Napi::Function::New(env, GemmLibraryName));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("libraries", Napi::Function::New(env, Libraries));
   exports.Set("clearCache", Napi::Function::New(env, ClearCache));

@@ -61,12 +61,8 @@ void convTransposeFewChannels(const ConvGeometry& g, const float* dy, const floa
   std::vector<float> P(size_t(std::min(chunk, g.n) * pixels * T));
   for (int64_t b0 = 0; b0 < g.n; b0 += chunk) {
     const int64_t images = std::min(chunk, g.n - b0);
-    {
-      BlasThreads scope(images * pixels * T * g.k);
-      // P = dy[b0 : b0 + images] (as [images·OH·OW, K]) · Wᵀ, W the filter as [kh·kw·C, K].
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(images * pixels), blasint(T), blasint(g.k), 1.0f,
-                  dy + b0 * pixels * g.k, blasint(g.k), filter, blasint(g.k), 0.0f, P.data(), blasint(T));
-    }
+    // P = dy[b0 : b0 + images] (as [images·OH·OW, K]) · Wᵀ, W the filter as [kh·kw·C, K].
+    sgemm(false, true, images * pixels, T, g.k, 1.0f, dy + b0 * pixels * g.k, g.k, filter, g.k, 0.0f, P.data(), T);
 #pragma omp parallel for schedule(static)
     for (int64_t b = 0; b < images; b++) scatter(g, P.data() + b * pixels * T, dx + (b0 + b) * g.h * g.w * g.c);
   }

@@ -8,7 +8,6 @@
 // more pass, instead of five or six tfjs kernels each with its own dispatch and its own pass over memory.
 // `pre` is an output too: the gradient's mask needs the pre-activation (clip's gradient is 1 where
 // lo ≤ pre ≤ hi, as tfjs's ClipByValue gradient, which the output alone cannot tell at pre = lo or hi).
-#include <cblas.h>
 #include <cstring>
 #include "kernels.h"
 
@@ -26,16 +25,8 @@ void epLayer(const EpLayer& L) {
       else std::memset(p, 0, size_t(n) * sizeof(float));
     }
   }
-  if (L.below && L.m > 0) {
-    BlasThreads scope(rows * n * L.m);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(rows), blasint(n), blasint(L.m), 1.0f, L.below, blasint(L.m), L.w,
-                blasint(n), 1.0f, L.pre, blasint(n));
-  }
-  if (L.above && L.p > 0) {
-    BlasThreads scope(rows * n * L.p);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(rows), blasint(n), blasint(L.p), 1.0f, L.above, blasint(L.p), L.v,
-                blasint(L.p), 1.0f, L.pre, blasint(n));
-  }
+  if (L.below && L.m > 0) sgemm(false, false, rows, n, L.m, 1.0f, L.below, L.m, L.w, n, 1.0f, L.pre, n);
+  if (L.above && L.p > 0) sgemm(false, true, rows, n, L.p, 1.0f, L.above, L.p, L.v, L.p, 1.0f, L.pre, n);
   const float lo = L.lo, hi = L.hi;
   const float* pre = L.pre;
   float* out = L.out;

@@ -13,6 +13,34 @@ void leakyIntegrate(const float* u, const float* p, const float* q, float* out, 
   for (int64_t i = 0; i < n; i++) out[i] = keep * u[i] + rate * p[i] + rateQ * q[i];
 }
 
+// θ' = θ − lr · (momentum · v + g), g = direction (+ decay · θ): each product and sum rounded to float32
+// on its own, as the tfjs ops round it (the build does not contract a·b + c into a fused multiply-add:
+// -ffp-contract=off in binding.gyp), so the fused step equals the unfused one bit for bit.
+void sgdMomentum(const float* theta, const float* velocity, const float* direction, float* thetaOut, float* velocityOut, int64_t n,
+                 float lr, float momentum, float decay) {
+  if (decay != 0.0f) {
+#pragma omp parallel for simd schedule(static) if (n > (1 << 18))
+    for (int64_t i = 0; i < n; i++) {
+      const float decayed = theta[i] * decay;
+      const float g = direction[i] + decayed;
+      const float kept = velocity[i] * momentum;
+      const float v = kept + g;
+      velocityOut[i] = v;
+      const float moved = v * lr;
+      thetaOut[i] = theta[i] - moved;
+    }
+  } else {
+#pragma omp parallel for simd schedule(static) if (n > (1 << 18))
+    for (int64_t i = 0; i < n; i++) {
+      const float kept = velocity[i] * momentum;
+      const float v = kept + direction[i];
+      velocityOut[i] = v;
+      const float moved = v * lr;
+      thetaOut[i] = theta[i] - moved;
+    }
+  }
+}
+
 }  // namespace neurodyn
 
 namespace neurodyn {

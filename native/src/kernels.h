@@ -61,6 +61,12 @@ void softThreshold(const float* u, float* a, int64_t n, float lambda);
 // du = dy where u > λ, else 0 (the soft threshold's gradient).
 void softThresholdGrad(const float* u, const float* dy, float* du, int64_t n, float lambda);
 
+// One SGD-with-momentum step (PyTorch's convention), elementwise over n values, in the order and float32
+// roundings of the unfused tfjs ops (src/learning/optimizers.ts): g = direction (+ decay · θ when decay ≠ 0),
+// v' = momentum · v + g, θ' = θ − lr · v'.
+void sgdMomentum(const float* theta, const float* velocity, const float* direction, float* thetaOut, float* velocityOut, int64_t n,
+                 float lr, float momentum, float decay);
+
 // The transposed convolution (gradient of a convolution with respect to its input) for few input channels
 // C, computed directly (native/src/conv-direct.cc); same layouts and geometry as conv(BackwardData, ...).
 // For the one-channel reconstructions of convolutional LCA, where oneDNN has no fast path.
@@ -73,6 +79,17 @@ struct PoolGeometry {
   int64_t n, h, w, c, oh, ow, fh, fw, strideH, strideW, padTop, padLeft;
 };
 void maxPoolGrad(const PoolGeometry& g, const float* x, const float* dy, float* dx);
+
+// One row-major product C = alpha · op(A) · op(B) + beta · C, on the library chosen by setGemmLibrary:
+// oneDNN's dnnl_sgemm (the default: on this project's Skylake-X machine it ran the families' short-and-wide
+// products, 64×784·784×500 and 64×1568·1568×1568, 1.3–1.9× faster than OpenBLAS on one thread; see
+// bench/README.md) or OpenBLAS's cblas_sgemm. Products under a million multiply-adds run on one thread.
+// Every product of the addon goes through here. Throws std::runtime_error if oneDNN refuses the call.
+void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+           int64_t ldb, float beta, float* c, int64_t ldc);
+enum class GemmLibrary { OneDnn, OpenBlas };
+void setGemmLibrary(GemmLibrary library);
+GemmLibrary gemmLibrary();
 
 // OpenBLAS threads for one product of `macs` multiply-adds: 1 below a size where waking a second thread
 // costs more than it saves (and, on a shared machine, waits for a descheduled core), else the setting.

@@ -18,7 +18,7 @@ void setThreads(int n) {
   current = n;
 }
 
-// Below this many multiply-adds a product runs on one OpenBLAS thread (ep_fc's 64×10·10×500 is 0.32 M).
+// Below this many multiply-adds a product runs on one OpenBLAS thread (as in gemm.cc's sgemm).
 static constexpr int64_t kOneThreadMacs = int64_t(1) << 20;
 
 BlasThreads::BlasThreads(int64_t macs) : changed_(current > 1 && macs < kOneThreadMacs) {

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SpecError } from '../base/errors.js';
+import { sgdMomentumStep } from '../tensor/fused-steps.js';
 
 export type ParamMap = Readonly<Record<string, tf.Tensor>>;
 
@@ -60,10 +61,14 @@ export function sgd(options: SgdOptions): Optimizer {
       const velocity: Record<string, tf.Tensor> = { ...(state.slots.velocity ?? {}) };
       for (const [name, g0] of Object.entries(directions)) {
         const theta = params[name]!;
+        const lr = rateFor(options.lr, name);
+        if (momentum > 0) {
+          // One fused pass where the native kernels are active; the same ops, in the same order, elsewhere.
+          [next[name], velocity[name]] = sgdMomentumStep(theta, velocity[name]!, g0, { lr, momentum, decay: decay > 0 ? decay : 0 });
+          continue;
+        }
         const g = decay > 0 ? tf.add(g0, tf.mul(theta, decay)) : g0;
-        const v = momentum > 0 ? tf.add(tf.mul(velocity[name]!, momentum), g) : g;
-        if (momentum > 0) velocity[name] = v;
-        next[name] = tf.sub(theta, tf.mul(v, rateFor(options.lr, name)));
+        next[name] = tf.sub(theta, tf.mul(g, lr));
       }
       const slots: Record<string, ParamMap> = momentum > 0 ? { velocity } : {};
       return { params: next, state: { step: state.step + 1, slots } };

@@ -7,4 +7,4 @@ export {
   nativeThreads, setNativeThreads, type NativeKernelInfo,
 } from './native/index.js';
 export { convForm, convolve, convolveTransposed, type ConvForm, type ConvShape } from './conv-forms.js';
-export { clippedLayer, leakyIntegrate, softThreshold, type LayerDrive } from './fused-steps.js';
+export { clippedLayer, leakyIntegrate, sgdMomentumStep, softThreshold, type LayerDrive, type SgdMomentumSettings } from './fused-steps.js';

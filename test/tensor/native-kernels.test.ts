@@ -12,7 +12,7 @@ import {
   convForm, convolve, convolveTransposed, disableNativeKernels, enableNativeKernels, isNativeKernel, leakyIntegrate, listBackends,
   nativeKernelInfo, nativeStatus, useBackend,
 } from '../../src/tensor/index.js';
-import { NATIVE_KERNELS } from '../../src/tensor/native/register.js';
+import { FUSED_KERNELS, NATIVE_KERNELS, describeNativeKernel } from '../../src/tensor/native/register.js';
 import { expectWasmMatchesCpu, gradsOf, rand, relErr, runOn } from './_helpers.js';
 
 const native = nativeStatus();
@@ -20,10 +20,14 @@ const native = nativeStatus();
 describe('native kernels: what `neurodyn backends` reports', () => {
   it('lists the native kernels on wasm, each native or with the reason it is not', async () => {
     const wasm = (await listBackends()).find((b) => b.name === 'wasm')!;
-    expect(wasm.kernels?.map((k) => k.kernelName)).toEqual(NATIVE_KERNELS.map((k) => k.kernelName));
+    expect(wasm.kernels?.map((k) => k.kernelName)).toEqual([...NATIVE_KERNELS.map((k) => k.kernelName), ...FUSED_KERNELS.map(([name]) => name)]);
+    const reason = (native as { reason: string }).reason;
     for (const k of wasm.kernels!) {
       expect(k.native).toBe(native.available);
-      expect(k.detail).toBe(native.available ? NATIVE_KERNELS.find((n) => n.kernelName === k.kernelName)!.library : (native as { reason: string }).reason);
+      const fused = FUSED_KERNELS.find(([name]) => name === k.kernelName);
+      if (fused) expect(k.detail).toBe(native.available ? describeNativeKernel(fused[2]) : `the unfused tfjs ops: ${reason}`);
+      else expect(k.detail).toBe(native.available ? describeNativeKernel(NATIVE_KERNELS.find((n) => n.kernelName === k.kernelName)!.library) : reason);
+      if (native.available && k.kernelName === 'BatchMatMul') expect(k.detail).toMatch(/^(oneDNN|OpenBLAS) sgemm$/);
     }
     if (!native.available) expect((native as { reason: string }).reason).toMatch(/NEURODYN_NATIVE=0|apt-get install libopenblas-dev libdnnl-dev|failed to load/);
   });

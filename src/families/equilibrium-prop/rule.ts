@@ -32,7 +32,7 @@ import type { Rng } from '../../base/rng.js';
 import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { disposeTree, keepTree, type TensorTree } from '../../core/tree.js';
-import { nudged, oneHotTargets, type EpInputBase, type EpParams, type EquilibriumNetwork } from './system.js';
+import { nudged, oneHotTargets, type EpInputBase, type EpOutput, type EpParams, type EpState, type EquilibriumNetwork, type EquilibriumPropSystem } from './system.js';
 import type { ParticleStore } from './particles.js';
 import type { ParamMap } from '../../learning/optimizers.js';
 import type { Batch, LearningRule, RuleOutput } from '../../learning/rule.js';
@@ -91,6 +91,91 @@ export function primitiveGradient<S extends TensorTree, U extends EpInputBase>(
     if (nudgedPhase) throw new Error(`internal error: Φ^β of ${system.kind} does not depend on ${names[i]} in a nudged phase`);
     return tf.zerosLike(xs[i]!);
   });
+}
+
+/** One phase's end state and its β (0 for the free phase). */
+export interface ContrastPhase {
+  readonly state: TensorTree;
+  readonly beta: number;
+}
+
+/**
+ * The EP directions −(∂Φ^{β₁}/∂θ(s₁) − ∂Φ^{β₂}/∂θ(s₂)) / (β₁ − β₂) for the named parameters: the
+ * contrast of two phases (symmetric: +β and −β; one-sided: β and the free phase's 0).
+ *
+ * For the fully connected network in the primitive-map dynamics (u_n = s_n) it is computed in closed form,
+ * each weight's contrast as ONE product. With B the batch, ∂Φ^β/∂W_n = u_{n-1}ᵀ u_n / B and
+ * ∂Φ^β/∂b_n = Σ_rows u_n / B for the relaxing layers, so
+ *
+ *   W_1:  xᵀ (u₁⁽¹⁾ − u₁⁽²⁾) · c                      (x is the same in both phases)
+ *   W_n:  [u_{n−1}⁽¹⁾; u_{n−1}⁽²⁾]ᵀ [u_n⁽¹⁾; −u_n⁽²⁾] · c  (the two phases stacked along the batch)
+ *   b_n:  Σ_rows (u_n⁽¹⁾ − u_n⁽²⁾) · c
+ *
+ * with c = −1 / ((β₁ − β₂) B). With the softmax readout, W_N and b_N enter Φ^β only through −β C, whose
+ * derivative is −β u_{N−1}ᵀ (softmax(z) − y) / B (z = u_{N−1} W_N + b_N), so their contrast is
+ * [u_{N−1}⁽¹⁾; u_{N−1}⁽²⁾]ᵀ [−β₁ (p⁽¹⁾ − y); β₂ (p⁽²⁾ − y)] · c. Autodiff through Φ (primitiveGradient, the
+ * oracle in the tests and the path every other network takes) recomputes x W₁ in each phase's forward pass
+ * and takes xᵀ g in each backward pass: four products of W₁'s size per batch where this takes one.
+ */
+export function contrastDirections(
+  system: EquilibriumNetwork<any, any>,
+  params: EpParams,
+  x: tf.Tensor,
+  target: tf.Tensor2D,
+  first: ContrastPhase,
+  second: ContrastPhase,
+  names: readonly string[],
+): tf.Tensor[] {
+  const layered = layeredNetwork(system);
+  if (!layered) {
+    const g1 = primitiveGradient(system, first.state, phaseInput(x, target, first.beta), params, names);
+    const g2 = primitiveGradient(system, second.state, phaseInput(x, target, second.beta), params, names);
+    return g1.map((g, i) => tf.mul(tf.sub(g, g2[i]!), -1 / (first.beta - second.beta)));
+  }
+  const { sizes, output } = layered;
+  const N = sizes.length - 1;
+  const free = output === 'mse' ? N : N - 1;
+  const u1 = (first.state as EpState).layers, u2 = (second.state as EpState).layers;
+  const c = -1 / ((first.beta - second.beta) * x.shape[0]!);
+  // Per layer n ≤ free: (u_n⁽¹⁾ − u_n⁽²⁾) · c, shared by W_n's and b_n's contrasts.
+  const scaledDifference = new Map<number, tf.Tensor>();
+  const difference = (n: number) => scaledDifference.get(n) ?? scaledDifference.set(n, tf.mul(tf.sub(u1[n - 1]!, u2[n - 1]!), c)).get(n)!;
+  let readoutTerms: { below: tf.Tensor; error: tf.Tensor } | undefined;
+  const readout = () => {
+    readoutTerms ??= (() => {
+      const error = (u: readonly tf.Tensor[], beta: number) =>
+        tf.mul(tf.sub(tf.softmax(tf.add(tf.matMul(u[free - 1]!, params[`W${N}`]!), params[`b${N}`]!)), target), -beta * c);
+      return { below: tf.concat([u1[free - 1]!, u2[free - 1]!], 0), error: tf.concat([error(u1, first.beta), error(u2, -second.beta)], 0) };
+    })();
+    return readoutTerms;
+  };
+  return names.map((name) => {
+    const n = Number(name.slice(1));
+    const weight = name.startsWith('W');
+    if (n > free) {
+      const { below, error } = readout();
+      return weight ? tf.matMul(below, error, true, false) : tf.sum(error, 0);
+    }
+    if (!weight) return tf.sum(difference(n), 0);
+    if (n === 1) return tf.matMul(x, difference(1), true, false);
+    const scale = tf.scalar(c);
+    const below = tf.concat([u1[n - 2]!, u2[n - 2]!], 0);
+    const above = tf.concat([tf.mul(u1[n - 1]!, scale), tf.mul(u2[n - 1]!, tf.neg(scale))], 0);
+    return tf.matMul(below, above, true, false);
+  });
+}
+
+/** A phase's input for Φ^β: x, and in a nudged phase the target and β. */
+function phaseInput(x: tf.Tensor, target: tf.Tensor2D, beta: number): EpInputBase {
+  return beta === 0 ? { x } : nudged({ x }, target, beta);
+}
+
+/** The fully connected network's options where its Φ^β has the closed-form contrast (primitive-map: u = s), else undefined. */
+function layeredNetwork(system: EquilibriumNetwork<any, any>): { sizes: readonly number[]; output: EpOutput } | undefined {
+  if (system.kind !== 'equilibrium-prop') return undefined;
+  const options = (system as Partial<EquilibriumPropSystem>).options;
+  if (!options || options.dynamics !== 'primitive-map') return undefined;
+  return { sizes: options.sizes, output: options.output };
 }
 
 function checkOptions(o: EquilibriumPropRuleOptions): void {
@@ -152,17 +237,12 @@ export function equilibriumPropagation(options: EquilibriumPropRuleOptions): Lea
       if (options.continual) directions = continualNudgedPhase(options, names, params, input, target, beta, free.state);
       else {
         const plus = relax(params, nudged(input, target, beta), free.state, options.nudgedSteps);
-        const gPlus = primitiveGradient(system, plus.state, nudged({ x: batch.x }, target, beta), params, names);
+        const other = nudging === 'symmetric' ? relax(params, nudged(input, target, -beta), free.state, options.nudgedSteps) : undefined;
+        const first: ContrastPhase = { state: plus.state, beta };
+        const second: ContrastPhase = other ? { state: other.state, beta: -beta } : { state: free.state, beta: 0 };
+        directions = contrastDirections(system, params, batch.x, target, first, second, names);
         plus.dispose();
-        if (nudging === 'symmetric') {
-          const minus = relax(params, nudged(input, target, -beta), free.state, options.nudgedSteps);
-          const gMinus = primitiveGradient(system, minus.state, nudged({ x: batch.x }, target, -beta), params, names);
-          minus.dispose();
-          directions = gPlus.map((g, i) => tf.mul(tf.sub(g, gMinus[i]!), -1 / (2 * beta)));
-        } else {
-          const gFree = primitiveGradient(system, free.state, { x: batch.x }, params, names);
-          directions = gPlus.map((g, i) => tf.mul(tf.sub(g, gFree[i]!), -1 / beta));
-        }
+        other?.dispose();
       }
       free.dispose();
       return { directions: Object.fromEntries(names.map((n, i) => [n, directions[i]!])), metrics };

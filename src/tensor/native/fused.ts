@@ -8,13 +8,14 @@
  *   NeurodynSoftThreshold    max(u − λ, 0)                                            (LCA's non-negative code)
  *   NeurodynClipGrad         dy where lo ≤ x ≤ hi, else 0                             (clip's gradient, one pass)
  *   NeurodynSoftThresholdGrad dy where u > λ, else 0
+ *   NeurodynSgdMomentum      v' = μ v + g (+ λ θ), θ' = θ − lr · v'                    (one optimizer step; no gradient)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
 
-import { CLIP_GRAD, EP_LAYER, LEAKY_INTEGRATE, SOFT_THRESHOLD, SOFT_THRESHOLD_GRAD } from './kernel-names.js';
+import { CLIP_GRAD, EP_LAYER, LEAKY_INTEGRATE, SGD_MOMENTUM, SOFT_THRESHOLD, SOFT_THRESHOLD_GRAD } from './kernel-names.js';
 
-export { CLIP_GRAD, EP_LAYER, LEAKY_INTEGRATE, SOFT_THRESHOLD, SOFT_THRESHOLD_GRAD };
+export { CLIP_GRAD, EP_LAYER, LEAKY_INTEGRATE, SGD_MOMENTUM, SOFT_THRESHOLD, SOFT_THRESHOLD_GRAD };
 
 interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -99,6 +100,23 @@ export function softThresholdGradKernel(addon: NativeAddon): tf.KernelFunc {
     const n = sizeOf(u);
     if (n > 0) addon.softThresholdGrad(heapOf(wasm), offsetOf(wasm, u), offsetOf(wasm, dy), offsetOf(wasm, out), n, attrs.lambda as number);
     return out;
+  }) as unknown as tf.KernelFunc;
+}
+
+/** One SGD-momentum step (native/src/fused.cc): inputs θ, velocity, direction of one shape; outputs [θ', v']. */
+export function sgdMomentumKernel(addon: NativeAddon): tf.KernelFunc {
+  return (({ inputs, attrs, backend }: KernelArgs) => {
+    const { theta, velocity, direction } = inputs as Record<'theta' | 'velocity' | 'direction', tf.TensorInfo>;
+    const wasm = backend as unknown as WasmHeapBackend;
+    const thetaOut = wasm.makeOutput([...theta.shape], 'float32');
+    const velocityOut = wasm.makeOutput([...theta.shape], 'float32');
+    const n = sizeOf(theta);
+    if (n > 0) {
+      const at = (t: tf.TensorInfo) => offsetOf(wasm, t);
+      addon.sgdMomentum(heapOf(wasm), at(theta), at(velocity), at(direction), at(thetaOut), at(velocityOut), n,
+        attrs.lr as number, attrs.momentum as number, attrs.decay as number);
+    }
+    return [thetaOut, velocityOut];
   }) as unknown as tf.KernelFunc;
 }
 

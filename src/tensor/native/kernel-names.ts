@@ -7,3 +7,4 @@ export const EP_LAYER = 'NeurodynEpLayer';
 export const CLIP_GRAD = 'NeurodynClipGrad';
 export const SOFT_THRESHOLD = 'NeurodynSoftThreshold';
 export const SOFT_THRESHOLD_GRAD = 'NeurodynSoftThresholdGrad';
+export const SGD_MOMENTUM = 'NeurodynSgdMomentum';

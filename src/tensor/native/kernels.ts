@@ -1,5 +1,5 @@
 /**
- * Native replacements of wasm kernels: BatchMatMul on OpenBLAS sgemm, Conv2D, Conv2DBackpropInput and
+ * Native replacements of wasm kernels: BatchMatMul on sgemm (oneDNN's, or OpenBLAS's: native/src/gemm.cc), Conv2D, Conv2DBackpropInput and
  * Conv2DBackpropFilter on oneDNN (Conv2DBackpropInput onto 1–4 channels as an sgemm and a scatter,
  * native/src/conv-direct.cc), MaxPoolGrad on the addon's loop, and Identity without a copy. Each works in place on the wasm heap: it allocates its output with the
  * backend (which may grow the wasm memory and move its buffer), then hands the addon the heap's current

@@ -6,35 +6,44 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { nativeStatus, type NativeAddon } from './addon.js';
 import {
-  CLIP_GRAD, EP_LAYER, LEAKY_INTEGRATE, SOFT_THRESHOLD, SOFT_THRESHOLD_GRAD, clipGradKernel, clipGradient, epLayerKernel, leakyIntegrateKernel,
-  registerFusedGradients, softThresholdGradKernel, softThresholdKernel,
+  CLIP_GRAD, EP_LAYER, LEAKY_INTEGRATE, SGD_MOMENTUM, SOFT_THRESHOLD, SOFT_THRESHOLD_GRAD, clipGradKernel, clipGradient, epLayerKernel,
+  leakyIntegrateKernel, registerFusedGradients, sgdMomentumKernel, softThresholdGradKernel, softThresholdKernel,
 } from './fused.js';
 import { nativeBatchMatMul, nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput, nativeMaxPoolGrad, sharedIdentity } from './kernels.js';
 
 interface NativeKernel {
   readonly kernelName: string;
-  /** The library that computes it. */
-  readonly library: string;
+  /** The library that computes it (for the products, the one NEURODYN_GEMM chose). */
+  readonly library: string | ((addon: NativeAddon) => string);
   readonly make: (addon: NativeAddon, previous: tf.KernelFunc) => tf.KernelFunc;
 }
 
 export const NATIVE_KERNELS: readonly NativeKernel[] = Object.freeze([
-  { kernelName: tf.BatchMatMul, library: 'OpenBLAS sgemm', make: nativeBatchMatMul },
+  { kernelName: tf.BatchMatMul, library: (addon) => `${gemmName(addon)} sgemm`, make: nativeBatchMatMul },
   { kernelName: tf.Conv2D, library: 'oneDNN', make: nativeConv2D },
-  { kernelName: tf.Conv2DBackpropInput, library: 'oneDNN (onto 1–4 channels: OpenBLAS sgemm + scatter)', make: nativeConv2DBackpropInput },
+  { kernelName: tf.Conv2DBackpropInput, library: (addon) => `oneDNN (onto 1–4 channels: ${gemmName(addon)} sgemm + scatter)`, make: nativeConv2DBackpropInput },
   { kernelName: tf.Conv2DBackpropFilter, library: 'oneDNN', make: nativeConv2DBackpropFilter },
   { kernelName: tf.MaxPoolGrad, library: 'neurodyn C++ loop', make: nativeMaxPoolGrad },
   { kernelName: tf.Identity, library: 'shared buffer, no copy', make: sharedIdentity },
 ]);
 
 /** The fused kernels (./fused.ts): registered once the addon loads, and left registered (only fused-steps.ts calls them, when active). */
-const FUSED_KERNELS: ReadonlyArray<readonly [string, (addon: NativeAddon) => tf.KernelFunc]> = [
-  [LEAKY_INTEGRATE, leakyIntegrateKernel],
-  [EP_LAYER, epLayerKernel],
-  [CLIP_GRAD, clipGradKernel],
-  [SOFT_THRESHOLD, softThresholdKernel],
-  [SOFT_THRESHOLD_GRAD, softThresholdGradKernel],
+export const FUSED_KERNELS: ReadonlyArray<readonly [string, (addon: NativeAddon) => tf.KernelFunc, string | ((addon: NativeAddon) => string)]> = [
+  [LEAKY_INTEGRATE, leakyIntegrateKernel, "fused step: LCA's leaky integration, one pass"],
+  [EP_LAYER, epLayerKernel, (addon) => `fused step: one EP layer, ${gemmName(addon)} sgemm onto the bias or drive + clip`],
+  [CLIP_GRAD, clipGradKernel, "fused step: clip's gradient, one pass (also behind ClipByValue's gradient)"],
+  [SOFT_THRESHOLD, softThresholdKernel, "fused step: LCA's soft threshold, one pass"],
+  [SOFT_THRESHOLD_GRAD, softThresholdGradKernel, "fused step: the soft threshold's gradient, one pass"],
+  [SGD_MOMENTUM, sgdMomentumKernel, 'fused step: SGD with momentum (and weight decay), one pass'],
 ];
+
+const gemmName = (addon: NativeAddon) => (addon.gemmLibrary() === 'onednn' ? 'oneDNN' : 'OpenBLAS');
+
+/** A kernel's description, for the addon as it is set up now. */
+export function describeNativeKernel(library: string | ((addon: NativeAddon) => string)): string {
+  const status = nativeStatus();
+  return typeof library === 'string' ? library : status.available ? library(status.addon) : '';
+}
 
 /** tfjs's ClipByValue gradient (five kernels: two compares, an and, a select, a zeros) while the native one replaces it. */
 let plainClipGradient: tf.GradConfig | undefined;
@@ -127,9 +136,11 @@ export interface NativeKernelInfo {
 
 export function nativeKernelInfo(): NativeKernelInfo[] {
   const status = nativeStatus();
-  return NATIVE_KERNELS.map(({ kernelName, library }) => {
-    if (isNativeKernel(kernelName)) return { kernelName, native: true, detail: library };
-    const detail = status.available ? 'native kernels turned off in this process' : status.reason;
-    return { kernelName, native: false, detail };
-  });
+  const why = status.available ? 'native kernels turned off in this process' : status.reason;
+  const replacing = NATIVE_KERNELS.map(({ kernelName, library }) =>
+    isNativeKernel(kernelName) ? { kernelName, native: true, detail: describeNativeKernel(library) } : { kernelName, native: false, detail: why });
+  // The fused kernels stay registered once loaded; fused-steps.ts calls them only while the native kernels are enabled.
+  const fused = FUSED_KERNELS.map(([kernelName, , what]) =>
+    nativeKernelsEnabled() && tf.getKernel(kernelName, 'wasm') ? { kernelName, native: true, detail: describeNativeKernel(what) } : { kernelName, native: false, detail: `the unfused tfjs ops: ${why}` });
+  return [...replacing, ...fused];
 }
