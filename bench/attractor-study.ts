@@ -52,9 +52,13 @@ import { train } from '../src/learning/train.js';
 import { loadModel, saveModel } from '../src/runs/model-store.js';
 import { openRunFolder } from '../src/runs/run-folder.js';
 import { renderFigureSvg } from '../src/runs/plot/svg.js';
-import { equilibriumProp, type EpInput, type EpParams, type EpState, type EquilibriumPropSystem } from '../src/families/equilibrium-prop/system.js';
+import { equilibriumProp, type EpParams, type EquilibriumNetwork, type EquilibriumPropSystem } from '../src/families/equilibrium-prop/system.js';
+import { equilibriumPropConv, type EquilibriumPropConvSystem } from '../src/families/equilibrium-prop/system-conv.js';
+import { withSurrogateGradient } from '../src/families/equilibrium-prop/surrogate-variant.js';
 import type { SurrogateGradient } from '../src/families/equilibrium-prop/system-straight-through.js';
-import { useBackend } from '../src/tensor/index.js';
+import { apgd } from '../src/attacks/apgd.js';
+import { square } from '../src/attacks/square.js';
+import { setNativeThreads, useBackend } from '../src/tensor/index.js';
 
 const args = process.argv.slice(2);
 const stage = args[0] ?? '';
@@ -72,6 +76,8 @@ const maxSteps = Number(option('--max-steps', '200'));
 const pgdSteps = Number(option('--pgd-steps', '20'));
 const epsilon = Number(option('--eps', '0.1'));
 const cutSteps = Number(option('--cut-steps', '3'));
+const apgdSteps = Number(option('--apgd-steps', '50'));
+const squareQueries = Number(option('--square-queries', '1000'));
 const only = option('--models', 'ep,bptt,ff').split(',');
 fs.mkdirSync(out, { recursive: true });
 const log = (line: string) => {
@@ -80,47 +86,64 @@ const log = (line: string) => {
 const writeJson = (name: string, value: unknown) => fs.writeFileSync(path.join(out, name), `${JSON.stringify(value, null, 1)}\n`);
 
 await useBackend(option('--backend', 'wasm'));
-const data = loadDataset('mnist-embedded');
+if (args.includes('--threads')) setNativeThreads(Number(option('--threads')));
+const data = loadDataset(option('--data', 'mnist-embedded'));
+const seed = Number(option('--seed', '0'));
 
 interface EpModel {
   readonly name: string;
-  readonly system: EquilibriumPropSystem;
+  readonly system: EquilibriumNetwork<any, any>;
   readonly params: EpParams;
   readonly trainedSteps: number;
+  /** The architecture in a few characters: 784-128-128-10, or conv 32-64 fc 10. */
+  readonly shape: string;
 }
 
+/** A trained fully connected or convolutional EP run folder. */
 function loadEp(name: string, runDir: string): EpModel {
   const model = loadModel(runDir);
-  const { kind: _kind, layers, ...options } = model.system as unknown as { kind: string; layers: number[] } & Record<string, unknown>;
-  const system = equilibriumProp({ ...(options as object), sizes: [784, ...layers] });
-  return { name, system, params: model.params as EpParams, trainedSteps: Number(model.meta?.freeSteps ?? 0) };
+  const { kind, layers, ...options } = model.system as unknown as { kind: string; layers: number[] } & Record<string, unknown>;
+  const params = model.params as EpParams;
+  const trainedSteps = Number(model.meta?.freeSteps ?? 0);
+  if (kind === 'equilibrium-prop-conv') {
+    const system: EquilibriumPropConvSystem = equilibriumPropConv({ ...(options as object), inputSize: 28 });
+    return { name, system, params, trainedSteps, shape: `conv ${system.options.channels.join('-')} fc ${system.options.classes}` };
+  }
+  const system: EquilibriumPropSystem = equilibriumProp({ ...(options as object), sizes: [784, ...layers] });
+  return { name, system, params, trainedSteps, shape: system.options.sizes.join('-') };
 }
 
-function epVariant(model: EpModel, surrogateGradient: SurrogateGradient): EquilibriumPropSystem {
-  return equilibriumProp({ ...model.system.options, surrogateGradient });
+function epVariant(model: EpModel, surrogateGradient: SurrogateGradient): EquilibriumNetwork<any, any> {
+  return withSurrogateGradient(model.system, surrogateGradient);
+}
+
+/** The clamped input from flat images, in the layout the network expects. */
+function epInput(system: EquilibriumNetwork<any, any>, params: EpParams, x: tf.Tensor) {
+  const images = system.layout === 'nhwc' ? tf.reshape(x, [x.shape[0]!, 28, 28, 1]) : x;
+  return system.prepare({ x: images }, params);
 }
 
 /** The defender: relaxes from rest until the largest change per step is below the tolerance. */
 function epClassifier(model: EpModel, surrogate: SurrogateGradient = 'exact', relaxation: { maxSteps: number; converge?: { tolerance: number } } = { maxSteps, converge: { tolerance } }): DynamicsClassifier {
   const system = epVariant(model, surrogate);
   const owned = relaxationClassifier({
-    name: `${model.name} ${system.options.sizes.join('-')}${surrogate === 'straight-through' ? ' (BPDA: straight-through clips)' : ''}`,
+    name: `${model.name} ${model.shape}${surrogate === 'straight-through' ? ' (BPDA: straight-through clips)' : ''}`,
     family: 'equilibrium-prop',
     system,
     params: model.params,
     classes: system.classes,
     imageShape: [28, 28, 1],
     relaxation,
-    toInput: (x) => system.prepare({ x: x as tf.Tensor2D }, model.params),
+    toInput: (x) => epInput(system, model.params, x),
     logitsOf: (r) => r as tf.Tensor2D,
   });
   // The parameters belong to the model, not to each view of it.
   return { ...owned, dispose: () => undefined };
 }
 
-function energyNet(model: EpModel): EnergyRelaxation<EpState, EpParams, EpInput> {
+function energyNet(model: EpModel): EnergyRelaxation<any, EpParams, any> {
   const { system, params } = model;
-  return { system: system as never, params, toInput: (x) => system.prepare({ x: x as tf.Tensor2D }, params), maxSteps, tolerance };
+  return { system: system as never, params, toInput: (x) => epInput(system, params, x), maxSteps, tolerance };
 }
 
 function testBatch(count: number, start = 0): { x: tf.Tensor2D; y: tf.Tensor1D; labels: Int32Array } {
@@ -156,8 +179,9 @@ function loadFf(): DynamicsClassifier {
 async function trainFf(): Promise<void> {
   const ep = loadEp('EP', option('--ep'));
   const target = accuracyOf(epClassifier(ep), data.test).accuracy;
-  const widths = ep.system.options.sizes;
-  const rng = makeRng(0);
+  if (ep.system.layout !== 'flat') throw new Error('the feed-forward twin is built for fully connected EP nets only');
+  const widths = (ep.system as EquilibriumPropSystem).options.sizes;
+  const rng = makeRng(seed);
   const initial: Record<string, tf.Tensor> = {};
   for (let n = 1; n < widths.length; n++) {
     const bound = Math.sqrt(6 / (widths[n - 1]! + widths[n]!));
@@ -320,7 +344,7 @@ function stageCurve(): void {
   const { x, y } = testBatch(examples);
   const grid = numbers(option('--grid', '0.01,0.02,0.03,0.05,0.075,0.1,0.15,0.2,0.3'));
   const strongest = option('--strongest', 'unrolled+BPDA');
-  const report: Record<string, unknown> = { grid, examples, strongest, attacks: `worst case per example over ${option('--curve-attacks', 'pgd-margin,pgd-ce,transfer')} (PGD-${pgdSteps}; white-box gradient ${strongest} where the model has dynamics; transfer from the net cut to ${cutSteps} steps); cascaded over ε` };
+  const report: Record<string, unknown> = { grid, examples, strongest, attacks: `worst case per example over ${option('--curve-attacks', 'pgd-margin,pgd-ce,transfer')} (PGD-${pgdSteps}, APGD-${apgdSteps}, Square ${squareQueries} queries; white-box gradient ${strongest} where the model has dynamics; transfer from the net cut to ${cutSteps} steps); cascaded over ε` };
   for (const c of contenders()) {
     log(`${c.name}: robust accuracy against ε`);
     const cleanWrong = cleanWrongOf(c.defender, x, y);
@@ -331,6 +355,9 @@ function stageCurve(): void {
     const attacks = ([
       ['pgd-margin', model, pgd({ steps: pgdSteps, loss: 'margin' })],
       ['pgd-ce', model, pgd({ steps: pgdSteps, loss: 'ce' })],
+      // AutoAttack's white-box DLR member and its gradient-free member (the defender's own relaxation answers the queries).
+      ['apgd-dlr', model, apgd({ loss: 'dlr', steps: apgdSteps })],
+      ['square', judged, square({ queries: squareQueries })],
       ...(c.cut ? [['transfer', judged, transfer(attackModel(c.cut, { gradient: { kind: 'unrolled' } }), pgd({ steps: pgdSteps, loss: 'margin' }))] as [string, AttackModel, Attack]] : []),
     ] as [string, AttackModel, Attack][]).filter(([name]) => chosen.includes(name));
     const n = x.shape[0]!;
@@ -446,7 +473,7 @@ function stageAttractor(): void {
     const dir = out;
     fs.writeFileSync(
       path.join(dir, `${key}-energy-per-step.svg`),
-      renderFigureSvg({ kind: 'line', id: 'attractor-study', title: `${model.name} ${model.system.options.sizes.join('-')}: energy along the relaxation (ε = ${epsilon}, ${strongest})`, x: { label: 'step', integer: true }, y: { label: 'mean energy E(s_t)' }, series: [series('clean', pc.clean.energy), series('adversarial, broken', pc.adversarial_broken.energy), series('adversarial, survived', pc.adversarial_survived.energy)] }),
+      renderFigureSvg({ kind: 'line', id: 'attractor-study', title: `${model.name} ${model.shape}: energy along the relaxation (ε = ${epsilon}, ${strongest})`, x: { label: 'step', integer: true }, y: { label: 'mean energy E(s_t)' }, series: [series('clean', pc.clean.energy), series('adversarial, broken', pc.adversarial_broken.energy), series('adversarial, survived', pc.adversarial_survived.energy)] }),
     );
     fs.writeFileSync(
       path.join(dir, `${key}-distance-per-step.svg`),
