@@ -78,6 +78,8 @@ const epsilon = Number(option('--eps', '0.1'));
 const cutSteps = Number(option('--cut-steps', '3'));
 const apgdSteps = Number(option('--apgd-steps', '50'));
 const squareQueries = Number(option('--square-queries', '1000'));
+// Square answers each query with a full relaxation: on 2 shared cores it runs only at these ε (all when absent).
+const squareAt = args.includes('--square-at') ? numbers(option('--square-at')) : undefined;
 const only = option('--models', 'ep,bptt,ff').split(',');
 fs.mkdirSync(out, { recursive: true });
 const log = (line: string) => {
@@ -277,6 +279,12 @@ interface Contender {
   readonly cut?: DynamicsClassifier;
 }
 
+/** The attacker horizons to sweep ('none': no sweep). */
+function horizonList(): number[] {
+  const given = option('--horizons', '1,2,3,5,10,20,40,80');
+  return given === 'none' ? [] : numbers(given);
+}
+
 function contenders(): Contender[] {
   const list: Contender[] = [];
   for (const [key, label] of [['ep', 'EP'], ['bptt', 'BPTT']] as const) {
@@ -290,7 +298,7 @@ function contenders(): Contender[] {
       modes.push({ label: formatGradientMode(g), classifier: exact, settings: { gradient: g } });
       modes.push({ label: `${formatGradientMode(g)}+BPDA`, classifier: st, settings: { gradient: g } });
     }
-    list.push({ name: label, defender: exact, modes, horizons: numbers(option('--horizons', '1,2,3,5,10,20,40,80')), cut: epClassifier(model, 'exact', { maxSteps: cutSteps }) });
+    list.push({ name: label, defender: exact, modes, horizons: horizonList(), cut: epClassifier(model, 'exact', { maxSteps: cutSteps }) });
   }
   if (only.includes('ff')) {
     const ff = loadFf();
@@ -320,7 +328,7 @@ function stageModes(): void {
       rows.push(attackOnce(m.label, model, pgd({ steps: pgdSteps, loss: 'margin' }), x, y, cleanWrong, epsilon, 'modes'));
       save();
     }
-    if (c.cut) {
+    if (c.cut && !args.includes('--no-transfer')) {
       const source = attackModel(c.cut, { gradient: { kind: 'unrolled' } });
       transfers.push(attackOnce(`transfer from the net cut to ${cutSteps} steps`, judged, transfer(source, pgd({ steps: pgdSteps, loss: 'margin' })), x, y, cleanWrong, epsilon, 'modes'));
       save();
@@ -344,7 +352,7 @@ function stageCurve(): void {
   const { x, y } = testBatch(examples);
   const grid = numbers(option('--grid', '0.01,0.02,0.03,0.05,0.075,0.1,0.15,0.2,0.3'));
   const strongest = option('--strongest', 'unrolled+BPDA');
-  const report: Record<string, unknown> = { grid, examples, strongest, attacks: `worst case per example over ${option('--curve-attacks', 'pgd-margin,pgd-ce,transfer')} (PGD-${pgdSteps}, APGD-${apgdSteps}, Square ${squareQueries} queries; white-box gradient ${strongest} where the model has dynamics; transfer from the net cut to ${cutSteps} steps); cascaded over ε` };
+  const report: Record<string, unknown> = { grid, examples, strongest, attacks: `worst case per example over ${option('--curve-attacks', 'pgd-margin,pgd-ce,transfer')} (PGD-${pgdSteps}, APGD-${apgdSteps}, Square ${squareQueries} queries${squareAt ? ` at ε ${squareAt.join(', ')} only` : ''}; white-box gradient ${strongest} where the model has dynamics; transfer from the net cut to ${cutSteps} steps); cascaded over ε` };
   for (const c of contenders()) {
     log(`${c.name}: robust accuracy against ε`);
     const cleanWrong = cleanWrongOf(c.defender, x, y);
@@ -372,10 +380,23 @@ function stageCurve(): void {
         const ys = tf.gather(y, idx) as tf.Tensor1D;
         idx.dispose();
         let alive = new Uint8Array(open.length).fill(1);
+        // Each attack runs on what the earlier ones left (the worst case per example is the same; the
+        // expensive late attacks, APGD and Square's queries, see only the survivors).
         for (const [name, m, attack] of attacks) {
-          const result = attackOnce(name, m, attack, xs, ys, new Uint8Array(open.length), eps, `curve-${eps}`);
+          if (name === 'square' && squareAt && !squareAt.includes(eps)) continue;
+          const left = Array.from(alive.keys()).filter((k) => alive[k]);
+          if (left.length === 0) {
+            perAttack[name] = 0;
+            continue;
+          }
+          const pick = tf.tensor1d(left, 'int32');
+          const xl = tf.gather(xs, pick);
+          const yl = tf.gather(ys, pick) as tf.Tensor1D;
+          pick.dispose();
+          const result = attackOnce(name, m, attack, xl, yl, new Uint8Array(left.length), eps, `curve-${eps}`);
+          tf.dispose([xl, yl]);
           perAttack[name] = result.broken.length;
-          for (const i of result.broken) alive[i] = 0;
+          for (const k of result.broken) alive[left[k]!] = 0;
         }
         alive.forEach((a, k) => {
           if (!a) minimal[open[k]!] = eps;
