@@ -356,8 +356,10 @@ function stageCurve(): void {
   for (const c of contenders()) {
     log(`${c.name}: robust accuracy against ε`);
     const cleanWrong = cleanWrongOf(c.defender, x, y);
+    // 'horizon T': the attacker unrolls T steps from rest with the exact clips (the defender keeps its own relaxation).
+    const horizon = /^horizon (\d+)$/.exec(strongest);
     const mode = c.modes.find((m) => m.label === strongest) ?? c.modes[0]!;
-    const model = attackModel(mode.classifier, mode.settings);
+    const model = horizon && c.cut ? attackModel(c.defender, { gradient: { kind: 'unrolled' }, relaxation: { maxSteps: Number(horizon[1]) } }) : attackModel(mode.classifier, mode.settings);
     const judged = attackModel(c.defender, { gradient: { kind: 'none' } });
     const chosen = option('--curve-attacks', 'pgd-margin,pgd-ce,transfer').split(',');
     const attacks = ([
