@@ -28,6 +28,13 @@
  *            random starts, and the energy at the fixed point reached from x + tδ, t ∈ [0, 1]; SVG plots.
  *
  * Every adversarial point is checked to lie in its threat model (L∞ ball ∩ [0, 1]) before it is counted.
+ *
+ * `--ep` may name a fully connected or a convolutional (P_CNN) EP run; `--data` another dataset
+ * (fashion-mnist); `--seed` the FF twin's; `--threads` the native kernels'. The curve's attacks
+ * (`--curve-attacks`): pgd-margin, pgd-ce, apgd-dlr (`--apgd-steps`), square (`--square-queries`, only at
+ * `--square-at` ε), transfer (from the net cut to `--cut-steps`) and transfer-ff (from the FF twin in
+ * <out>/ff); each runs on the images the earlier ones left. `--strongest` names the white-box gradient: a
+ * mode label ('truncated(15)+BPDA') or 'horizon T'. `modes` takes `--horizons none` and `--no-transfer`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -369,6 +376,8 @@ function stageCurve(): void {
       ['apgd-dlr', model, apgd({ loss: 'dlr', steps: apgdSteps })],
       ['square', judged, square({ queries: squareQueries })],
       ...(c.cut ? [['transfer', judged, transfer(attackModel(c.cut, { gradient: { kind: 'unrolled' } }), pgd({ steps: pgdSteps, loss: 'margin' }))] as [string, AttackModel, Attack]] : []),
+      // Transfer from the feed-forward twin (same widths, same data): a surrogate with no dynamics to mask anything.
+      ...(c.cut && chosen.includes('transfer-ff') ? [['transfer-ff', judged, transfer(attackModel(loadFf(), { gradient: { kind: 'unrolled' } }), pgd({ steps: pgdSteps, loss: 'margin' }))] as [string, AttackModel, Attack]] : []),
     ] as [string, AttackModel, Attack][]).filter(([name]) => chosen.includes(name));
     const n = x.shape[0]!;
     const minimal = Float32Array.from(cleanWrong, (w) => (w ? 0 : Number.POSITIVE_INFINITY));
