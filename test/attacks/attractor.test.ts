@@ -111,7 +111,8 @@ describe('a deep EP net relaxes: its free phase is a real fixed-point iteration'
     }
     // The G check is not vacuous: on the same trajectories the one-state energy E does go up.
     expect(increases).toBeGreaterThan(0);
-  });
+    // Five seeds of 120 steps with the two-state energy per step: a few seconds alone, more under load.
+  }, 60_000);
 
   it('energy descent s ← clip(s − ε∂E/∂s) with ε = 1/(1 + Σ‖W‖_F) ≤ 1/L on the deep net: E itself never increases, over seeds', () => {
     for (const seed of [0, 1, 2, 3, 4]) {
@@ -253,7 +254,8 @@ describe('attacks through the deep relaxation stay inside their threat model', (
     moved.adversarial.dispose();
     expect(liveTensorCount()).toBe(before);
     tf.dispose([x, labels, ...Object.values(params)]);
-  });
+    // Eight PGD runs through relaxations of up to 200 steps: about 5 s alone, several times that on a loaded machine.
+  }, 60_000);
 });
 
 describe('attractor diagnostics', () => {
