@@ -28,6 +28,13 @@
  *            random starts, and the energy at the fixed point reached from x + tδ, t ∈ [0, 1]; SVG plots.
  *
  * Every adversarial point is checked to lie in its threat model (L∞ ball ∩ [0, 1]) before it is counted.
+ *
+ * `--ep` may name a fully connected or a convolutional (P_CNN) EP run; `--data` another dataset
+ * (fashion-mnist); `--seed` the FF twin's; `--threads` the native kernels'. The curve's attacks
+ * (`--curve-attacks`): pgd-margin, pgd-ce, apgd-dlr (`--apgd-steps`), square (`--square-queries`, only at
+ * `--square-at` ε), transfer (from the net cut to `--cut-steps`) and transfer-ff (from the FF twin in
+ * <out>/ff); each runs on the images the earlier ones left. `--strongest` names the white-box gradient: a
+ * mode label ('truncated(15)+BPDA') or 'horizon T'. `modes` takes `--horizons none` and `--no-transfer`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -52,9 +59,13 @@ import { train } from '../src/learning/train.js';
 import { loadModel, saveModel } from '../src/runs/model-store.js';
 import { openRunFolder } from '../src/runs/run-folder.js';
 import { renderFigureSvg } from '../src/runs/plot/svg.js';
-import { equilibriumProp, type EpInput, type EpParams, type EpState, type EquilibriumPropSystem } from '../src/families/equilibrium-prop/system.js';
+import { equilibriumProp, type EpParams, type EquilibriumNetwork, type EquilibriumPropSystem } from '../src/families/equilibrium-prop/system.js';
+import { equilibriumPropConv, type EquilibriumPropConvSystem } from '../src/families/equilibrium-prop/system-conv.js';
+import { withSurrogateGradient } from '../src/families/equilibrium-prop/surrogate-variant.js';
 import type { SurrogateGradient } from '../src/families/equilibrium-prop/system-straight-through.js';
-import { useBackend } from '../src/tensor/index.js';
+import { apgd } from '../src/attacks/apgd.js';
+import { square } from '../src/attacks/square.js';
+import { setNativeThreads, useBackend } from '../src/tensor/index.js';
 
 const args = process.argv.slice(2);
 const stage = args[0] ?? '';
@@ -72,6 +83,10 @@ const maxSteps = Number(option('--max-steps', '200'));
 const pgdSteps = Number(option('--pgd-steps', '20'));
 const epsilon = Number(option('--eps', '0.1'));
 const cutSteps = Number(option('--cut-steps', '3'));
+const apgdSteps = Number(option('--apgd-steps', '50'));
+const squareQueries = Number(option('--square-queries', '1000'));
+// Square answers each query with a full relaxation: on 2 shared cores it runs only at these ε (all when absent).
+const squareAt = args.includes('--square-at') ? numbers(option('--square-at')) : undefined;
 const only = option('--models', 'ep,bptt,ff').split(',');
 fs.mkdirSync(out, { recursive: true });
 const log = (line: string) => {
@@ -80,47 +95,64 @@ const log = (line: string) => {
 const writeJson = (name: string, value: unknown) => fs.writeFileSync(path.join(out, name), `${JSON.stringify(value, null, 1)}\n`);
 
 await useBackend(option('--backend', 'wasm'));
-const data = loadDataset('mnist-embedded');
+if (args.includes('--threads')) setNativeThreads(Number(option('--threads')));
+const data = loadDataset(option('--data', 'mnist-embedded'));
+const seed = Number(option('--seed', '0'));
 
 interface EpModel {
   readonly name: string;
-  readonly system: EquilibriumPropSystem;
+  readonly system: EquilibriumNetwork<any, any>;
   readonly params: EpParams;
   readonly trainedSteps: number;
+  /** The architecture in a few characters: 784-128-128-10, or conv 32-64 fc 10. */
+  readonly shape: string;
 }
 
+/** A trained fully connected or convolutional EP run folder. */
 function loadEp(name: string, runDir: string): EpModel {
   const model = loadModel(runDir);
-  const { kind: _kind, layers, ...options } = model.system as unknown as { kind: string; layers: number[] } & Record<string, unknown>;
-  const system = equilibriumProp({ ...(options as object), sizes: [784, ...layers] });
-  return { name, system, params: model.params as EpParams, trainedSteps: Number(model.meta?.freeSteps ?? 0) };
+  const { kind, layers, ...options } = model.system as unknown as { kind: string; layers: number[] } & Record<string, unknown>;
+  const params = model.params as EpParams;
+  const trainedSteps = Number(model.meta?.freeSteps ?? 0);
+  if (kind === 'equilibrium-prop-conv') {
+    const system: EquilibriumPropConvSystem = equilibriumPropConv({ ...(options as object), inputSize: 28 });
+    return { name, system, params, trainedSteps, shape: `conv ${system.options.channels.join('-')} fc ${system.options.classes}` };
+  }
+  const system: EquilibriumPropSystem = equilibriumProp({ ...(options as object), sizes: [784, ...layers] });
+  return { name, system, params, trainedSteps, shape: system.options.sizes.join('-') };
 }
 
-function epVariant(model: EpModel, surrogateGradient: SurrogateGradient): EquilibriumPropSystem {
-  return equilibriumProp({ ...model.system.options, surrogateGradient });
+function epVariant(model: EpModel, surrogateGradient: SurrogateGradient): EquilibriumNetwork<any, any> {
+  return withSurrogateGradient(model.system, surrogateGradient);
+}
+
+/** The clamped input from flat images, in the layout the network expects. */
+function epInput(system: EquilibriumNetwork<any, any>, params: EpParams, x: tf.Tensor) {
+  const images = system.layout === 'nhwc' ? tf.reshape(x, [x.shape[0]!, 28, 28, 1]) : x;
+  return system.prepare({ x: images }, params);
 }
 
 /** The defender: relaxes from rest until the largest change per step is below the tolerance. */
 function epClassifier(model: EpModel, surrogate: SurrogateGradient = 'exact', relaxation: { maxSteps: number; converge?: { tolerance: number } } = { maxSteps, converge: { tolerance } }): DynamicsClassifier {
   const system = epVariant(model, surrogate);
   const owned = relaxationClassifier({
-    name: `${model.name} ${system.options.sizes.join('-')}${surrogate === 'straight-through' ? ' (BPDA: straight-through clips)' : ''}`,
+    name: `${model.name} ${model.shape}${surrogate === 'straight-through' ? ' (BPDA: straight-through clips)' : ''}`,
     family: 'equilibrium-prop',
     system,
     params: model.params,
     classes: system.classes,
     imageShape: [28, 28, 1],
     relaxation,
-    toInput: (x) => system.prepare({ x: x as tf.Tensor2D }, model.params),
+    toInput: (x) => epInput(system, model.params, x),
     logitsOf: (r) => r as tf.Tensor2D,
   });
   // The parameters belong to the model, not to each view of it.
   return { ...owned, dispose: () => undefined };
 }
 
-function energyNet(model: EpModel): EnergyRelaxation<EpState, EpParams, EpInput> {
+function energyNet(model: EpModel): EnergyRelaxation<any, EpParams, any> {
   const { system, params } = model;
-  return { system: system as never, params, toInput: (x) => system.prepare({ x: x as tf.Tensor2D }, params), maxSteps, tolerance };
+  return { system: system as never, params, toInput: (x) => epInput(system, params, x), maxSteps, tolerance };
 }
 
 function testBatch(count: number, start = 0): { x: tf.Tensor2D; y: tf.Tensor1D; labels: Int32Array } {
@@ -156,8 +188,9 @@ function loadFf(): DynamicsClassifier {
 async function trainFf(): Promise<void> {
   const ep = loadEp('EP', option('--ep'));
   const target = accuracyOf(epClassifier(ep), data.test).accuracy;
-  const widths = ep.system.options.sizes;
-  const rng = makeRng(0);
+  if (ep.system.layout !== 'flat') throw new Error('the feed-forward twin is built for fully connected EP nets only');
+  const widths = (ep.system as EquilibriumPropSystem).options.sizes;
+  const rng = makeRng(seed);
   const initial: Record<string, tf.Tensor> = {};
   for (let n = 1; n < widths.length; n++) {
     const bound = Math.sqrt(6 / (widths[n - 1]! + widths[n]!));
@@ -253,6 +286,12 @@ interface Contender {
   readonly cut?: DynamicsClassifier;
 }
 
+/** The attacker horizons to sweep ('none': no sweep). */
+function horizonList(): number[] {
+  const given = option('--horizons', '1,2,3,5,10,20,40,80');
+  return given === 'none' ? [] : numbers(given);
+}
+
 function contenders(): Contender[] {
   const list: Contender[] = [];
   for (const [key, label] of [['ep', 'EP'], ['bptt', 'BPTT']] as const) {
@@ -266,7 +305,7 @@ function contenders(): Contender[] {
       modes.push({ label: formatGradientMode(g), classifier: exact, settings: { gradient: g } });
       modes.push({ label: `${formatGradientMode(g)}+BPDA`, classifier: st, settings: { gradient: g } });
     }
-    list.push({ name: label, defender: exact, modes, horizons: numbers(option('--horizons', '1,2,3,5,10,20,40,80')), cut: epClassifier(model, 'exact', { maxSteps: cutSteps }) });
+    list.push({ name: label, defender: exact, modes, horizons: horizonList(), cut: epClassifier(model, 'exact', { maxSteps: cutSteps }) });
   }
   if (only.includes('ff')) {
     const ff = loadFf();
@@ -296,7 +335,7 @@ function stageModes(): void {
       rows.push(attackOnce(m.label, model, pgd({ steps: pgdSteps, loss: 'margin' }), x, y, cleanWrong, epsilon, 'modes'));
       save();
     }
-    if (c.cut) {
+    if (c.cut && !args.includes('--no-transfer')) {
       const source = attackModel(c.cut, { gradient: { kind: 'unrolled' } });
       transfers.push(attackOnce(`transfer from the net cut to ${cutSteps} steps`, judged, transfer(source, pgd({ steps: pgdSteps, loss: 'margin' })), x, y, cleanWrong, epsilon, 'modes'));
       save();
@@ -320,18 +359,25 @@ function stageCurve(): void {
   const { x, y } = testBatch(examples);
   const grid = numbers(option('--grid', '0.01,0.02,0.03,0.05,0.075,0.1,0.15,0.2,0.3'));
   const strongest = option('--strongest', 'unrolled+BPDA');
-  const report: Record<string, unknown> = { grid, examples, strongest, attacks: `worst case per example over ${option('--curve-attacks', 'pgd-margin,pgd-ce,transfer')} (PGD-${pgdSteps}; white-box gradient ${strongest} where the model has dynamics; transfer from the net cut to ${cutSteps} steps); cascaded over ε` };
+  const report: Record<string, unknown> = { grid, examples, strongest, attacks: `worst case per example over ${option('--curve-attacks', 'pgd-margin,pgd-ce,transfer')} (PGD-${pgdSteps}, APGD-${apgdSteps}, Square ${squareQueries} queries${squareAt ? ` at ε ${squareAt.join(', ')} only` : ''}; white-box gradient ${strongest} where the model has dynamics; transfer from the net cut to ${cutSteps} steps); cascaded over ε` };
   for (const c of contenders()) {
     log(`${c.name}: robust accuracy against ε`);
     const cleanWrong = cleanWrongOf(c.defender, x, y);
+    // 'horizon T': the attacker unrolls T steps from rest with the exact clips (the defender keeps its own relaxation).
+    const horizon = /^horizon (\d+)$/.exec(strongest);
     const mode = c.modes.find((m) => m.label === strongest) ?? c.modes[0]!;
-    const model = attackModel(mode.classifier, mode.settings);
+    const model = horizon && c.cut ? attackModel(c.defender, { gradient: { kind: 'unrolled' }, relaxation: { maxSteps: Number(horizon[1]) } }) : attackModel(mode.classifier, mode.settings);
     const judged = attackModel(c.defender, { gradient: { kind: 'none' } });
     const chosen = option('--curve-attacks', 'pgd-margin,pgd-ce,transfer').split(',');
     const attacks = ([
       ['pgd-margin', model, pgd({ steps: pgdSteps, loss: 'margin' })],
       ['pgd-ce', model, pgd({ steps: pgdSteps, loss: 'ce' })],
+      // AutoAttack's white-box DLR member and its gradient-free member (the defender's own relaxation answers the queries).
+      ['apgd-dlr', model, apgd({ loss: 'dlr', steps: apgdSteps })],
+      ['square', judged, square({ queries: squareQueries })],
       ...(c.cut ? [['transfer', judged, transfer(attackModel(c.cut, { gradient: { kind: 'unrolled' } }), pgd({ steps: pgdSteps, loss: 'margin' }))] as [string, AttackModel, Attack]] : []),
+      // Transfer from the feed-forward twin (same widths, same data): a surrogate with no dynamics to mask anything.
+      ...(c.cut && chosen.includes('transfer-ff') ? [['transfer-ff', judged, transfer(attackModel(loadFf(), { gradient: { kind: 'unrolled' } }), pgd({ steps: pgdSteps, loss: 'margin' }))] as [string, AttackModel, Attack]] : []),
     ] as [string, AttackModel, Attack][]).filter(([name]) => chosen.includes(name));
     const n = x.shape[0]!;
     const minimal = Float32Array.from(cleanWrong, (w) => (w ? 0 : Number.POSITIVE_INFINITY));
@@ -345,10 +391,23 @@ function stageCurve(): void {
         const ys = tf.gather(y, idx) as tf.Tensor1D;
         idx.dispose();
         let alive = new Uint8Array(open.length).fill(1);
+        // Each attack runs on what the earlier ones left (the worst case per example is the same; the
+        // expensive late attacks, APGD and Square's queries, see only the survivors).
         for (const [name, m, attack] of attacks) {
-          const result = attackOnce(name, m, attack, xs, ys, new Uint8Array(open.length), eps, `curve-${eps}`);
+          if (name === 'square' && squareAt && !squareAt.includes(eps)) continue;
+          const left = Array.from(alive.keys()).filter((k) => alive[k]);
+          if (left.length === 0) {
+            perAttack[name] = 0;
+            continue;
+          }
+          const pick = tf.tensor1d(left, 'int32');
+          const xl = tf.gather(xs, pick);
+          const yl = tf.gather(ys, pick) as tf.Tensor1D;
+          pick.dispose();
+          const result = attackOnce(name, m, attack, xl, yl, new Uint8Array(left.length), eps, `curve-${eps}`);
+          tf.dispose([xl, yl]);
           perAttack[name] = result.broken.length;
-          for (const i of result.broken) alive[i] = 0;
+          for (const k of result.broken) alive[left[k]!] = 0;
         }
         alive.forEach((a, k) => {
           if (!a) minimal[open[k]!] = eps;
@@ -446,7 +505,7 @@ function stageAttractor(): void {
     const dir = out;
     fs.writeFileSync(
       path.join(dir, `${key}-energy-per-step.svg`),
-      renderFigureSvg({ kind: 'line', id: 'attractor-study', title: `${model.name} ${model.system.options.sizes.join('-')}: energy along the relaxation (ε = ${epsilon}, ${strongest})`, x: { label: 'step', integer: true }, y: { label: 'mean energy E(s_t)' }, series: [series('clean', pc.clean.energy), series('adversarial, broken', pc.adversarial_broken.energy), series('adversarial, survived', pc.adversarial_survived.energy)] }),
+      renderFigureSvg({ kind: 'line', id: 'attractor-study', title: `${model.name} ${model.shape}: energy along the relaxation (ε = ${epsilon}, ${strongest})`, x: { label: 'step', integer: true }, y: { label: 'mean energy E(s_t)' }, series: [series('clean', pc.clean.energy), series('adversarial, broken', pc.adversarial_broken.energy), series('adversarial, survived', pc.adversarial_survived.energy)] }),
     );
     fs.writeFileSync(
       path.join(dir, `${key}-distance-per-step.svg`),

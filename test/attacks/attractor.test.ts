@@ -18,7 +18,10 @@ import type { GradientMode } from '../../src/core/gradient-mode.js';
 import { simulate } from '../../src/core/simulate.js';
 import { activation } from '../../src/families/equilibrium-prop/system-activations.js';
 import { equilibriumProp, type EpInput, type EpOutput, type EpParams, type EpState, type EquilibriumPropSystem } from '../../src/families/equilibrium-prop/system.js';
-import { straightThrough } from '../../src/families/equilibrium-prop/system-straight-through.js';
+import { straightThrough, type SurrogateGradient } from '../../src/families/equilibrium-prop/system-straight-through.js';
+import { equilibriumPropConv, type EquilibriumPropConvSystem } from '../../src/families/equilibrium-prop/system-conv.js';
+import { withSurrogateGradient } from '../../src/families/equilibrium-prop/surrogate-variant.js';
+import { unrolledFreePhaseLoss } from '../../src/families/equilibrium-prop/bptt-rule.js';
 import { liveTensorCount, useBackend } from '../../src/tensor/index.js';
 
 beforeAll(async () => {
@@ -108,7 +111,8 @@ describe('a deep EP net relaxes: its free phase is a real fixed-point iteration'
     }
     // The G check is not vacuous: on the same trajectories the one-state energy E does go up.
     expect(increases).toBeGreaterThan(0);
-  });
+    // Five seeds of 120 steps with the two-state energy per step: a few seconds alone, more under load.
+  }, 60_000);
 
   it('energy descent s ← clip(s − ε∂E/∂s) with ε = 1/(1 + Σ‖W‖_F) ≤ 1/L on the deep net: E itself never increases, over seeds', () => {
     for (const seed of [0, 1, 2, 3, 4]) {
@@ -250,7 +254,8 @@ describe('attacks through the deep relaxation stay inside their threat model', (
     moved.adversarial.dispose();
     expect(liveTensorCount()).toBe(before);
     tf.dispose([x, labels, ...Object.values(params)]);
-  });
+    // Eight PGD runs through relaxations of up to 200 steps: about 5 s alone, several times that on a loaded machine.
+  }, 60_000);
 });
 
 describe('attractor diagnostics', () => {
@@ -280,5 +285,122 @@ describe('attractor diagnostics', () => {
     tf.dispose([...clean.state, ...again.state, adversarial]);
     expect(liveTensorCount()).toBe(before);
     tf.dispose([x, ...Object.values(params)]);
+  });
+});
+
+describe('surrogate clip derivatives: the conv net under BPDA and the BPTT baseline', () => {
+  /** A small P_CNN: 14×14 → conv 3×3 (2 ch) → pool → 6×6 → conv 3×3 (3 ch) → pool → 2×2 → fc 4, MSE output state. */
+  function convNet(seed: number, surrogateGradient: 'exact' | 'straight-through' = 'exact', scale = 1) {
+    const system = equilibriumPropConv({ inputSize: 14, channels: [2, 3], kernelSize: 3, classes: 4, surrogateGradient });
+    const raw = system.initParams(makeRng(seed));
+    const params = Object.fromEntries(Object.entries(raw).map(([k, t]) => [k, tf.mul(t, scale)]));
+    tf.dispose(Object.values(raw));
+    return { system, params };
+  }
+  function convClassifier(system: EquilibriumPropConvSystem, params: EpParams) {
+    return relaxationClassifier({
+      name: 'conv EP',
+      family: 'equilibrium-prop',
+      system,
+      params,
+      classes: 4,
+      imageShape: [14, 14, 1],
+      relaxation: { maxSteps: 20 },
+      toInput: (x) => system.prepare({ x: tf.reshape(x, [x.shape[0]!, 14, 14, 1]) as tf.Tensor4D }, params),
+      logitsOf: (r) => r as tf.Tensor2D,
+    });
+  }
+
+  for (const seed of [0, 1]) {
+    it(`seed ${seed}: the conv net's BPDA variant relaxes to the same logits; its input gradient differs from the exact one, and equals it when no unit saturates`, () => {
+      const { system, params } = convNet(seed);
+      const st = withSurrogateGradient(system, 'straight-through') as EquilibriumPropConvSystem;
+      expect(st.options.surrogateGradient).toBe('straight-through');
+      const x = randomUniform(makeRng(seed + 50), [3, 196]) as tf.Tensor2D;
+      const labels = tf.tensor1d([0, 1, 2], 'int32');
+      const before = liveTensorCount();
+      const gradientOf = (net: EquilibriumPropConvSystem, p: EpParams, input: tf.Tensor2D) => {
+        const model = attackModel(convClassifier(net, p), { gradient: { kind: 'unrolled' } });
+        const { gradient, logits } = model.gradient(input, labels, 'margin');
+        const out = { gradient: Float32Array.from(gradient.dataSync()), logits: Float32Array.from(logits.dataSync()) };
+        tf.dispose([gradient, logits]);
+        return out;
+      };
+      const exact = gradientOf(system, params, x);
+      const through = gradientOf(st, params, x);
+      expect(Array.from(through.logits)).toEqual(Array.from(exact.logits));
+      const norm = Math.hypot(...exact.gradient);
+      const diff = Math.hypot(...exact.gradient.map((v, i) => v - through.gradient[i]!));
+      // Seed 1's exact gradient is 0 (every path through the clips is saturated: masked), BPDA's is not.
+      expect(diff / Math.max(norm, 1e-12)).toBeGreaterThan(1e-3);
+      expect(Number.isFinite(diff)).toBe(true);
+      // Small weights, biases ½ and a dim input keep every pre-activation inside (0, 1): the gradients coincide.
+      const small = Object.fromEntries(Object.entries(params).map(([k, t]) => [k, k.startsWith('b') ? tf.fill(t.shape, 0.5) : tf.mul(t, 0.02)]));
+      const dim = tf.tidy(() => tf.add(tf.mul(x, 0.2), 0.1)) as tf.Tensor2D;
+      const e2 = gradientOf(system, small, dim);
+      const t2 = gradientOf(st, small, dim);
+      const n2 = Math.hypot(...e2.gradient);
+      expect(n2).toBeGreaterThan(0);
+      expect(Math.hypot(...e2.gradient.map((v, i) => v - t2.gradient[i]!)) / n2).toBeLessThan(1e-5);
+      tf.dispose([dim, ...Object.values(small)]);
+      expect(liveTensorCount()).toBe(before);
+      tf.dispose([x, labels, ...Object.values(params)]);
+    });
+  }
+
+  it("BPTT's straight-through-output surrogate: with the output cut off from the hidden layer (W₂ = 0) the cost's gradient in b₂ is the analytic mean of (s − y) with the clip taken as its slope; the exact one drops the saturated units", () => {
+    const exactNet = equilibriumProp({ sizes: [6, 5, 4], output: 'mse', init: 'torch-default' });
+    const raw = exactNet.initParams(makeRng(5));
+    // s₂ = clip(s₁W₂ + b₂) = clip(b₂) whatever the hidden state: units 0 and 2 saturate (at 0 and at 1).
+    const b2Values = [-0.5, 0.3, 1.5, 0.7];
+    const params = { ...raw, W2: tf.zerosLike(raw.W2!), b2: tf.tensor1d(b2Values) };
+    tf.dispose([raw.W2!, raw.b2!]);
+    const x = randomUniform(makeRng(6), [5, 6]) as tf.Tensor2D;
+    const labels = [0, 1, 2, 3, 0];
+    const y = tf.tensor1d(labels, 'int32');
+    const b2 = tf.variable(params.b2.clone());
+    const lossGrad = (surrogateGradient: SurrogateGradient) => {
+      const system = withSurrogateGradient(exactNet, surrogateGradient);
+      const { value, grads } = tf.variableGrads(() => unrolledFreePhaseLoss({ system, freeSteps: 3 }, { ...params, b2 }, { x, y }).loss, [b2]);
+      const out = { loss: value.dataSync()[0]!, grad: Array.from(grads[b2.name]!.dataSync()) };
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    };
+    const exact = lossGrad('exact');
+    const output = lossGrad('straight-through-output');
+    expect(output.loss).toBe(exact.loss);
+    const s = b2Values.map((v) => Math.min(1, Math.max(0, v)));
+    const analytic = s.map((sj, j) => labels.reduce((sum, label) => sum + (sj - (label === j ? 1 : 0)), 0) / labels.length);
+    output.grad.forEach((v, j) => expect(v).toBeCloseTo(analytic[j]!, 6));
+    exact.grad.forEach((v, j) => expect(v).toBeCloseTo(b2Values[j]! > 0 && b2Values[j]! < 1 ? analytic[j]! : 0, 6));
+    // Unit 0 sits at 0 with target 1 for two examples: the exact gradient is 0 there, the surrogate's is not.
+    expect(analytic[0]).toBeLessThan(-0.1);
+    tf.dispose([x, y, b2, ...Object.values(params)]);
+  });
+
+  it("straight-through-output keeps the hidden clips' exact derivative (unlike full straight-through) and is refused where there is no output state", () => {
+    const { system, params } = deepNet(3, 'mse', DEEP, 2);
+    const x = images(3, 4);
+    const y = tf.tensor1d([0, 1, 2, 3], 'int32');
+    const gradOf = (surrogateGradient: SurrogateGradient) => {
+      const net = withSurrogateGradient(system, surrogateGradient);
+      const vars = system.paramNames.map((k) => tf.variable(params[k]!.clone(), true, `${surrogateGradient}-${k}`));
+      const p = Object.fromEntries(system.paramNames.map((k, i) => [k, vars[i]!]));
+      const { value, grads } = tf.variableGrads(() => unrolledFreePhaseLoss({ system: net, freeSteps: 12 }, p, { x, y }).loss, vars);
+      const out = { loss: value.dataSync()[0]!, w1: Float32Array.from(grads[vars[0]!.name]!.dataSync()) };
+      tf.dispose([value, ...Object.values(grads), ...vars]);
+      return out;
+    };
+    const exact = gradOf('exact');
+    const output = gradOf('straight-through-output');
+    const all = gradOf('straight-through');
+    expect(output.loss).toBe(exact.loss);
+    expect(all.loss).toBe(exact.loss);
+    const distance = (a: Float32Array, b: Float32Array) => Math.hypot(...a.map((v, i) => v - b[i]!));
+    expect(distance(output.w1, exact.w1)).toBeGreaterThan(1e-6);
+    expect(distance(output.w1, all.w1)).toBeGreaterThan(1e-6);
+    expect(() => equilibriumProp({ sizes: [6, 4, 3], output: 'softmax-ce', surrogateGradient: 'straight-through-output' })).toThrow(/MSE output state/);
+    expect(() => equilibriumPropConv({ inputSize: 14, channels: [2], kernelSize: 3, surrogateGradient: 'straight-through-output' })).toThrow(/'exact' or 'straight-through'/);
+    tf.dispose([x, y, ...Object.values(params)]);
   });
 });

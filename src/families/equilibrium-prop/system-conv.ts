@@ -38,6 +38,7 @@ import { uniformArray, type Rng } from '../../base/rng.js';
 import type { StepCounts } from '../../core/system.js';
 import { convolve, convolveTransposed } from '../../tensor/conv-forms.js';
 import { activation, type ActivationName } from './system-activations.js';
+import { straightThrough, type SurrogateGradient } from './system-straight-through.js';
 import type { EpInit, EpOutput, EpParams, EquilibriumNetwork } from './system.js';
 
 export interface EquilibriumPropConvOptions {
@@ -51,6 +52,8 @@ export interface EquilibriumPropConvOptions {
   readonly activation?: ActivationName;
   readonly output?: EpOutput;
   readonly init?: EpInit;
+  /** How gradients pass the clip of ρ: exactly, or straight through (BPDA for attacks, a surrogate for BPTT; forward unchanged). */
+  readonly surrogateGradient?: SurrogateGradient;
 }
 
 export type EpConvState = { readonly layers: readonly tf.Tensor[] };
@@ -103,6 +106,7 @@ export function equilibriumPropConv(options: EquilibriumPropConvOptions): Equili
     activation: 'hard-sigmoid' as ActivationName,
     output: 'mse' as EpOutput,
     init: 'torch-default' as EpInit,
+    surrogateGradient: 'exact' as SurrogateGradient,
     ...options,
   });
   if (!(o.channels.length >= 1 && o.channels.every((c) => Number.isInteger(c) && c > 0))) {
@@ -118,7 +122,8 @@ export function equilibriumPropConv(options: EquilibriumPropConvOptions): Equili
     size = convolved / POOL;
     spatial.push(size);
   }
-  const rho = activation(o.activation);
+  if (o.surrogateGradient === 'straight-through-output') throw new SpecError('surrogateGradient', "the convolutional network has 'exact' or 'straight-through' clips");
+  const rho = o.surrogateGradient === 'straight-through' ? straightThrough(activation(o.activation)) : activation(o.activation);
   const L = o.channels.length;
   const flat = spatial[L - 1]! * spatial[L - 1]! * o.channels[L - 1]!;
   const free = o.output === 'mse' ? L + 1 : L;

@@ -15,8 +15,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from './system-activations.js';
 
-export type SurrogateGradient = 'exact' | 'straight-through';
-export const SURROGATE_GRADIENTS: readonly SurrogateGradient[] = ['exact', 'straight-through'];
+/**
+ * 'straight-through' replaces the derivative of every clip; 'straight-through-output' only the output
+ * layer's (an MSE output state), where a unit clipped at 0 whose target is 1 otherwise passes no gradient of
+ * the cost (the BPTT baseline's stall); the hidden clips keep their exact derivative, so the gradient through
+ * time stays the true, contracting one instead of the all-pass product that diverges.
+ */
+export type SurrogateGradient = 'exact' | 'straight-through' | 'straight-through-output';
+export const SURROGATE_GRADIENTS: readonly SurrogateGradient[] = ['exact', 'straight-through', 'straight-through-output'];
 
 export function straightThrough(rho: Activation): Activation {
   const apply = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {

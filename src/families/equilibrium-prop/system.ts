@@ -129,6 +129,9 @@ function checkOptions(o: Required<EquilibriumPropOptions>): void {
     throw new SpecError('sizes', `must list at least 3 positive integer widths (input, hidden…, output), got ${JSON.stringify(o.sizes)}`);
   }
   if (!(o.stepSize > 0)) throw new SpecError('stepSize', `must be positive, got ${o.stepSize}`);
+  if (o.surrogateGradient === 'straight-through-output' && (o.output !== 'mse' || o.dynamics !== 'primitive-map')) {
+    throw new SpecError('surrogateGradient', "'straight-through-output' is for an MSE output state under the primitive-map dynamics; use 'exact' or 'straight-through'");
+  }
 }
 
 export function equilibriumProp(options: EquilibriumPropOptions): EquilibriumPropSystem {
@@ -145,6 +148,8 @@ export function equilibriumProp(options: EquilibriumPropOptions): EquilibriumPro
   checkOptions(o);
   const rho: Activation = o.surrogateGradient === 'straight-through' ? straightThrough(activation(o.activation)) : activation(o.activation);
   const N = o.sizes.length - 1;
+  // ρ of the output state where only its clip passes gradient straight through (the hidden layers keep ρ).
+  const rhoOutput: Activation = o.surrogateGradient === 'straight-through-output' ? straightThrough(activation(o.activation)) : rho;
   // Layers that relax: all but the input, and the output too unless the softmax readout replaces it.
   const free = o.output === 'mse' ? N : N - 1;
   const descent = o.dynamics === 'energy-descent';
@@ -243,7 +248,7 @@ export function equilibriumProp(options: EquilibriumPropOptions): EquilibriumPro
       const u = rates(state);
       if (!descent && clip) return { layers: clippedStep(u, input, params) };
       const f = forces(u, input, params);
-      if (!descent) return { layers: f.map((fi) => rho.apply(fi) as tf.Tensor2D) };
+      if (!descent) return { layers: f.map((fi, i) => (i === free - 1 && o.output === 'mse' ? rhoOutput : rho).apply(fi) as tf.Tensor2D) };
       const [low, high] = rho.box;
       return {
         layers: state.layers.map((s, i) => {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { SpecError } from '../../base/errors.js';
 import { openCheckpoints } from '../../runs/checkpoints.js';
 import { saveModel } from '../../runs/model-store.js';
 import { buildNetwork, checkEpSpec, describeEpoch, epTrainingFields, evaluationSettling, settlingSummary, trainMethod, traceTrained, type EpTrainingOptions, type Method } from './training.js';
@@ -68,6 +69,12 @@ export const epTrain: JobEntry<Options> = {
   options: epTrainOptions,
   systems: ['equilibrium-prop', 'equilibrium-prop-conv'],
   traces: 'yes',
-  check: checkEpSpec,
+  check: (spec, system, data) => {
+    const job = spec.job as unknown as Partial<Options>;
+    if ((job.rule ?? 'ep') === 'ep' && job.surrogateGradient === 'straight-through') {
+      throw new SpecError('job.surrogateGradient', "equilibrium propagation takes no derivative of ρ; the straight-through surrogate is for rule 'bptt': remove it or set rule to 'bptt'");
+    }
+    checkEpSpec(spec, system, data);
+  },
   run,
 };

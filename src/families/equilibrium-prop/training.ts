@@ -22,6 +22,8 @@ import { disposeTree, tidyTree } from '../../core/tree.js';
 import { recordEvaluationTraces, traceExamples } from '../traces.js';
 import { createParticleStore, type ParticleStore } from './particles.js';
 import { equilibriumPropagation } from './rule.js';
+import { withSurrogateGradient } from './surrogate-variant.js';
+import { SURROGATE_GRADIENTS, type SurrogateGradient } from './system-straight-through.js';
 import { adam, checkpointTensors, fromCheckpointTensors, optimizerStateTensors, sgd, type Optimizer, type OptimizerState, type ParamMap } from '../../learning/optimizers.js';
 import { memoryMeter, type MemoryMeter } from '../../learning/memory-meter.js';
 import type { LearningRule } from '../../learning/rule.js';
@@ -61,6 +63,7 @@ export const epTrainingFields = {
   epochs: z.int().min(1),
   trainLimit: z.int().min(1).optional().describe('train on the first n training examples only'),
   testLimit: z.int().min(1).optional().describe('evaluate on the first n test examples only'),
+  surrogateGradient: z.enum(SURROGATE_GRADIENTS).optional().describe("BPTT only: the loss's gradient through ρ's clips, exact or straight-through (the clipped units still pass gradient; the dynamics is unchanged)"),
 };
 
 export type EpOptimizerOptions = z.infer<typeof epOptimizerSchema>;
@@ -75,6 +78,7 @@ export interface EpTrainingOptions {
   readonly epochs: number;
   readonly trainLimit?: number;
   readonly testLimit?: number;
+  readonly surrogateGradient?: SurrogateGradient;
 }
 
 export type Method = 'ep' | 'bptt';
@@ -146,7 +150,10 @@ export function buildRule(
   meter: MemoryMeter,
   particles: ParticleStore | undefined,
 ): LearningRule<ParamMap> {
-  if (method === 'bptt') return bpttThroughFreePhase({ system: network, freeSteps, onStep: meter.sample });
+  if (method === 'bptt') {
+    const unrolled = options.surrogateGradient === 'straight-through' ? withSurrogateGradient(network, 'straight-through') : network;
+    return bpttThroughFreePhase({ system: unrolled, freeSteps, onStep: meter.sample });
+  }
   if (options.continual && !(options.optimizer.kind === 'sgd' && options.optimizer.momentum === 0 && options.optimizer.weightDecay === 0)) {
     throw new SpecError('job.continual', 'continual EP moves the weights during the nudged phase with plain SGD; use optimizer {"kind": "sgd"} without momentum or weight decay');
   }
