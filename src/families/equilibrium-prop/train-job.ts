@@ -71,8 +71,8 @@ export const epTrain: JobEntry<Options> = {
   traces: 'yes',
   check: (spec, system, data) => {
     const job = spec.job as unknown as Partial<Options>;
-    if ((job.rule ?? 'ep') === 'ep' && job.surrogateGradient === 'straight-through') {
-      throw new SpecError('job.surrogateGradient', "equilibrium propagation takes no derivative of ρ; the straight-through surrogate is for rule 'bptt': remove it or set rule to 'bptt'");
+    if ((job.rule ?? 'ep') === 'ep' && job.surrogateGradient !== undefined && job.surrogateGradient !== 'exact') {
+      throw new SpecError('job.surrogateGradient', "equilibrium propagation takes no derivative of ρ; a straight-through surrogate is for rule 'bptt': remove it or set rule to 'bptt'");
     }
     checkEpSpec(spec, system, data);
   },

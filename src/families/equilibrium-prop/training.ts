@@ -151,7 +151,8 @@ export function buildRule(
   particles: ParticleStore | undefined,
 ): LearningRule<ParamMap> {
   if (method === 'bptt') {
-    const unrolled = options.surrogateGradient === 'straight-through' ? withSurrogateGradient(network, 'straight-through') : network;
+    const surrogate = options.surrogateGradient ?? 'exact';
+    const unrolled = surrogate === 'exact' ? network : withSurrogateGradient(network, surrogate);
     return bpttThroughFreePhase({ system: unrolled, freeSteps, onStep: meter.sample });
   }
   if (options.continual && !(options.optimizer.kind === 'sgd' && options.optimizer.momentum === 0 && options.optimizer.weightDecay === 0)) {

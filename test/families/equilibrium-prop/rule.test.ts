@@ -7,6 +7,9 @@ import { bpttThroughFreePhase } from '../../../src/families/equilibrium-prop/bpt
 import { createParticleStore } from '../../../src/families/equilibrium-prop/particles.js';
 import { equilibriumPropagation, primitiveGradient } from '../../../src/families/equilibrium-prop/rule.js';
 import { sgd } from '../../../src/learning/optimizers.js';
+import { memoryMeter } from '../../../src/learning/memory-meter.js';
+import { buildRule } from '../../../src/families/equilibrium-prop/training.js';
+import { withSurrogateGradient } from '../../../src/families/equilibrium-prop/surrogate-variant.js';
 import { train } from '../../../src/learning/train.js';
 import { equilibriumProp, nudged, oneHotTargets, type EpParams, type EpState } from '../../../src/families/equilibrium-prop/system.js';
 import { useBackend } from '../../../src/tensor/index.js';
@@ -286,4 +289,36 @@ describe('EP with the softmax readout (output: softmax-ce), every nudging mode',
     }
     tf.dispose([x, y, target]);
   }, 60_000);
+});
+
+describe("the job's surrogateGradient reaches the BPTT rule (buildRule)", () => {
+  // An output state whose units start clipped: the exact BPTT gradient of the MSE cost cannot reach b2 through
+  // an output unit stuck at 0, the straight-through-output one can. buildRule once ignored every value but
+  // 'straight-through', so a spec asking for 'straight-through-output' trained with exact gradients.
+  const system = equilibriumProp({ sizes: [784, 32, 10], output: 'mse', init: 'torch-default' });
+  const options = { rule: 'bptt', nudgedSteps: 4, beta: 0.5, nudging: 'symmetric', optimizer: { kind: 'sgd', lr: [0.1, 0.05] }, batchSize: 8, epochs: 1 } as const;
+
+  it("'straight-through-output' gives the straight-through network's BPTT gradient, not the exact one; no option gives the exact one", () => {
+    const raw = system.initParams(makeRng(21));
+    // Biases of −1 at the output push every output pre-activation below 0: all ten units clipped at 0.
+    const params = { ...raw, b2: tf.fill([10], -1) } as EpParams;
+    const { x, y } = mnistBatch(8, 600);
+    const before = tf.memory().numTensors;
+    const meter = memoryMeter();
+    const directionsOf = (rule: ReturnType<typeof buildRule>) => tf.tidy(() => rule.directions(params, { x, y }, makeRng(3)).directions.b2!.arraySync() as number[]);
+    const viaJob = directionsOf(buildRule(system, 'bptt', { ...options, surrogateGradient: 'straight-through-output' } as never, 20, meter, undefined));
+    const viaNetwork = directionsOf(bpttThroughFreePhase({ system: withSurrogateGradient(system, 'straight-through-output'), freeSteps: 20 }));
+    const exactViaJob = directionsOf(buildRule(system, 'bptt', options as never, 20, meter, undefined));
+    const exact = directionsOf(bpttThroughFreePhase({ system, freeSteps: 20 }));
+    expect(viaJob).toEqual(viaNetwork);
+    expect(exactViaJob).toEqual(exact);
+    // Exact: no gradient reaches b2 through the clipped outputs; straight-through: every unit whose class is
+    // in the batch (target 1 against a state of 0) gets one.
+    expect(Math.max(...exact.map(Math.abs))).toBe(0);
+    const present = new Set(Array.from(y.dataSync()));
+    expect(present.size).toBeGreaterThan(1);
+    for (const k of present) expect(Math.abs(viaJob[k]!), `class ${k}`).toBeGreaterThan(1e-3);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, y, ...Object.values(params), raw.b2!]);
+  });
 });
