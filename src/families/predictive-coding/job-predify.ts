@@ -11,8 +11,8 @@
  *    corrupted image, e_n of the clean image) against the clean feedforward representation (`vs_clean_ff`)
  *    and against the clean image's own state at the same timestep (`vs_clean_t`).
  *
- * 4. with `attack`, on the first `attack.limit` test images, L∞ PGD at each ε against two surfaces, and the
- *    same per-timestep curves on the adversarial images:
+ * 4. with `attack`, on the first `attack.limit` test images, an L∞ attack at each ε (PGD, or APGD-CE/DLR,
+ *    with restarts) against two surfaces, and the same per-timestep curves on the adversarial images:
  *    - `first`: the first pass alone (the backbone; (β, λ, α) = (1, 0, 0)): the adversarial images are made
  *      for the feedforward network and then given to the loop (the transfer setting of Predify's Fig. 4);
  *    - `loop`: the whole loop, adaptive: PGD differentiates the head on e_N(T) through all T timesteps
@@ -20,7 +20,12 @@
  *      end to end. If the loop's robustness at T came from masked gradients, `first` would beat `loop` there.
  *
  * t = 0 is the feedforward pass: the backbone alone. The claim holds where accuracy at t > 0 rises above
- * t = 0 and the correlation distance falls with t.
+ * t = 0 and the correlation distance falls with t. Both changes are paired (the same images at t and at 0),
+ * so each curve carries the discordant counts (`gained`, `lost`) and the per-image spread of the distance
+ * change, from which the summary gives 95% intervals of the change.
+ *
+ * Training checkpoints after every backbone and decoder epoch (runs/checkpoints.ts, labels `backbone` and
+ * `decoders`); `--resume` continues an interrupted run from its last epoch.
  *
  * `model` names an earlier predify-noise run folder: its trained backbone and decoders are evaluated and
  * nothing is trained (the decoders' reconstruction loss does not involve β, λ, α, so the same model can be
@@ -34,13 +39,15 @@ import type { Rng } from '../../base/rng.js';
 import { simulate } from '../../core/simulate.js';
 import { throwIfDiverged } from '../../core/solution.js';
 import { attackModel } from '../../attacks/attack-model.js';
+import { apgd } from '../../attacks/apgd.js';
 import { pgd } from '../../attacks/pgd.js';
 import { corruptDataset, selectCorruptions, withGaussianNoise } from '../../data/corruptions.js';
 import { makeDataset, subset, toTensors, type Dataset } from '../../data/index.js';
-import { adam } from '../../learning/optimizers.js';
+import { adam, checkpointTensors, fromCheckpointTensors, optimizerStateTensors, type OptimizerState } from '../../learning/optimizers.js';
 import type { LearningRule } from '../../learning/rule.js';
 import type { ParamMap } from '../../learning/optimizers.js';
 import { train } from '../../learning/train.js';
+import { openCheckpoints, type CheckpointStore } from '../../runs/checkpoints.js';
 import { loadModel, saveModel } from '../../runs/model-store.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import type { LineFigure } from '../../runs/plot/figure.js';
@@ -51,6 +58,8 @@ import { predifyClassifier, predifyFirstPassClassifier } from './classifier-pred
 import type { PredifyParams, PredifySystem } from './system-predify.js';
 
 const ATTACK_SURFACES = ['first', 'loop'] as const;
+const ATTACK_METHODS = ['pgd', 'apgd-ce', 'apgd-dlr'] as const;
+type AttackMethod = (typeof ATTACK_METHODS)[number];
 type AttackSurface = (typeof ATTACK_SURFACES)[number];
 
 export const predifyNoiseOptions = z.strictObject({
@@ -66,7 +75,9 @@ export const predifyNoiseOptions = z.strictObject({
   attack: z
     .strictObject({
       epsilons: z.array(z.number().positive()).min(1).default([0.01, 0.03, 0.1]).describe('L∞ radii (images in [0, 1])'),
-      steps: z.int().min(1).default(10).describe('PGD steps (step 2.5ε/steps, random start)'),
+      method: z.enum(ATTACK_METHODS).default('pgd').describe("'pgd': L∞ PGD with cross-entropy (step 2.5ε/steps, random start); 'apgd-ce' / 'apgd-dlr': Auto-PGD (Croce & Hein 2020) with the cross-entropy or DLR loss"),
+      steps: z.int().min(1).default(10).describe('iterations of the attack'),
+      restarts: z.int().min(1).default(1).describe('random restarts (each from a new random point; an image counts as fooled if any restart fools it)'),
       limit: z.int().min(1).default(100).describe('attack the first n test images'),
       batchSize: z.int().min(1).default(50),
       surfaces: z.array(z.enum(ATTACK_SURFACES)).min(1).default(['first', 'loop']).describe("'first': PGD on the backbone alone, then the loop (transfer); 'loop': PGD through all T timesteps (adaptive)"),
@@ -76,8 +87,8 @@ export const predifyNoiseOptions = z.strictObject({
 });
 export type PredifyNoiseOptions = z.infer<typeof predifyNoiseOptions>;
 
-/** Mean over examples of 1 − Pearson correlation of the flattened a_i and b_i. */
-function correlationDistanceSum(a: tf.Tensor, b: tf.Tensor): number {
+/** Per example i, 1 − Pearson correlation of the flattened a_i and b_i. */
+function correlationDistances(a: tf.Tensor, b: tf.Tensor): Float32Array {
   return tf.tidy(() => {
     const flat = (t: tf.Tensor) => {
       const f = tf.reshape(t, [t.shape[0]!, -1]);
@@ -86,15 +97,37 @@ function correlationDistanceSum(a: tf.Tensor, b: tf.Tensor): number {
     const fa = flat(a);
     const fb = flat(b);
     const corr = tf.div(tf.sum(tf.mul(fa, fb), 1), tf.add(tf.mul(tf.norm(fa, 'euclidean', 1), tf.norm(fb, 'euclidean', 1)), 1e-12));
-    return tf.sum(tf.sub(1, corr)).dataSync()[0]!;
+    return tf.sub(1, corr).dataSync() as Float32Array;
   });
+}
+
+/** The normal quantile of a two-sided 95% interval. */
+const Z95 = 1.959964;
+
+/**
+ * The 95% interval of the accuracy change from timestep 0 to t on the same images, from the discordant
+ * pairs: `gained` examples right at t and wrong at 0, `lost` the reverse, of `count`. The change is
+ * d = (gained − lost)/n with variance ((gained + lost)/n − d²)/n (the Wald interval for a difference of
+ * dependent proportions; Agresti, Categorical Data Analysis, 3rd ed., §11.1). Pairing removes the
+ * between-image variance that two independent accuracies' intervals would carry.
+ */
+export function pairedGainInterval(gained: number, lost: number, count: number): [number, number] {
+  const d = (gained - lost) / count;
+  const half = Z95 * Math.sqrt(Math.max(0, (gained + lost) / count - d * d) / count);
+  return [d - half, d + half];
 }
 
 export interface TimestepCurves {
   readonly condition: string;
+  readonly count: number;
   readonly accuracy: number[];
+  /** Per timestep t: examples right at t and wrong at t = 0, and the reverse (the paired accuracy change). */
+  readonly gained: number[];
+  readonly lost: number[];
   /** Per layer (index n − 1), per timestep. */
   readonly corr_vs_clean_ff: number[][];
+  /** Per layer, per timestep: the 95% half-width of the mean per-image change of corr_vs_clean_ff since t = 0. */
+  readonly corr_vs_clean_ff_change_ci95: number[][];
   readonly corr_vs_clean_t: number[][];
 }
 
@@ -114,9 +147,14 @@ export function timestepCurvesFor(net: PredifySystem, params: PredifyParams, con
   for (const [name, set] of conditions) if (set.count !== clean.count) throw new Error(`condition ${name} has ${set.count} images, the clean set ${clean.count}`);
   const acc = conditions.map(() => ({
     hits: new Array<number>(steps + 1).fill(0),
+    gained: new Array<number>(steps + 1).fill(0),
+    lost: new Array<number>(steps + 1).fill(0),
     ff: Array.from({ length: N }, () => new Array<number>(steps + 1).fill(0)),
+    // Σ over images of (d_t − d_0)², for the interval of the mean change
+    ffChangeSquares: Array.from({ length: N }, () => new Array<number>(steps + 1).fill(0)),
     same: Array.from({ length: N }, () => new Array<number>(steps + 1).fill(0)),
   }));
+  const sum = (v: Float32Array) => v.reduce((a, x) => a + x, 0);
   const run = (x: tf.Tensor) => throwIfDiverged(simulate({ system: net, params, input: { x: x as tf.Tensor4D }, maxSteps: steps, probes, checkEvery: steps }));
   for (let start = 0; start < clean.count; start += batchSize) {
     const n = Math.min(batchSize, clean.count - start);
@@ -127,19 +165,29 @@ export function timestepCurvesFor(net: PredifySystem, params: PredifyParams, con
       const into = acc[c]!;
       const noisy = data === clean ? undefined : toTensors(data, { start, count: n, layout: 'nhwc' });
       const a = noisy ? run(noisy.x) : b;
-      tf.tidy(() => {
-        const predicted = tf.argMax(a.traces.readout!.values, 2);
-        const correct = tf.sum(tf.cast(tf.equal(predicted, tf.expandDims(reference.y, 0)), 'float32'), 1).dataSync();
-        correct.forEach((k, t) => (into.hits[t]! += k));
-      });
+      // correct[t·n + i]: the head is right on image i at timestep t
+      const correct = tf.tidy(() => tf.cast(tf.equal(tf.argMax(a.traces.readout!.values, 2), tf.expandDims(reference.y, 0)), 'float32').dataSync());
+      for (let t = 0; t <= steps; t++) {
+        for (let i = 0; i < n; i++) {
+          const now = correct[t * n + i]!;
+          const first = correct[i]!;
+          into.hits[t]! += now;
+          into.gained[t]! += now * (1 - first);
+          into.lost[t]! += first * (1 - now);
+        }
+      }
       for (let layer = 0; layer < N; layer++) {
         const ta = a.traces[`reps.${layer}`]!.values;
         const tb = b.traces[`reps.${layer}`]!.values;
+        let first: Float32Array | undefined;
         for (let t = 0; t <= steps; t++) {
           const at = tf.tidy(() => tf.squeeze(tf.slice(ta, [t], [1]), [0]));
           const bt = tf.tidy(() => tf.squeeze(tf.slice(tb, [t], [1]), [0]));
-          into.ff[layer]![t]! += correlationDistanceSum(at, cleanFf[layer]!);
-          into.same[layer]![t]! += correlationDistanceSum(at, bt);
+          const ff = correlationDistances(at, cleanFf[layer]!);
+          first ??= ff;
+          into.ff[layer]![t]! += sum(ff);
+          into.ffChangeSquares[layer]![t]! += ff.reduce((s2, v, i) => s2 + (v - first![i]!) ** 2, 0);
+          into.same[layer]![t]! += sum(correlationDistances(at, bt));
           tf.dispose([at, bt]);
         }
       }
@@ -153,12 +201,26 @@ export function timestepCurvesFor(net: PredifySystem, params: PredifyParams, con
     tf.dispose([reference.x, reference.y]);
   }
   const r = (v: number) => Number(v.toFixed(5));
-  return conditions.map(([condition], c) => ({
-    condition,
-    accuracy: acc[c]!.hits.map((h) => r(h / clean.count)),
-    corr_vs_clean_ff: acc[c]!.ff.map((l) => l.map((v) => r(v / clean.count))),
-    corr_vs_clean_t: acc[c]!.same.map((l) => l.map((v) => r(v / clean.count))),
-  }));
+  const count = clean.count;
+  return conditions.map(([condition], c) => {
+    const a = acc[c]!;
+    // sample variance of the per-image change from Σ change and Σ change²
+    const changeHalfWidth = (layer: number, t: number) => {
+      const mean = (a.ff[layer]![t]! - a.ff[layer]![0]!) / count;
+      const variance = count > 1 ? Math.max(0, (a.ffChangeSquares[layer]![t]! - count * mean * mean) / (count - 1)) : 0;
+      return r(Z95 * Math.sqrt(variance / count));
+    };
+    return {
+      condition,
+      count,
+      accuracy: a.hits.map((h) => r(h / count)),
+      gained: a.gained,
+      lost: a.lost,
+      corr_vs_clean_ff: a.ff.map((l) => l.map((v) => r(v / count))),
+      corr_vs_clean_ff_change_ci95: a.ff.map((l, layer) => l.map((_, t) => changeHalfWidth(layer, t))),
+      corr_vs_clean_t: a.same.map((l) => l.map((v) => r(v / count))),
+    };
+  });
 }
 
 export interface AttackSet {
@@ -176,13 +238,15 @@ export interface AttackSet {
  * L∞ PGD at `epsilon` on `surface` ('first': the backbone alone; 'loop': the head on e_N(T), differentiated
  * through all T timesteps), one batch at a time; the adversarial images as a dataset aligned with `clean`.
  */
-export function predifyAttackSet(system: Record<string, unknown> & { kind: string }, params: PredifyParams, data: { train: Dataset; test: Dataset }, clean: Dataset, surface: AttackSurface, epsilon: number, options: { steps: number; timesteps: number; batchSize: number }, rng: Rng): AttackSet {
+export function predifyAttackSet(system: Record<string, unknown> & { kind: string }, params: PredifyParams, data: { train: Dataset; test: Dataset }, clean: Dataset, surface: AttackSurface, epsilon: number, options: { method?: AttackMethod; steps: number; restarts?: number; timesteps: number; batchSize: number }, rng: Rng): AttackSet {
   const began = performance.now();
   const owned = Object.fromEntries(Object.entries(params).map(([k, t]) => [k, t.clone()]));
   const source = { origin: 'predify-noise', system, run: { dt: 1, maxSteps: options.timesteps }, data, trained: { params: owned, trainedBy: 'predify-noise' } };
   const classifier = surface === 'first' ? predifyFirstPassClassifier(source) : predifyClassifier(source);
   const model = attackModel(classifier, { gradient: { kind: 'unrolled' } });
-  const attack = pgd({ steps: options.steps });
+  const restarts = options.restarts ?? 1;
+  const method = options.method ?? 'pgd';
+  const attack = method === 'pgd' ? pgd({ steps: options.steps, restarts }) : apgd({ loss: method === 'apgd-ce' ? 'ce' : 'dlr', steps: options.steps, restarts });
   const images = new Float32Array(clean.images.length);
   const pixels = clean.height * clean.width;
   let fooled = 0;
@@ -209,25 +273,61 @@ export function predifyAttackSet(system: Record<string, unknown> & { kind: strin
   };
 }
 
-async function trainPart(context: JobContext<PredifyNoiseOptions>, label: string, rule: LearningRule<ParamMap>, params: ParamMap, epochs: number, rng: Rng, onEpoch: (epoch: number, metrics: Record<string, number>, seconds: number, params: ParamMap) => void): Promise<ParamMap> {
-  const { options, data } = context;
+/** One epoch's line in metrics.jsonl; a checkpoint keeps them so a resumed run writes them again. */
+type EpochRecord = Record<string, unknown>;
+
+/**
+ * Trains `label` ('backbone' or 'decoders') for `epochs`, checkpointing the parameters, Adam's state and
+ * the epoch lines after every epoch; a checkpoint found under the label (`--resume`) continues from its
+ * epoch, and one that finished replays its lines and trains nothing. The data order and batches are split
+ * from `rng` by epoch and batch index (learning/train.ts), so a resumed training is the uninterrupted one.
+ */
+async function trainPart(context: JobContext<PredifyNoiseOptions>, checkpoints: CheckpointStore, names: readonly string[], label: string, rule: LearningRule<ParamMap>, params: ParamMap, epochs: number, rng: Rng, onEpoch: (epoch: number, metrics: Record<string, number>, seconds: number, params: ParamMap) => { record: EpochRecord; message: string }): Promise<ParamMap> {
+  const { options, data, folder } = context;
   const count = Math.min(options.trainLimit ?? data.train.count, data.train.count);
-  const progress = context.progress(label, epochs * count);
+  const saved = checkpoints.load(label);
+  let start = params;
+  let optimizerState: OptimizerState | undefined;
+  const history: EpochRecord[] = [];
+  if (saved) {
+    ({ params: start, state: optimizerState } = fromCheckpointTensors(saved.tensors, names, saved.record.optimizerStep as number));
+    tf.dispose(Object.values(params));
+    for (const record of (saved.record.history as EpochRecord[]) ?? []) {
+      history.push(record);
+      folder.appendMetrics(record);
+    }
+    context.say(`${label}: resuming after epoch ${saved.epoch} of ${epochs}`);
+  }
+  const done = saved?.epoch ?? 0;
+  if (done >= epochs) {
+    tf.dispose(Object.values(optimizerStateTensors(optimizerState!)));
+    return start;
+  }
+  const progress = context.progress(label, (epochs - done) * count);
   try {
     const result = await train({
-      params,
+      params: start,
       rule,
       optimizer: adam({ lr: options.lr }),
+      ...(optimizerState ? { optimizerState } : {}),
       data: data.train,
       layout: 'nhwc',
       batchSize: options.batchSize,
       epochs,
+      startEpoch: done,
       limit: count,
       rng,
       onBatch: (examples) => progress.tick(examples),
-      onEpoch: (report, current) => onEpoch(report.epoch + 1, { ...report.metrics }, report.seconds, current),
+      onEpoch: (report, current, state) => {
+        const { record, message } = onEpoch(report.epoch + 1, { ...report.metrics }, report.seconds, current);
+        history.push(record);
+        folder.appendMetrics(record);
+        checkpoints.save(label, { epoch: report.epoch + 1, tensors: checkpointTensors(current, state), arrays: {}, record: { history, optimizerStep: state.step } });
+        // after the save: what the line reports is already safe
+        context.say(message);
+      },
     });
-    tf.dispose(Object.values(result.state.slots).flatMap((s) => Object.values(s)));
+    tf.dispose(Object.values(optimizerStateTensors(result.state)));
     return result.params;
   } finally {
     progress.done();
@@ -264,21 +364,23 @@ function loadTrained(context: JobContext<PredifyNoiseOptions>, net: PredifySyste
   return model.params;
 }
 
-async function trainModel(context: JobContext<PredifyNoiseOptions>, net: PredifySystem): Promise<ParamMap> {
-  const { options, folder } = context;
+async function trainModel(context: JobContext<PredifyNoiseOptions>, net: PredifySystem, checkpoints: CheckpointStore): Promise<ParamMap> {
+  const { options } = context;
   if (options.backboneEpochs === undefined || options.decoderEpochs === undefined) {
     throw new SpecError(options.backboneEpochs === undefined ? 'job.backboneEpochs' : 'job.decoderEpochs', 'is required unless job.model names a trained predify-noise run');
   }
   const test = subset(context.data.test, 0, Math.min(options.testLimit, context.data.test.count));
+  const names = [...net.backboneNames, ...net.decoderNames];
   let params: ParamMap = { ...net.initBackbone(context.rng.split('backbone')), ...net.initDecoders(context.rng.split('decoders')) };
-  params = await trainPart(context, 'backbone', predifyBackboneRule(net), params, options.backboneEpochs, context.rng.split('train-backbone'), (epoch, m, seconds, current) => {
+  params = await trainPart(context, checkpoints, names, 'backbone', predifyBackboneRule(net), params, options.backboneEpochs, context.rng.split('train-backbone'), (epoch, m, seconds, current) => {
     const record = { phase: 'backbone', epoch, loss: m.loss, train_accuracy: m.accuracy, test_accuracy: headAccuracy(net, current, test), seconds: Number(seconds.toFixed(2)) };
-    folder.appendMetrics(record);
-    context.say(`backbone epoch ${epoch}: loss ${m.loss!.toFixed(4)}, test ${(100 * record.test_accuracy).toFixed(2)}%, ${seconds.toFixed(1)} s`);
+    return { record, message: `backbone epoch ${epoch}: loss ${m.loss!.toFixed(4)}, test ${(100 * record.test_accuracy).toFixed(2)}%, ${seconds.toFixed(1)} s` };
   });
-  params = await trainPart(context, 'decoders', predifyDecoderRule(net), params, options.decoderEpochs, context.rng.split('train-decoders'), (epoch, m, seconds) => {
-    folder.appendMetrics({ phase: 'decoders', epoch, ...m, seconds: Number(seconds.toFixed(2)) });
-    context.say(`decoders epoch ${epoch}: reconstruction ${m.loss!.toFixed(5)} (${Object.entries(m).filter(([k]) => k.startsWith('recon')).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}), ${seconds.toFixed(1)} s`);
+  params = await trainPart(context, checkpoints, names, 'decoders', predifyDecoderRule(net), params, options.decoderEpochs, context.rng.split('train-decoders'), (epoch, m, seconds) => {
+    return {
+      record: { phase: 'decoders', epoch, ...m, seconds: Number(seconds.toFixed(2)) },
+      message: `decoders epoch ${epoch}: reconstruction ${m.loss!.toFixed(5)} (${Object.entries(m).filter(([k]) => k.startsWith('recon')).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}), ${seconds.toFixed(1)} s`,
+    };
   });
   return params;
 }
@@ -297,7 +399,9 @@ async function run(context: JobContext<PredifyNoiseOptions>): Promise<Metrics> {
   const steps = spec.run.maxSteps;
   const test = subset(data.test, 0, Math.min(options.testLimit, data.test.count));
   const started = performance.now();
-  const params = options.model ? loadTrained(context, net, options.model) : await trainModel(context, net);
+  // Opened only to train: an evaluation of job.model has nothing to checkpoint.
+  const checkpoints = options.model ? undefined : openCheckpoints(folder.destination, spec, context.resume ?? false);
+  const params = options.model ? loadTrained(context, net, options.model) : await trainModel(context, net, checkpoints!);
   const trainedSeconds = (performance.now() - started) / 1000;
   try {
     saveModel(folder, { system: spec.system, trainedBy: 'predify (backbone: backprop; decoders: reconstruction)', meta: { ...spec.system, inputLayout: 'nhwc', timesteps: steps, classNames: data.train.classNames, trainedOn: data.train.name, ...(options.model ? { from: options.model } : {}) } }, params);
@@ -334,12 +438,12 @@ async function run(context: JobContext<PredifyNoiseOptions>): Promise<Metrics> {
       const sets: AttackSet[] = [];
       for (const surface of o.surfaces) {
         for (const epsilon of o.epsilons) {
-          const set = predifyAttackSet(spec.system, params, data, attacked, surface, epsilon, { steps: o.steps, timesteps: steps, batchSize: o.batchSize }, context.rng.split(`pgd-${surface}-${epsilon}`));
+          const set = predifyAttackSet(spec.system, params, data, attacked, surface, epsilon, { method: o.method, steps: o.steps, restarts: o.restarts, timesteps: steps, batchSize: o.batchSize }, context.rng.split(`pgd-${surface}-${epsilon}`));
           sets.push(set);
-          context.say(`PGD-${o.steps} on the ${surface === 'first' ? 'first pass' : `whole loop (${steps} timesteps, unrolled)`} at ε ${epsilon}: fools its target on ${pct(set.success)}% of ${attacked.count}, ${set.seconds.toFixed(0)} s`);
+          context.say(`${o.method.toUpperCase()}-${o.steps}${o.restarts > 1 ? `×${o.restarts}` : ''} on the ${surface === 'first' ? 'first pass' : `whole loop (${steps} timesteps, unrolled)`} at ε ${epsilon}: fools its target on ${pct(set.success)}% of ${attacked.count}, ${set.seconds.toFixed(0)} s`);
         }
       }
-      const attackCurves = timestepCurvesFor(net, params, [['clean', attacked], ...sets.map((s) => [`pgd-${s.surface} ε=${s.epsilon}`, s.images] as const)], attacked, steps);
+      const attackCurves = timestepCurvesFor(net, params, [['clean', attacked], ...sets.map((s) => [`${o.method}-${s.surface} ε=${s.epsilon}`, s.images] as const)], attacked, steps);
       folder.appendMetrics({ phase: 'attack-timesteps', ...attackCurves[0]! });
       say(attackCurves[0]!);
       sets.forEach((set, i) => {
@@ -353,7 +457,18 @@ async function run(context: JobContext<PredifyNoiseOptions>): Promise<Metrics> {
 
     for (const f of predifyFigures(curves, steps, data.train.name, attacks.map((a) => a.curve))) folder.writeText(`${f.id}.svg`, renderFigureSvg(f));
     const gain = (c: TimestepCurves) => Number((c.accuracy[steps]! - c.accuracy[0]!).toFixed(5));
-    const summaryOf = (c: TimestepCurves) => ({ accuracy: c.accuracy, accuracy_gain_at_T: gain(c), corr_vs_clean_ff: c.corr_vs_clean_ff, corr_vs_clean_t: c.corr_vs_clean_t });
+    const summaryOf = (c: TimestepCurves) => ({
+      accuracy: c.accuracy,
+      accuracy_gain_at_T: gain(c),
+      accuracy_gain_ci95_at_T: pairedGainInterval(c.gained[steps]!, c.lost[steps]!, c.count).map((v) => Number(v.toFixed(5))),
+      gained: c.gained,
+      lost: c.lost,
+      corr_vs_clean_ff: c.corr_vs_clean_ff,
+      corr_vs_clean_ff_change_ci95: c.corr_vs_clean_ff_change_ci95,
+      corr_vs_clean_t: c.corr_vs_clean_t,
+    });
+    // The run is complete: its checkpoints have served (an interrupt during evaluation resumes without training).
+    checkpoints?.clear();
     return {
       timesteps: steps,
       test_images: test.count,
@@ -377,7 +492,10 @@ async function run(context: JobContext<PredifyNoiseOptions>): Promise<Metrics> {
  * accuracy-vs-timestep.svg and correlation-distance.svg: per condition (clean first), against timestep;
  * attack-accuracy-vs-timestep.svg where attacked curves are given.
  */
-export function predifyFigures(curves: readonly TimestepCurves[], steps: number, dataName: string, attacked: readonly TimestepCurves[] = []): LineFigure[] {
+/** What the figures draw of a condition's curves. */
+export type PlottedCurves = Pick<TimestepCurves, 'condition' | 'accuracy' | 'corr_vs_clean_ff' | 'corr_vs_clean_t'>;
+
+export function predifyFigures(curves: readonly PlottedCurves[], steps: number, dataName: string, attacked: readonly PlottedCurves[] = []): LineFigure[] {
   const ts = Array.from({ length: steps + 1 }, (_, t) => t);
   const attackFigure: LineFigure[] = attacked.length
     ? [{ kind: 'line', id: 'attack-accuracy-vs-timestep', title: `Predify under PGD (first pass: transfer; loop: through all ${steps} timesteps)`, x: { label: 'timestep', integer: true }, y: { label: 'accuracy', domain: [0, 1] }, series: attacked.map((c) => ({ name: c.condition, x: ts, y: c.accuracy })) }]

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { executeRun } from '../../../src/app/execute.js';
+import { checkpointDirFor } from '../../../src/runs/checkpoints.js';
+import { loadModel } from '../../../src/runs/model-store.js';
 import { validateSpec } from '../../../src/spec/parse.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'neurodyn-predify-'));
@@ -61,6 +63,48 @@ describe('predify-noise job', () => {
     expect(loop.target_fooled).toBeGreaterThan(0.5);
     expect(first.corr_vs_clean_ff.at(-1)![0]).toBeGreaterThan(0);
     expect(fs.existsSync(path.join(out, 'attack-accuracy-vs-timestep.svg'))).toBe(true);
+  }, 180_000);
+
+  it('APGD through the timesteps, with restarts, agrees with the curves on its own target', async () => {
+    const attack = { method: 'apgd-dlr', epsilons: [0.3], steps: 4, restarts: 2, limit: 6, batchSize: 6, surfaces: ['loop'] };
+    const { summary } = await executeRun(tinySpec({ model: path.join(root, 'tiny'), testLimit: 4, sigmas: [], attack }), { quiet: true, say: () => {}, out: path.join(root, 'apgd') });
+    const m = summary.metrics as { attacks: Record<string, Curves & { target_fooled: number; accuracy_gain_ci95_at_T: number[] }> };
+    expect(Object.keys(m.attacks)).toEqual(['apgd-dlr-loop ε=0.3']);
+    const loop = m.attacks['apgd-dlr-loop ε=0.3']!;
+    expect(loop.accuracy[2]).toBeCloseTo(1 - loop.target_fooled, 6);
+    expect(loop.target_fooled).toBeGreaterThan(0.5);
+    const [lo, hi] = loop.accuracy_gain_ci95_at_T;
+    expect(lo! <= loop.accuracy[2]! - loop.accuracy[0]! + 1e-9 && loop.accuracy[2]! - loop.accuracy[0]! <= hi! + 1e-9).toBe(true);
+  }, 120_000);
+
+  it('an interrupted training resumed with --resume gives the same parameters, bit for bit, and the same records', async () => {
+    // Two backbone epochs, so the interrupt after the first lands mid-training of a part.
+    const resumable = () => tinySpec({ backboneEpochs: 2, decoderEpochs: 1, sigmas: [] });
+    const straight = path.join(root, 'straight');
+    await executeRun(resumable(), { quiet: true, say: () => {}, out: straight });
+    expect(fs.existsSync(checkpointDirFor(straight))).toBe(false);
+    const out = path.join(root, 'interrupted');
+    const interrupt = (line: string) => {
+      if (line.startsWith('backbone epoch 1:')) throw new Error('simulated interrupt');
+    };
+    await expect(executeRun(resumable(), { quiet: true, say: interrupt, out })).rejects.toThrow('simulated interrupt');
+    expect(fs.existsSync(checkpointDirFor(out))).toBe(true);
+    await expect(executeRun(resumable(), { quiet: true, say: () => {}, out })).rejects.toThrow(/--resume: an interrupted run left checkpoints/);
+    const said: string[] = [];
+    await executeRun(resumable(), { quiet: true, say: (l: string) => said.push(l), out, resume: true });
+    expect(said).toContain('backbone: resuming after epoch 1 of 2');
+    expect(fs.existsSync(checkpointDirFor(out))).toBe(false);
+    const records = (folder: string) =>
+      fs.readFileSync(path.join(folder, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
+        const { seconds: _seconds, ...rest } = JSON.parse(l) as Record<string, unknown>;
+        return rest;
+      });
+    expect(records(out).map((r) => `${String(r.phase)}${String(r.epoch ?? '')}`)).toEqual(['backbone1', 'backbone2', 'decoders1', 'timesteps']);
+    expect(records(out)).toEqual(records(straight));
+    const a = loadModel(straight).params;
+    const b = loadModel(out).params;
+    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+    for (const name of Object.keys(a)) expect(Buffer.from(b[name]!.dataSync().buffer), name).toEqual(Buffer.from(a[name]!.dataSync().buffer));
   }, 180_000);
 
   it('refuses a model with another architecture, and training without epochs, naming the field', async () => {
