@@ -115,12 +115,12 @@ describe('cnnf-train job', () => {
     tf.tidy(() => {
       const expected = runCycles(system, params, x, 2).scores;
       expect(tf.max(tf.abs(tf.sub(run.logits, expected))).dataSync()[0]).toBe(0);
-    }, 60_000);
+    });
     run.dispose();
     classifier.dispose();
     tf.dispose([x, ...Object.values(params)]);
     expect(liveTensorCount()).toBe(before);
-  });
+  }, 60_000);
 
   it('initFrom starts a model from a saved one (by default model-c<cycles>): at a learning rate too small to move a float32 weight it ends bit-identical to the source and scores the same', async () => {
     const out = path.join(root, 'init-from');
