@@ -1,10 +1,10 @@
 /**
  * Evaluation of trained CNN-F models from their checkpoints (a `cnnf-train` run's `.<out>.checkpoint/
- * cycles-<C>/epoch-<k>/`), for when the job's own end-of-run evaluation (accuracy against 0 … testCycles
+ * cycles-<C>/epoch-<k>/`) or saved models (`<out>/model-c<C>/`), for when the job's own end-of-run evaluation (accuracy against 0 … testCycles
  * cycles on the whole test set, PGD per surface and ε) costs more than the machine allows: the same
  * functions (families/cnn-f/evaluation.ts, attacks/protocol.ts) on stated subsets.
  *
- *   node dist/bench/cnnf-eval.js --ckpt <epoch dir> --cycles C [--curve N --curve-cycles T]
+ *   node dist/bench/cnnf-eval.js --ckpt <epoch dir | model dir> --cycles C [--curve N --curve-cycles T]
  *        [--pgd M --eps 0,0.02,... --surfaces first,e2e --steps 40]
  *        [--protocol K --protocol-eps 0.04,0.1 --attacks pgd,apgd-ce,apgd-dlr,square,transfer --queries Q
  *         --apgd-steps S --transfer-ckpt <CNN epoch dir> --step-weighting final|uniform]
@@ -24,6 +24,7 @@ import { decodeNpy } from '../src/export/npy.js';
 import '../src/families/index.js';
 import { buildTrainedNetwork, estimateOnProfiles } from '../src/hardware/estimate.js';
 import { listProfiles } from '../src/hardware/profiles.js';
+import { loadModel } from '../src/runs/model-store.js';
 import { cnnfClassifier, type AttackSurface } from '../src/families/cnn-f/classifier.js';
 import { accuracyByCycle, pgdRobustness } from '../src/families/cnn-f/evaluation.js';
 import { createCnnf } from '../src/families/cnn-f/options.js';
@@ -39,7 +40,9 @@ const option = (name: string) => {
 const list = (text: string | undefined, fallback: string) => (text ?? fallback).split(',').filter((s) => s.length > 0);
 const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
 
+/** The parameters of an epoch checkpoint (record.json) or of a saved model folder (model.json, e.g. `<run>/model-c1`). */
 function loadCheckpoint(dir: string): Record<string, tf.Tensor> {
+  if (fs.existsSync(path.join(dir, 'model.json'))) return loadModel(path.dirname(dir), path.basename(dir)).params;
   const record = JSON.parse(fs.readFileSync(path.join(dir, 'record.json'), 'utf8')) as { tensors: { name: string; file: string }[] };
   const params: Record<string, tf.Tensor> = {};
   for (const { name, file } of record.tensors) {

@@ -14,6 +14,7 @@
  * repair corruption; summary.json the
  * tables; curves.svg and robustness.svg plot them; repair-<corruption>.png are the picture strips.
  */
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { SpecError } from '../../base/errors.js';
@@ -23,7 +24,7 @@ import { subset, type Dataset } from '../../data/index.js';
 import { checkpointTensors, fromCheckpointTensors, optimizerStateTensors, type OptimizerState, type ParamMap } from '../../learning/optimizers.js';
 import { train } from '../../learning/train.js';
 import { openCheckpoints, type CheckpointStore } from '../../runs/checkpoints.js';
-import { saveModel } from '../../runs/model-store.js';
+import { loadModel, saveModel } from '../../runs/model-store.js';
 import { tileGridPng } from '../../runs/png.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import type { LineFigure } from '../../runs/plot/figure.js';
@@ -58,6 +59,13 @@ export const cnnfTrainOptions = z.strictObject({
     })
     .optional()
     .describe('train on PGD examples as well as clean ones'),
+  initFrom: z
+    .strictObject({
+      run: z.string().min(1).describe('a run folder holding a saved CNN-F model (e.g. an earlier cnnf-train run)'),
+      model: z.string().min(1).optional().describe("the model folder inside it, e.g. 'model-c1'; default: model-c<cycles> of the model being trained"),
+    })
+    .optional()
+    .describe("start from a saved model's parameters (fine-tuning: a fresh optimiser and schedule) instead of a fresh initialisation"),
   trainLimit: z.int().min(1).optional().describe('train on the first n training images only'),
   testLimit: z.int().min(1).optional().describe('clean accuracy on the first n test images only'),
   testCycles: z.int().min(0).default(10).describe('accuracy against test-time cycles 0 … testCycles (Fig. 3b) for every model'),
@@ -178,6 +186,36 @@ async function trainModel(context: JobContext<Options>, system: CnnfSystem, cycl
   }
 }
 
+/**
+ * The parameters of a saved model (`initFrom`), checked against this system: the same parameter names and
+ * shapes as `fresh` (this run's own initialisation), else a SpecError naming what differs.
+ */
+function loadInitialParams(system: CnnfSystem, run: string, model: string, fresh: CnnfParams): ParamMap {
+  let saved: ReturnType<typeof loadModel>;
+  try {
+    saved = loadModel(run, model);
+  } catch (e) {
+    throw new SpecError('job.initFrom', e instanceof Error ? e.message : String(e));
+  }
+  const misfit = () => {
+    if (saved.system.kind !== 'cnn-f') return `it holds a ${saved.system.kind} model, not a cnn-f one`;
+    for (const name of system.paramNames) {
+      const have = saved.params[name];
+      const want = fresh[name]!.shape;
+      if (!have) return `it has no parameter ${name}`;
+      if (have.shape.join('x') !== want.join('x')) return `its ${name} has shape [${have.shape.join(', ')}] where this network needs [${want.join(', ')}]`;
+    }
+    const count = Object.keys(saved.params).length;
+    return count !== system.paramNames.length ? `it has ${count} parameters where this network has ${system.paramNames.length}` : undefined;
+  };
+  const problem = misfit();
+  if (problem) {
+    tf.dispose(Object.values(saved.params));
+    throw new SpecError('job.initFrom', `${path.join(run, model)} does not fit system.architecture: ${problem}; start from a model trained with the same architecture`);
+  }
+  return saved.params;
+}
+
 const pct = (v: number) => Number((100 * v).toFixed(2));
 
 async function run(context: JobContext<Options>): Promise<Metrics> {
@@ -193,6 +231,14 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const testSet = options.testLimit ? subset(data.test, 0, Math.min(options.testLimit, data.test.count)) : data.test;
   const checkpoints = openCheckpoints(folder.destination, spec, context.resume ?? false);
   const init = system.initParams(context.rng.split('init'));
+  // Loaded (and checked) before any training, so a wrong folder does not cost the run.
+  const starts: Record<number, ParamMap> = {};
+  try {
+    for (const cycles of options.initFrom ? options.cycles : []) starts[cycles] = loadInitialParams(system, options.initFrom!.run, options.initFrom!.model ?? `model-c${cycles}`, init);
+  } catch (e) {
+    tf.dispose([...Object.values(init), ...Object.values(starts).flatMap((p) => Object.values(p))]);
+    throw e;
+  }
   const primary = Math.max(...options.cycles);
   const models: Record<string, unknown> = {};
   const robustnessRows: (RobustnessRow & { cycles: number })[] = [];
@@ -201,7 +247,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   try {
     for (const cycles of options.cycles) {
       const trainedAt = performance.now();
-      const { params, history } = await trainModel(context, system, cycles, init, trainSet, testSet, checkpoints);
+      const { params, history } = await trainModel(context, system, cycles, starts[cycles] ?? init, trainSet, testSet, checkpoints);
       const trainSeconds = history.reduce((s, r) => s + r.seconds, 0);
       // Written here, not per epoch, so a resumed run's metrics hold the restored epochs too.
       for (const record of history) folder.appendMetrics({ phase: 'train', ...record });
@@ -243,7 +289,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
             say(`repair ${corruption}: corrupted PSNR ${row.corruptedPsnr.toFixed(2)} dB; reconstruction per cycle ${row.reconPsnr.map((v) => v.toFixed(2)).join(', ')} dB`);
           }
         }
-        const meta = { cycles, inputShape: system.options.inputShape, trainedOn: trainSet.name, trainExamples: trainSet.count, epochs: options.epochs, adversarial: options.adversarial ?? null };
+        const meta = { cycles, inputShape: system.options.inputShape, trainedOn: trainSet.name, trainExamples: trainSet.count, epochs: options.epochs, adversarial: options.adversarial ?? null, initFrom: options.initFrom ? { run: options.initFrom.run, model: options.initFrom.model ?? `model-c${cycles}` } : null };
         const record = { system: spec.system, trainedBy: options.adversarial ? 'cnn-f bptt + PGD' : 'cnn-f bptt', meta };
         saveModel(folder, record, params, `model-c${cycles}`);
         if (cycles === primary) saveModel(folder, record, params, 'model');
@@ -262,7 +308,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
       }
     }
   } finally {
-    tf.dispose(Object.values(init));
+    tf.dispose([...Object.values(init), ...Object.values(starts).flatMap((p) => Object.values(p))]);
   }
   writePlots(folder, curves, robustnessRows);
   // Cleared only once the run folder is in place: an interrupt before that keeps what --resume needs.

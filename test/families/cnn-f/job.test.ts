@@ -120,7 +120,27 @@ describe('cnnf-train job', () => {
     classifier.dispose();
     tf.dispose([x, ...Object.values(params)]);
     expect(liveTensorCount()).toBe(before);
-  });
+  }, 60_000);
+
+  it('initFrom starts a model from a saved one (by default model-c<cycles>): at a learning rate too small to move a float32 weight it ends bit-identical to the source and scores the same', async () => {
+    const out = path.join(root, 'init-from');
+    const job = { cycles: [2], epochs: 1, lr: 1e-30, weightDecay: 0, momentum: 0, initFrom: { run: straight } };
+    await executeRun(spec(job), { ...quiet, out });
+    const source = loadModel(straight, 'model-c2').params;
+    const tuned = loadModel(out, 'model-c2');
+    expect(tuned.meta).toMatchObject({ initFrom: { run: straight, model: 'model-c2' } });
+    for (const name of Object.keys(source)) expect(Buffer.from(tuned.params[name]!.dataSync().buffer)).toEqual(Buffer.from(source[name]!.dataSync().buffer));
+    const curve = (folder: string) => (numbers(folder) as { phase: string; cycles: number; accuracy_average?: number[] }[]).find((l) => l.phase === 'cycles' && l.cycles === 2)!.accuracy_average;
+    expect(curve(out)).toEqual(curve(straight));
+    tf.dispose([...Object.values(source), ...Object.values(tuned.params)]);
+  }, 300_000);
+
+  it('initFrom that does not fit is a SpecError naming job.initFrom', async () => {
+    const other = { ...spec({ initFrom: { run: straight, model: 'model-c2' } }) };
+    const wider = validateSpec({ ...other, system: { ...other.system, architecture: TINY.map((l) => (l.type === 'conv' && l.channels === 6 ? { ...l, channels: 5 } : l)) } });
+    await expect(executeRun(wider, { ...quiet, out: path.join(root, 'bad-init1') })).rejects.toThrow(/job\.initFrom: .*does not fit system\.architecture: its .* has shape \[.*\] where this network needs/);
+    await expect(executeRun(spec({ initFrom: { run: path.join(root, 'nowhere') } }), { ...quiet, out: path.join(root, 'bad-init2') })).rejects.toThrow(/job\.initFrom: .*holds no trained model/);
+  }, 60_000);
 
   it('bad options name the field', async () => {
     await expect(executeRun(spec({ repair: {} }), { ...quiet, out: path.join(root, 'bad1') })).rejects.toThrow(/job\.repair: .*system\.ind = 0/);
