@@ -22,6 +22,8 @@ export interface CheckpointedTraining {
   readonly afterEpoch?: (line: Record<string, unknown>, report: EpochReport) => void;
   /** Told when a checkpoint is restored. */
   readonly say: (line: string) => void;
+  /** Called once before training with the epochs left to train (not called when a checkpoint says all are done): where a progress bar gets its total. */
+  readonly beforeTraining?: (epochsLeft: number) => void;
 }
 
 /** Trains as train() does, resuming from and saving to the checkpoint store. `request.params` are consumed either way. */
@@ -43,6 +45,7 @@ export async function trainWithCheckpoints(request: Omit<TrainRequest, 'onEpoch'
   }
   const done = saved?.epoch ?? 0;
   if (done >= request.epochs) return { params, state: optimizerState! };
+  c.beforeTraining?.(request.epochs - done);
   return train({
     ...request,
     params,

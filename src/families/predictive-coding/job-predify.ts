@@ -43,14 +43,15 @@ import { apgd } from '../../attacks/apgd.js';
 import { pgd } from '../../attacks/pgd.js';
 import { corruptDataset, selectCorruptions, withGaussianNoise } from '../../data/corruptions.js';
 import { makeDataset, subset, toTensors, type Dataset } from '../../data/index.js';
-import { adam, checkpointTensors, fromCheckpointTensors, optimizerStateTensors, type OptimizerState } from '../../learning/optimizers.js';
+import { adam, optimizerStateTensors } from '../../learning/optimizers.js';
 import type { LearningRule } from '../../learning/rule.js';
 import type { ParamMap } from '../../learning/optimizers.js';
-import { train } from '../../learning/train.js';
 import { openCheckpoints, type CheckpointStore } from '../../runs/checkpoints.js';
 import { loadModel, saveModel } from '../../runs/model-store.js';
 import { renderFigureSvg } from '../../runs/plot/svg.js';
 import type { LineFigure } from '../../runs/plot/figure.js';
+import type { Progress } from '../../runs/progress.js';
+import { trainWithCheckpoints } from '../checkpointed-train.js';
 import { recordEvaluationTraces, traceExamples } from '../traces.js';
 import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { predifyBackboneRule, predifyDecoderRule } from './rule-predify.js';
@@ -273,64 +274,51 @@ export function predifyAttackSet(system: Record<string, unknown> & { kind: strin
   };
 }
 
-/** One epoch's line in metrics.jsonl; a checkpoint keeps them so a resumed run writes them again. */
-type EpochRecord = Record<string, unknown>;
-
 /**
- * Trains `label` ('backbone' or 'decoders') for `epochs`, checkpointing the parameters, Adam's state and
- * the epoch lines after every epoch; a checkpoint found under the label (`--resume`) continues from its
- * epoch, and one that finished replays its lines and trains nothing. The data order and batches are split
- * from `rng` by epoch and batch index (learning/train.ts), so a resumed training is the uninterrupted one.
+ * Trains `label` ('backbone' or 'decoders') for `epochs` with a checkpoint after every epoch
+ * (trainWithCheckpoints: parameters, Adam's state and the epoch lines; `--resume` continues from the last
+ * epoch, and a finished part replays its lines and trains nothing). `line` makes an epoch's metrics line
+ * (epochs counted from 1), `message` what is said after it is saved.
  */
-async function trainPart(context: JobContext<PredifyNoiseOptions>, checkpoints: CheckpointStore, names: readonly string[], label: string, rule: LearningRule<ParamMap>, params: ParamMap, epochs: number, rng: Rng, onEpoch: (epoch: number, metrics: Record<string, number>, seconds: number, params: ParamMap) => { record: EpochRecord; message: string }): Promise<ParamMap> {
+async function trainPart(
+  context: JobContext<PredifyNoiseOptions>,
+  checkpoints: CheckpointStore,
+  label: string,
+  rule: LearningRule<ParamMap>,
+  params: ParamMap,
+  epochs: number,
+  rng: Rng,
+  line: (epoch: number, metrics: Record<string, number>, seconds: number, params: ParamMap) => Record<string, unknown>,
+  message: (line: Record<string, unknown>, metrics: Record<string, number>, seconds: number) => string,
+): Promise<ParamMap> {
   const { options, data, folder } = context;
   const count = Math.min(options.trainLimit ?? data.train.count, data.train.count);
-  const saved = checkpoints.load(label);
-  let start = params;
-  let optimizerState: OptimizerState | undefined;
-  const history: EpochRecord[] = [];
-  if (saved) {
-    ({ params: start, state: optimizerState } = fromCheckpointTensors(saved.tensors, names, saved.record.optimizerStep as number));
-    tf.dispose(Object.values(params));
-    for (const record of (saved.record.history as EpochRecord[]) ?? []) {
-      history.push(record);
-      folder.appendMetrics(record);
-    }
-    context.say(`${label}: resuming after epoch ${saved.epoch} of ${epochs}`);
-  }
-  const done = saved?.epoch ?? 0;
-  if (done >= epochs) {
-    tf.dispose(Object.values(optimizerStateTensors(optimizerState!)));
-    return start;
-  }
-  const progress = context.progress(label, (epochs - done) * count);
+  let progress: Progress | undefined;
   try {
-    const result = await train({
-      params: start,
+    const result = await trainWithCheckpoints({
+      params,
       rule,
       optimizer: adam({ lr: options.lr }),
-      ...(optimizerState ? { optimizerState } : {}),
       data: data.train,
       layout: 'nhwc',
       batchSize: options.batchSize,
       epochs,
-      startEpoch: done,
       limit: count,
       rng,
-      onBatch: (examples) => progress.tick(examples),
-      onEpoch: (report, current, state) => {
-        const { record, message } = onEpoch(report.epoch + 1, { ...report.metrics }, report.seconds, current);
-        history.push(record);
-        folder.appendMetrics(record);
-        checkpoints.save(label, { epoch: report.epoch + 1, tensors: checkpointTensors(current, state), arrays: {}, record: { history, optimizerStep: state.step } });
-        // after the save: what the line reports is already safe
-        context.say(message);
-      },
+      onBatch: (examples) => progress?.tick(examples),
+    }, {
+      checkpoints,
+      label,
+      appendMetrics: (record) => folder.appendMetrics(record),
+      say: context.say,
+      beforeTraining: (epochsLeft) => { progress = context.progress(label, epochsLeft * count); },
+      epochLine: (report, current) => line(report.epoch + 1, { ...report.metrics }, report.seconds, current),
+      afterEpoch: (record, report) => context.say(message(record, report.metrics, report.seconds)),
     });
     tf.dispose(Object.values(optimizerStateTensors(result.state)));
     return result.params;
   } finally {
-    progress.done();
+    progress?.done();
   }
 }
 
@@ -370,18 +358,13 @@ async function trainModel(context: JobContext<PredifyNoiseOptions>, net: Predify
     throw new SpecError(options.backboneEpochs === undefined ? 'job.backboneEpochs' : 'job.decoderEpochs', 'is required unless job.model names a trained predify-noise run');
   }
   const test = subset(context.data.test, 0, Math.min(options.testLimit, context.data.test.count));
-  const names = [...net.backboneNames, ...net.decoderNames];
   let params: ParamMap = { ...net.initBackbone(context.rng.split('backbone')), ...net.initDecoders(context.rng.split('decoders')) };
-  params = await trainPart(context, checkpoints, names, 'backbone', predifyBackboneRule(net), params, options.backboneEpochs, context.rng.split('train-backbone'), (epoch, m, seconds, current) => {
-    const record = { phase: 'backbone', epoch, loss: m.loss, train_accuracy: m.accuracy, test_accuracy: headAccuracy(net, current, test), seconds: Number(seconds.toFixed(2)) };
-    return { record, message: `backbone epoch ${epoch}: loss ${m.loss!.toFixed(4)}, test ${(100 * record.test_accuracy).toFixed(2)}%, ${seconds.toFixed(1)} s` };
-  });
-  params = await trainPart(context, checkpoints, names, 'decoders', predifyDecoderRule(net), params, options.decoderEpochs, context.rng.split('train-decoders'), (epoch, m, seconds) => {
-    return {
-      record: { phase: 'decoders', epoch, ...m, seconds: Number(seconds.toFixed(2)) },
-      message: `decoders epoch ${epoch}: reconstruction ${m.loss!.toFixed(5)} (${Object.entries(m).filter(([k]) => k.startsWith('recon')).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}), ${seconds.toFixed(1)} s`,
-    };
-  });
+  params = await trainPart(context, checkpoints, 'backbone', predifyBackboneRule(net), params, options.backboneEpochs, context.rng.split('train-backbone'),
+    (epoch, m, seconds, current) => ({ phase: 'backbone', epoch, loss: m.loss, train_accuracy: m.accuracy, test_accuracy: headAccuracy(net, current, test), seconds: Number(seconds.toFixed(2)) }),
+    (record, m, seconds) => `backbone epoch ${record.epoch}: loss ${m.loss!.toFixed(4)}, test ${(100 * (record.test_accuracy as number)).toFixed(2)}%, ${seconds.toFixed(1)} s`);
+  params = await trainPart(context, checkpoints, 'decoders', predifyDecoderRule(net), params, options.decoderEpochs, context.rng.split('train-decoders'),
+    (epoch, m, seconds) => ({ phase: 'decoders', epoch, ...m, seconds: Number(seconds.toFixed(2)) }),
+    (record, m, seconds) => `decoders epoch ${record.epoch}: reconstruction ${m.loss!.toFixed(5)} (${Object.entries(m).filter(([k]) => k.startsWith('recon')).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}), ${seconds.toFixed(1)} s`);
   return params;
 }
 
