@@ -3,20 +3,11 @@
 // and the median of the round medians is printed, with the part's share of the system's step.
 //   node bench/sgemm-micro/ep-fc-breakdown.mjs [reps per round] [rounds]      (after npx tsc -p tsconfig.build.json)
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../../dist/src/tensor/index.js';
-import { nativeStatus } from '../../dist/src/tensor/native/addon.js';
+import { addon, heap, offset as off } from './addon-on-wasm-heap.mjs';
 import { clippedLayer } from '../../dist/src/tensor/fused-steps.js';
 import { equilibriumProp } from '../../dist/src/families/equilibrium-prop/system.js';
 
 const reps = Number(process.argv[2] ?? 300), rounds = Number(process.argv[3] ?? 7);
-await useBackend('wasm');
-const status = nativeStatus();
-if (!status.available) throw new Error(status.reason);
-const addon = status.addon;
-addon.setThreads(1);
-const backend = tf.backend();
-const off = (t) => backend.dataIdMap.get(t.dataId).memoryOffset;
-const heap = () => backend.wasm.HEAPU8.buffer;
 const x = tf.randomUniform([64, 784]), W1 = tf.randomNormal([784, 500], 0, 0.05), b1 = tf.randomNormal([500], 0, 0.01);
 const W2 = tf.randomNormal([500, 10], 0, 0.05), b2 = tf.randomNormal([10], 0, 0.01);
 const h = tf.randomUniform([64, 500]), y = tf.randomUniform([64, 10]);

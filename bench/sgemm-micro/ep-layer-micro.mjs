@@ -2,18 +2,9 @@
 // (native gemm and the fused epLayer), in process CPU time per call, median of repeats; compare with
 // sgemm-micro (the same sgemm from C on malloc'd buffers). Run: node bench/sgemm-micro/ep-layer-micro.mjs [reps]
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../../dist/src/tensor/index.js';
-import { nativeStatus } from '../../dist/src/tensor/native/addon.js';
+import { addon, heap, offset } from './addon-on-wasm-heap.mjs';
 
 const reps = Number(process.argv[2] ?? 500);
-await useBackend('wasm');
-const status = nativeStatus();
-if (!status.available) throw new Error(status.reason);
-const addon = status.addon;
-addon.setThreads(1);
-const backend = tf.backend();
-const offset = (t) => backend.dataIdMap.get(t.dataId).memoryOffset;
-const heap = () => backend.wasm.HEAPU8.buffer;
 const x = tf.randomUniform([64, 784]), W1 = tf.randomNormal([784, 500], 0, 0.05), b1 = tf.zeros([500]);
 const y = tf.randomUniform([64, 10]), W2 = tf.randomNormal([500, 10], 0, 0.05);
 const pre = tf.zeros([64, 500]), out = tf.zeros([64, 500]);
