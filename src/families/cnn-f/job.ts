@@ -231,10 +231,15 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
   const testSet = options.testLimit ? subset(data.test, 0, Math.min(options.testLimit, data.test.count)) : data.test;
   const checkpoints = openCheckpoints(folder.destination, spec, context.resume ?? false);
   const init = system.initParams(context.rng.split('init'));
+  // The saved model each trained model starts from (initFrom), by its number of cycles.
+  const initModel = (cycles: number) => (options.initFrom ? { run: options.initFrom.run, model: options.initFrom.model ?? `model-c${cycles}` } : null);
   // Loaded (and checked) before any training, so a wrong folder does not cost the run.
   const starts: Record<number, ParamMap> = {};
   try {
-    for (const cycles of options.initFrom ? options.cycles : []) starts[cycles] = loadInitialParams(system, options.initFrom!.run, options.initFrom!.model ?? `model-c${cycles}`, init);
+    for (const cycles of options.cycles) {
+      const from = initModel(cycles);
+      if (from) starts[cycles] = loadInitialParams(system, from.run, from.model, init);
+    }
   } catch (e) {
     tf.dispose([...Object.values(init), ...Object.values(starts).flatMap((p) => Object.values(p))]);
     throw e;
@@ -289,7 +294,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
             say(`repair ${corruption}: corrupted PSNR ${row.corruptedPsnr.toFixed(2)} dB; reconstruction per cycle ${row.reconPsnr.map((v) => v.toFixed(2)).join(', ')} dB`);
           }
         }
-        const meta = { cycles, inputShape: system.options.inputShape, trainedOn: trainSet.name, trainExamples: trainSet.count, epochs: options.epochs, adversarial: options.adversarial ?? null, initFrom: options.initFrom ? { run: options.initFrom.run, model: options.initFrom.model ?? `model-c${cycles}` } : null };
+        const meta = { cycles, inputShape: system.options.inputShape, trainedOn: trainSet.name, trainExamples: trainSet.count, epochs: options.epochs, adversarial: options.adversarial ?? null, initFrom: initModel(cycles) };
         const record = { system: spec.system, trainedBy: options.adversarial ? 'cnn-f bptt + PGD' : 'cnn-f bptt', meta };
         saveModel(folder, record, params, `model-c${cycles}`);
         if (cycles === primary) saveModel(folder, record, params, 'model');
