@@ -42,10 +42,9 @@ export function memoryBudgetErrors(spec: ResolvedSpec, data: DatasetShape | unde
     found.push(refuseOver('system.features', inputSize * system.features, `a dictionary of ${system.features} atoms of ${inputSize} values`, 'use fewer features'));
   }
   // Convolutional LCA: the dictionary [K × C × k × k] and one example's code maps [K × H/stride × W/stride].
+  // (The spec is parsed: the options' defaults are filled in.)
   if (system.kind === 'lca-conv' && typeof system.features === 'number') {
-    const channels = typeof system.inputChannels === 'number' ? system.inputChannels : 1;
-    const kernel = typeof system.kernelSize === 'number' ? system.kernelSize : 7;
-    const stride = typeof system.stride === 'number' ? system.stride : 1;
+    const { inputChannels: channels, kernelSize: kernel, stride } = system as unknown as { inputChannels: number; kernelSize: number; stride: number };
     found.push(refuseOver('system.features', system.features * channels * kernel * kernel, `a dictionary of ${system.features} atoms of ${channels}×${kernel}×${kernel}`, 'use fewer features or a smaller kernelSize'));
     if (data) {
       const positions = Math.ceil(data.height / stride) * Math.ceil(data.width / stride);
@@ -54,10 +53,8 @@ export function memoryBudgetErrors(spec: ResolvedSpec, data: DatasetShape | unde
   }
   // Predify: each conv block and its decoder hold [c_{n−1} × c_n × k × k]; the first block's feature maps are
   // [c_1 × H × W] per example; the head's hidden layer sees the last block's flattened maps.
-  if (system.kind === 'predify' && Array.isArray(system.channels) && data) {
-    const channels = system.channels as number[];
-    const kernel = typeof system.kernelSize === 'number' ? system.kernelSize : 5;
-    const hidden = typeof system.hidden === 'number' ? system.hidden : 120;
+  if (system.kind === 'predify' && data) {
+    const { channels, kernelSize: kernel, hidden } = system as unknown as { channels: number[]; kernelSize: number; hidden: number };
     let weights = 0;
     let previous = 1;
     for (const c of channels) { weights += 2 * previous * c * kernel * kernel; previous = c; }
