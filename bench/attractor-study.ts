@@ -47,7 +47,7 @@ import type { Attack } from '../src/attacks/attack.js';
 import { attackModel, type AttackModel, type GradientSettings } from '../src/attacks/attack-model.js';
 import type { DynamicsClassifier } from '../src/attacks/classifier.js';
 import { attractorUniqueness, energyAlongPath, relaxationTrace, returnsToClean, type EnergyRelaxation } from '../src/attacks/attractor.js';
-import { wilsonInterval } from '../src/attacks/evaluate.js';
+import { wilsonInterval } from '../src/base/statistics.js';
 import { misclassified } from '../src/attacks/losses.js';
 import { feedForwardClassifier, feedForwardLogits, relaxationClassifier } from '../src/attacks/models/index.js';
 import { pgd } from '../src/attacks/pgd.js';

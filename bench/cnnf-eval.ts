@@ -19,6 +19,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { makeRng } from '../src/base/rng.js';
 import { runProtocol } from '../src/attacks/protocol.js';
+import { mcnemarExact, pairedGainInterval } from '../src/base/statistics.js';
 import { loadDataset, subset, toTensors } from '../src/data/index.js';
 import { decodeNpy } from '../src/export/npy.js';
 import '../src/families/index.js';
@@ -71,8 +72,11 @@ if (option('curve')) {
   const t = Number(option('curve-cycles') ?? 10);
   const began = performance.now();
   const curve = accuracyByCycle(system, params, subset(data.test, 0, n), t, 250);
-  results.curve = { examples: n, ...curve, seconds: (performance.now() - began) / 1000 };
+  // The average readout's change from t = 0, tested on the same images.
+  const change = curve.average.map((_, k) => ({ cycles: k, gained: curve.averageGained[k]!, lost: curve.averageLost[k]!, interval: pairedGainInterval(curve.averageGained[k]!, curve.averageLost[k]!, n), p: mcnemarExact(curve.averageGained[k]!, curve.averageLost[k]!) }));
+  results.curve = { examples: n, ...curve, averageChange: change, seconds: (performance.now() - began) / 1000 };
   say(`accuracy against cycles 0..${t} on ${n} test images: average ${curve.average.map((v) => (100 * v).toFixed(1)).join(' ')}; last ${curve.last.map((v) => (100 * v).toFixed(1)).join(' ')}`);
+  say(`average readout against t = 0, gained/lost (p): ${change.map((c) => `${c.gained}/${c.lost} (${c.p.toPrecision(2)})`).join(' ')}`);
   save();
 }
 
@@ -81,7 +85,8 @@ if (option('pgd')) {
   const epsilons = list(option('eps'), '0,0.02,0.04,0.06,0.08,0.1,0.12,0.14,0.16,0.18,0.2').map(Number);
   const surfaces = list(option('surfaces'), 'first,e2e') as AttackSurface[];
   const rows = pgdRobustness(system, params, cycles, subset(data.test, 0, m), { epsilons, steps: Number(option('steps') ?? 40), restarts: 1, surfaces, batchSize: Number(option('batch') ?? 100) }, makeRng(seed).split(`pgd-${cycles}`), say);
-  results.pgd = { examples: m, rows };
+  // Per example as a string of 0/1 (1: right clean and not broken), for paired tests between models (bench/cnnf-paired.ts).
+  results.pgd = { examples: m, rows: rows.map(({ robust, ...row }) => ({ ...row, robust: Array.from(robust).join('') })) };
   save();
 }
 
@@ -119,7 +124,7 @@ if (option('protocol')) {
     attacks,
     stepWeighting: weighting,
     cleanAccuracy: r.cleanAccuracy,
-    perEpsilon: r.perEpsilon.map((e) => ({ epsilon: e.epsilon, worstCase: e.robustAccuracy, interval: e.interval, perAttack: Object.fromEntries(Object.entries(e.attacks).map(([a, o]) => [a, o.accuracy])) })),
+    perEpsilon: r.perEpsilon.map((e) => ({ epsilon: e.epsilon, worstCase: e.robustAccuracy, interval: e.interval, perAttack: Object.fromEntries(Object.entries(e.attacks).map(([a, o]) => [a, o.accuracy])), robust: Array.from(e.robust).join('') })),
     maskingWarnings: report.maskingWarnings,
     seconds: report.seconds,
   };

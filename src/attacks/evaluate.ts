@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../base/rng.js';
+import { wilsonInterval } from '../base/statistics.js';
 import { gatherRows, type Attack } from './attack.js';
 import type { AttackModel } from './attack-model.js';
 import { misclassified } from './losses.js';
@@ -71,15 +72,6 @@ export interface RobustnessReport {
   readonly cleanCorrect: Uint8Array;
   readonly cleanAccuracy: number;
   readonly perEpsilon: readonly EpsilonOutcome[];
-}
-
-export function wilsonInterval(successes: number, n: number, z = 1.96): [number, number] {
-  if (n === 0) return [0, 1];
-  const p = successes / n;
-  const denominator = 1 + (z * z) / n;
-  const centre = (p + (z * z) / (2 * n)) / denominator;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
 
 const sum = (a: Uint8Array) => a.reduce((s, v) => s + v, 0);

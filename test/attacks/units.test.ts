@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeRng } from '../../src/base/rng.js';
 import { apgdCheckpoints } from '../../src/attacks/apgd.js';
-import { wilsonInterval } from '../../src/attacks/evaluate.js';
+import { wilsonInterval } from '../../src/base/statistics.js';
 import { attackLoss, misclassified } from '../../src/attacks/losses.js';
 import { median } from '../../src/attacks/minimal-perturbation.js';
 import { squareFraction } from '../../src/attacks/square.js';

@@ -26,29 +26,36 @@ export interface CycleCurve {
   /** accuracy[t] after t cycles (t = 0: the first pass), per readout. */
   readonly last: number[];
   readonly average: number[];
+  /**
+   * For the average readout, per t: images right after t cycles and wrong at t = 0 (gained), and the
+   * reverse (lost), so the change over cycles is tested on the same images (base/statistics.ts).
+   */
+  readonly averageGained: number[];
+  readonly averageLost: number[];
 }
 
 export function accuracyByCycle(system: CnnfSystem, params: CnnfParams, data: Dataset, cycles: number, batchSize = 500): CycleCurve {
-  const last = new Array<number>(cycles + 1).fill(0);
-  const average = new Array<number>(cycles + 1).fill(0);
+  const zeros = () => new Array<number>(cycles + 1).fill(0);
+  const [last, average, gained, lost] = [zeros(), zeros(), zeros(), zeros()];
   for (let start = 0; start < data.count; start += batchSize) {
     const n = Math.min(batchSize, data.count - start);
     const { x, y } = toTensors(data, { start, count: n, layout: 'nhwc' });
-    const hits = tf.tidy(() => {
+    const counts = tf.tidy(() => {
       const passes = runCycles(system, params, x, cycles, { passes: true }).passes!;
       const labels = tf.cast(y, 'int32');
-      const correct = (logits: tf.Tensor) => tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32'), -1);
-      const counts = tf.reshape(tf.range(1, cycles + 2, 1, 'float32'), [cycles + 1, 1, 1]);
-      const running = tf.div(tf.cumsum(passes, 0), counts);
-      return tf.stack([correct(passes), correct(running)]);
+      const correct = (logits: tf.Tensor) => tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32');
+      const steps = tf.reshape(tf.range(1, cycles + 2, 1, 'float32'), [cycles + 1, 1, 1]);
+      const running = correct(tf.div(tf.cumsum(passes, 0), steps));
+      const first = tf.slice(running, [0, 0], [1, -1]);
+      return tf.stack([tf.sum(correct(passes), -1), tf.sum(running, -1), tf.sum(tf.mul(running, tf.sub(1, first)), -1), tf.sum(tf.mul(tf.sub(1, running), first), -1)]);
     });
-    const values = hits.arraySync() as number[][];
-    hits.dispose();
+    const values = counts.arraySync() as number[][];
+    counts.dispose();
     tf.dispose([x, y]);
-    values[0]!.forEach((v, t) => (last[t]! += v));
-    values[1]!.forEach((v, t) => (average[t]! += v));
+    [last, average, gained, lost].forEach((into, k) => values[k]!.forEach((v, t) => (into[t]! += v)));
   }
-  return { last: last.map((v) => v / data.count), average: average.map((v) => v / data.count) };
+  const rate = (v: number[]) => v.map((c) => c / data.count);
+  return { last: rate(last), average: rate(average), averageGained: gained, averageLost: lost };
 }
 
 export interface RobustnessRow {
@@ -57,6 +64,8 @@ export interface RobustnessRow {
   readonly accuracy: number;
   readonly interval: readonly [number, number];
   readonly seconds: number;
+  /** Per example, 1 where it was right clean and PGD did not break it: what a paired comparison between models needs. */
+  readonly robust: Uint8Array;
 }
 
 export interface RobustnessOptions {
@@ -84,7 +93,7 @@ export function pgdRobustness(system: CnnfSystem, params: CnnfParams, cycles: nu
           const began = performance.now();
           const report = evaluateRobustness({ model, attacks: [attack], x, labels, norm: 'linf', epsilons: [epsilon], rng: rng.split(`${surface}-${epsilon}`), batchSize: options.batchSize });
           const outcome = report.perEpsilon[0]!;
-          const row = { surface, epsilon, accuracy: outcome.robustAccuracy, interval: outcome.interval, seconds: (performance.now() - began) / 1000 };
+          const row = { surface, epsilon, accuracy: outcome.robustAccuracy, interval: outcome.interval, seconds: (performance.now() - began) / 1000, robust: outcome.robust };
           rows.push(row);
           say(`  ${cycles} cycles, PGD-${options.steps} ${surface}, ε = ${epsilon}: ${(100 * row.accuracy).toFixed(1)}% [${(100 * row.interval[0]).toFixed(1)}, ${(100 * row.interval[1]).toFixed(1)}] (${row.seconds.toFixed(0)} s)`);
         }

@@ -11,13 +11,14 @@
  * The run folder gets one saved model per entry, `model-c<cycles>/` (with `cycles` in its meta), and the
  * one with the most cycles also as `model/`, which `neurodyn attack`/`corrupt` load (surface: `attack`).
  * metrics.jsonl has a line per epoch (written when a model's training ends), per robustness point and per
- * repair corruption; summary.json the
- * tables; curves.svg and robustness.svg plot them; repair-<corruption>.png are the picture strips.
+ * repair corruption; summary.json the tables, with each CNN-F model's robustness compared image by image
+ * with the CNN's when both are in the run (`robustness_paired`); curves.svg and robustness.svg plot them; repair-<corruption>.png are the picture strips.
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { SpecError } from '../../base/errors.js';
+import { pairedComparison } from '../../base/statistics.js';
 import { parseGradientMode } from '../../core/gradient-mode.js';
 import { getCorruption } from '../../data/corruptions.js';
 import { subset, type Dataset } from '../../data/index.js';
@@ -259,7 +260,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
       try {
         const curve = accuracyByCycle(system, params, testSet, Math.max(cycles, options.testCycles));
         curves[String(cycles)] = curve;
-        folder.appendMetrics({ phase: 'cycles', cycles, accuracy_last: curve.last, accuracy_average: curve.average });
+        folder.appendMetrics({ phase: 'cycles', cycles, accuracy_last: curve.last, accuracy_average: curve.average, average_gained: curve.averageGained, average_lost: curve.averageLost });
         // The spec's probes on the evaluation's relaxation (the first pass, then max(cycles, testCycles) cycles) of the first test images.
         const tracedCycles = Math.max(cycles, options.testCycles);
         if (spec.probes.length > 0 && tracedCycles > 0) {
@@ -279,7 +280,8 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
           rows = pgdRobustness(system, params, cycles, examples, r, context.rng.split(`pgd-${cycles}`), say);
           for (const row of rows) {
             robustnessRows.push({ cycles, ...row });
-            folder.appendMetrics({ phase: 'robustness', cycles, ...row });
+            const { robust, ...numbers } = row;
+            folder.appendMetrics({ phase: 'robustness', cycles, ...numbers, robust_examples: robust.reduce((a, v) => a + v, 0) });
           }
         }
         if (options.repair && cycles === primary && cycles > 0) {
@@ -316,6 +318,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     tf.dispose([...Object.values(init), ...Object.values(starts).flatMap((p) => Object.values(p))]);
   }
   writePlots(folder, curves, robustnessRows);
+  const paired = pairedAgainstCnn(robustnessRows);
   // Cleared only once the run folder is in place: an interrupt before that keeps what --resume needs.
   folder.afterCommit(() => checkpoints.clear());
   say(`test accuracy (${testSet.count} images): ${options.cycles.map((c) => `${c} cycles ${pct((models[String(c)] as { test_accuracy: number }).test_accuracy)}%`).join(', ')}`);
@@ -328,6 +331,7 @@ async function run(context: JobContext<Options>): Promise<Metrics> {
     train_examples: trainSet.count,
     test_examples: testSet.count,
     ...(options.robustness ? { robustness_examples: Math.min(options.robustness.examples, data.test.count) } : {}),
+    ...(paired.length ? { robustness_paired: paired } : {}),
     ...(repair ? { repair } : {}),
   };
 }
@@ -336,8 +340,24 @@ function writePlots(folder: JobContext<Options>['folder'], curves: Record<string
   for (const f of cnnfFigures(curves, rows)) folder.writeText(`${f.id}.svg`, renderFigureSvg(f));
 }
 
+/**
+ * Each CNN-F model's PGD outcome against the CNN's (cycles 0) at the same ε, image by image: the same test
+ * images and the same attack, so the difference is tested on the images where the two disagree
+ * (base/statistics.ts) instead of by comparing two overlapping intervals.
+ */
+export function pairedAgainstCnn(rows: readonly (RobustnessRow & { cycles: number })[]) {
+  return rows
+    .filter((row) => row.cycles > 0)
+    .flatMap((row) => {
+      const cnn = rows.find((r) => r.cycles === 0 && r.epsilon === row.epsilon);
+      if (!cnn) return [];
+      const c = pairedComparison(cnn.robust, row.robust);
+      return [{ cycles: row.cycles, surface: row.surface, epsilon: row.epsilon, cnn_accuracy: c.accuracyA, cnnf_accuracy: c.accuracyB, only_cnnf: c.onlyB, only_cnn: c.onlyA, difference: c.difference, interval: c.interval, p: c.p }];
+    });
+}
+
 /** curves.svg (accuracy against test-time cycles) and robustness.svg (PGD accuracy against ε), where there is data. */
-export function cnnfFigures(curves: Readonly<Record<string, CycleCurve>>, rows: readonly (RobustnessRow & { cycles: number })[]): LineFigure[] {
+export function cnnfFigures(curves: Readonly<Record<string, Pick<CycleCurve, 'last' | 'average'>>>, rows: readonly (RobustnessRow & { cycles: number })[]): LineFigure[] {
   const out: LineFigure[] = [];
   const curveSeries = Object.entries(curves).flatMap(([cycles, c]) => [
     { name: `trained ${cycles}, last`, x: c.last.map((_, t) => t), y: c.last.map((v) => 100 * v) },

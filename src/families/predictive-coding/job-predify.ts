@@ -57,6 +57,7 @@ import type { JobContext, JobEntry, Metrics } from '../family.js';
 import { predifyBackboneRule, predifyDecoderRule } from './rule-predify.js';
 import { predifyClassifier, predifyFirstPassClassifier } from './classifier-predify.js';
 import type { PredifyParams, PredifySystem } from './system-predify.js';
+import { pairedGainInterval, Z95 } from '../../base/statistics.js';
 
 const ATTACK_SURFACES = ['first', 'loop'] as const;
 const ATTACK_METHODS = ['pgd', 'apgd-ce', 'apgd-dlr'] as const;
@@ -100,22 +101,6 @@ function correlationDistances(a: tf.Tensor, b: tf.Tensor): Float32Array {
     const corr = tf.div(tf.sum(tf.mul(fa, fb), 1), tf.add(tf.mul(tf.norm(fa, 'euclidean', 1), tf.norm(fb, 'euclidean', 1)), 1e-12));
     return tf.sub(1, corr).dataSync() as Float32Array;
   });
-}
-
-/** The normal quantile of a two-sided 95% interval. */
-const Z95 = 1.959964;
-
-/**
- * The 95% interval of the accuracy change from timestep 0 to t on the same images, from the discordant
- * pairs: `gained` examples right at t and wrong at 0, `lost` the reverse, of `count`. The change is
- * d = (gained − lost)/n with variance ((gained + lost)/n − d²)/n (the Wald interval for a difference of
- * dependent proportions; Agresti, Categorical Data Analysis, 3rd ed., §11.1). Pairing removes the
- * between-image variance that two independent accuracies' intervals would carry.
- */
-export function pairedGainInterval(gained: number, lost: number, count: number): [number, number] {
-  const d = (gained - lost) / count;
-  const half = Z95 * Math.sqrt(Math.max(0, (gained + lost) / count - d * d) / count);
-  return [d - half, d + half];
 }
 
 export interface TimestepCurves {

@@ -135,6 +135,32 @@ describe('cnnf-train job', () => {
     tf.dispose([...Object.values(source), ...Object.values(tuned.params)]);
   }, 300_000);
 
+  it('robustness_paired compares each CNN-F model with the CNN image by image: its counts agree with the two accuracies and with the metrics', async () => {
+    const out = path.join(root, 'paired');
+    const n = 40;
+    const { summary } = await executeRun(spec({ cycles: [0, 1], epochs: 1, trainLimit: 200, testLimit: 100, testCycles: 1, robustness: { examples: n, epsilons: [0, 0.1], steps: 3, surfaces: ['e2e'] } }), { ...quiet, out });
+    const metrics = summary.metrics as { models: Record<string, { robustness: { epsilon: number; accuracy: number }[] }>; robustness_paired: { cycles: number; epsilon: number; cnn_accuracy: number; cnnf_accuracy: number; only_cnnf: number; only_cnn: number; difference: number; interval: number[]; p: number }[] };
+    const paired = metrics.robustness_paired;
+    expect(paired.map((r) => [r.cycles, r.epsilon])).toEqual([[1, 0], [1, 0.1]]);
+    for (const r of paired) {
+      const accuracyOf = (cycles: number) => metrics.models[String(cycles)]!.robustness.find((row) => row.epsilon === r.epsilon)!.accuracy;
+      expect(r.cnn_accuracy).toBeCloseTo(accuracyOf(0), 12);
+      expect(r.cnnf_accuracy).toBeCloseTo(accuracyOf(1), 12);
+      expect(r.only_cnnf - r.only_cnn).toBe(Math.round((r.cnnf_accuracy - r.cnn_accuracy) * n));
+      expect(r.interval[0]).toBeLessThanOrEqual(r.difference);
+      expect(r.interval[1]).toBeGreaterThanOrEqual(r.difference);
+      expect(r.p).toBeGreaterThan(0);
+      expect(r.p).toBeLessThanOrEqual(1);
+    }
+    // Robust at ε 0.1 implies right clean (ε 0), image by image.
+    expect(paired[0]!.cnnf_accuracy).toBeGreaterThanOrEqual(paired[1]!.cnnf_accuracy);
+    const lines = numbers(out) as { phase: string; cycles: number; accuracy: number; robust_examples: number; robust?: unknown }[];
+    for (const line of lines.filter((l) => l.phase === 'robustness')) {
+      expect(line.robust).toBeUndefined();
+      expect(line.robust_examples).toBe(Math.round(line.accuracy * n));
+    }
+  }, 300_000);
+
   it('initFrom that does not fit is a SpecError naming job.initFrom', async () => {
     const other = { ...spec({ initFrom: { run: straight, model: 'model-c2' } }) };
     const wider = validateSpec({ ...other, system: { ...other.system, architecture: TINY.map((l) => (l.type === 'conv' && l.channels === 6 ? { ...l, channels: 5 } : l)) } });

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeRng } from '../../../src/base/rng.js';
 import { withGaussianNoise } from '../../../src/data/corruptions.js';
 import { loadDataset, subset } from '../../../src/data/index.js';
-import { pairedGainInterval, timestepCurves } from '../../../src/families/predictive-coding/job-predify.js';
+import { pairedGainInterval } from '../../../src/base/statistics.js';
+import { timestepCurves } from '../../../src/families/predictive-coding/job-predify.js';
 import { predify, type PredifyParams } from '../../../src/families/predictive-coding/system-predify.js';
 import { useBackend } from '../../../src/tensor/index.js';
 
