@@ -8,7 +8,7 @@
  *        [--pgd M --eps 0,0.02,... --surfaces first,e2e --steps 40]
  *        [--protocol K --protocol-eps 0.04,0.1 --attacks pgd,apgd-ce,apgd-dlr,square,transfer --queries Q
  *         --apgd-steps S --transfer-ckpt <CNN epoch dir> --step-weighting final|uniform]
- *        [--energy K] [--seed 0] [--out results.json]
+ *        [--energy K] [--bpda] [--seed 0] [--out results.json]
  *
  * Every part scores the first N (M, K) test images of Fashion-MNIST; PGD and the protocol attack the
  * defender's own scored output (the average readout after C cycles), with the gradient through the whole
@@ -61,9 +61,11 @@ if (!ckpt) throw new Error('--ckpt <epoch dir> is required');
 const cycles = Number(option('cycles') ?? 0);
 const seed = Number(option('seed') ?? 0);
 const data = loadDataset('fashion-mnist');
-const system = createCnnf({ architecture: 'fashion-cpu', eta: 0.1, readout: 'average' }, { inputSize: 784 }) as CnnfSystem;
+// --bpda: the attacks differentiate the AdaReLU/AdaPool switches through their sigmoid surrogate (the forward, and so every score, is unchanged).
+const maskGradient = args.includes('--bpda') ? 'bpda' : 'exact';
+const system = createCnnf({ architecture: 'fashion-cpu', eta: 0.1, readout: 'average', maskGradient }, { inputSize: 784 }) as CnnfSystem;
 const params = loadCheckpoint(ckpt);
-const results: Record<string, unknown> = { ckpt, cycles, seed, backend: tf.getBackend() };
+const results: Record<string, unknown> = { ckpt, cycles, seed, maskGradient, backend: tf.getBackend() };
 const out = option('out');
 const save = () => out && fs.writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
 
@@ -140,7 +142,7 @@ if (option('protocol')) {
 if (option('energy')) {
   // `neurodyn energy` on every built-in profile, from the float model's counts (first pass + cycles).
   const k = Number(option('energy'));
-  const spec = { kind: 'cnn-f', architecture: 'fashion-cpu', eta: 0.1, readout: 'average' };
+  const spec = { kind: 'cnn-f', architecture: 'fashion-cpu', eta: 0.1, readout: 'average', maskGradient };
   const trained = buildTrainedNetwork({ origin: ckpt, system: spec, run: { maxSteps: Math.max(1, cycles) }, data, trained: { params, trainedBy: 'cnn-f bptt', meta: { cycles } } }, makeRng(seed), k);
   try {
     const estimate = estimateOnProfiles(trained, listProfiles());

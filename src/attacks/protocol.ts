@@ -394,7 +394,7 @@ export interface MaskingContext {
   /** The worst case over every attack the run performed (else the chosen attacks' worst case is used). */
   readonly worstCase?: readonly { readonly epsilon: number; readonly robustAccuracy: number }[];
   readonly diagnosticAttacks?: readonly DiagnosticAttack[];
-  /** The defender's system kind (BPDA is offered for equilibrium-prop nets) and steps. */
+  /** The defender's system kind (BPDA is offered for equilibrium-prop and cnn-f nets) and steps. */
   readonly family?: string;
   readonly defenderSteps?: number;
   /** The chosen attacks (a remedy already taken is not offered again). */
@@ -404,7 +404,8 @@ export interface MaskingContext {
 /**
  * What to do about masked gradients, named in every warning: an attacker that unrolls fewer steps
  * (`--attacker-steps`, with the horizon the diagnostics found strongest when one beat the full horizon), a
- * transfer attack, and BPDA (`--bpda`) where the defender has clips to differentiate straight-through.
+ * transfer attack, and BPDA (`--bpda`) where the defender has clips to differentiate straight-through or
+ * switches (CNN-F's AdaReLU/AdaPool) to differentiate through a smooth surrogate.
  */
 export function maskingRemedy(context: MaskingContext = {}): string {
   const T = context.defenderSteps ?? Number.POSITIVE_INFINITY;
@@ -419,6 +420,7 @@ export function maskingRemedy(context: MaskingContext = {}): string {
       : ['--attacker-steps T with T below the defender\'s steps (the attacker differentiates a shorter relaxation; success is still judged on the full one)'];
   if (!(context.attacks ?? []).includes('transfer')) options.push('--attacks ...,transfer (or --transfer-from <spec-or-run>)');
   if (!context.family || context.family.startsWith('equilibrium-prop')) options.push("--bpda (straight-through through an equilibrium-prop net's clips)");
+  if (context.family === 'cnn-f') options.push("--bpda (a sigmoid surrogate for the gradient of CNN-F's AdaReLU/AdaPool switches)");
   return `remedy: rerun with ${options.join(', or ')}`;
 }
 

@@ -136,7 +136,7 @@ export function program(): Command {
     .option('--attacks <list>', 'comma-separated: fgsm, pgd, pgd-margin, pgd-dlr, apgd-ce, apgd-dlr, square, spsa, transfer (default pgd,apgd-dlr,square; --full: pgd,apgd-ce,apgd-dlr,square)')
     .option('--gradient <mode>', "how the attacker differentiates the relaxation: none, unrolled, truncated(K), implicit", 'unrolled')
     .option('--attacker-steps <n>', "the attacker unrolls this many steps instead of the model's own (success is judged on the model's own)")
-    .option('--bpda', 'BPDA: the attacker differentiates the hard-sigmoid clips of an equilibrium-prop net as straight-through (forward unchanged)')
+    .option('--bpda', "BPDA: the attacker differentiates the hard-sigmoid clips of an equilibrium-prop net as straight-through, or a cnn-f net's AdaReLU/AdaPool switches through a sigmoid surrogate (forward unchanged)")
     .option('--relax-steps <n>', "the defender relaxes up to this many steps instead of the spec's run.maxSteps")
     .option('--tolerance <t>', 'the defender stops relaxing when no unit moves by more than t in a step (a trained EP spec has no run.converge)')
     .option('--step-weighting <w>', 'loss on intermediate states: final, uniform or linear weights over steps (needs unrolled)', 'final')

@@ -177,21 +177,23 @@ export async function attackCommand(specOrRun: string, options: AttackOptions): 
 
 /**
  * The defender's relaxation overridden from the command line (`--relax-steps`, `--tolerance`), and BPDA
- * (`--bpda`): the same network with straight-through clips, whose forward pass is the defender's, so it can
+ * (`--bpda`): the same network with straight-through clips (equilibrium prop) or surrogate switches
+ * (CNN-F), whose forward pass is the defender's, so it can
  * stand for the defender everywhere (logits, judging) while its gradients ignore the clips. The classifier
  * built from the unmodified source shares its parameters and is not disposed separately.
  */
 function withDefenderOverrides(source: ModelSource, classifier: DynamicsClassifier, options: AttackOptions): { source: ModelSource; classifier: DynamicsClassifier } {
   if (!options.bpda && options.relaxSteps === undefined && options.tolerance === undefined) return { source, classifier };
-  if (options.bpda && !['equilibrium-prop', 'equilibrium-prop-conv'].includes(source.system.kind)) {
-    throw new SpecError('--bpda', `straight-through clips are defined for equilibrium-prop nets; ${source.origin} is ${source.system.kind}`);
+  const kind = source.system.kind;
+  if (options.bpda && !['equilibrium-prop', 'equilibrium-prop-conv', 'cnn-f'].includes(kind)) {
+    throw new SpecError('--bpda', `BPDA is defined for equilibrium-prop nets (straight-through clips) and cnn-f nets (surrogate switches); ${source.origin} is ${kind}`);
   }
   const tolerance = options.tolerance !== undefined ? Number(options.tolerance) : undefined;
   if (tolerance !== undefined && !(tolerance > 0)) throw new SpecError('--tolerance', `must be a positive number, got ${JSON.stringify(options.tolerance)}`);
   const maxSteps = options.relaxSteps !== undefined ? positiveInteger(options.relaxSteps, '--relax-steps', 1) : source.run.maxSteps;
   const changed: ModelSource = {
     ...source,
-    system: options.bpda ? { ...source.system, surrogateGradient: 'straight-through' } : source.system,
+    system: options.bpda ? { ...source.system, ...(kind === 'cnn-f' ? { maskGradient: 'bpda' } : { surrogateGradient: 'straight-through' }) } : source.system,
     run: { ...source.run, maxSteps, ...(tolerance !== undefined ? { converge: { tolerance } } : {}) },
   };
   return { source: changed, classifier: classifierFor(changed) };

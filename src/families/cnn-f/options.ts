@@ -7,7 +7,7 @@ import { SpecError } from '../../base/errors.js';
 import { randomUniform } from '../../base/rng.js';
 import type { SystemEntry } from '../family.js';
 import { ARCHITECTURES, ARCHITECTURE_NAMES, type ArchitectureName } from './system-architectures.js';
-import type { LayerSpec } from './system-layers.js';
+import { MASK_GRADIENTS, type LayerSpec, type MaskGradient } from './system-layers.js';
 import { cnnf, type CnnfSystem } from './system.js';
 
 const layerSchema = z.discriminatedUnion('type', [
@@ -27,6 +27,10 @@ export const cnnfOptionsSchema = z.strictObject({
   ind: z.int().min(0).optional().describe("index of the layer whose input is reconstructed (0: the image); default: the named architecture's"),
   eta: z.number().min(0).max(1).default(0.1).describe('η: h ← h + η (reconstruction − h) each cycle'),
   readout: z.enum(['average', 'last']).default('average').describe("class scores: the mean of every pass's logits (the official test default) or the last"),
+  maskGradient: z
+    .enum(MASK_GRADIENTS as [MaskGradient, ...MaskGradient[]])
+    .default('exact')
+    .describe("how gradients pass the AdaReLU/AdaPool switches: 'exact' (constants: the true gradient) or 'bpda' (a sigmoid surrogate, for attacks; the forward pass is the same)"),
 });
 export type CnnfSpecOptions = z.infer<typeof cnnfOptionsSchema>;
 
@@ -42,7 +46,7 @@ export function createCnnf(options: CnnfSpecOptions, dims: { readonly inputSize:
   const side = Math.round(Math.sqrt(dims.inputSize));
   if (side * side !== dims.inputSize) throw new SpecError('data', `cnn-f needs square single-channel images; got ${dims.inputSize} pixels`);
   const { layers, ind } = layersOf(options);
-  return cnnf({ layers, ind, eta: options.eta, readout: options.readout, inputShape: [side, side, 1] });
+  return cnnf({ layers, ind, eta: options.eta, readout: options.readout, inputShape: [side, side, 1], maskGradient: options.maskGradient });
 }
 
 /** The state's leaves (per-layer masks, pool inputs and feedback signals from `ind` up), the derived quantities and the readout. */

@@ -28,6 +28,13 @@
  * cycle treats them as constants: that is the exact gradient wherever the masks do not switch. They are
  * computed with the gradient tape paused, so a backward pass neither stores nor differentiates them (the
  * gradient of the window max alone, through tfjs's broadcast Equal, had been half a training step).
+ *
+ * BPDA (`maskGradient: 'bpda'`, for attacks; Athalye et al., ICML 2018): the exact gradient never tells an
+ * attacker how moving the feedback g would flip a switch, and each switch [u > 0] is a step. With BPDA each
+ * step is differentiated as the sigmoid σ(u/τ), τ = RMS of u over the tensor (a constant), while the
+ * forward value stays the step's: the switch becomes [u > 0] + (σ(u/τ) − sg σ(u/τ)), whose second term is
+ * exactly 0 in value and σ′(u/τ)/τ in gradient (sg: stop-gradient). AdaReLU's switch is u = x̃·g; AdaPool's
+ * is u = g, which moves the selection from the argmin (g < 0) to the argmax (g > 0).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SpecError } from '../../base/errors.js';
@@ -155,14 +162,27 @@ export function linearFeedback(g: tf.Tensor, w: tf.Tensor): tf.Tensor {
   return tf.matMul(g as tf.Tensor2D, w as tf.Tensor2D, false, true);
 }
 
+/** How a gradient passes the switches (module comment): as constants, or through a sigmoid surrogate. */
+export type MaskGradient = 'exact' | 'bpda';
+export const MASK_GRADIENTS: readonly MaskGradient[] = ['exact', 'bpda'];
+
+/** σ(u/τ) − sg σ(u/τ) with τ the RMS of u: exactly 0 in value, σ′(u/τ)/τ in gradient. */
+function switchSurrogate(u: tf.Tensor): tf.Tensor {
+  const tau = withTapePaused(() => tf.add(tf.sqrt(tf.mean(tf.square(u))), 1e-12));
+  const smooth = tf.sigmoid(tf.div(u, tau));
+  return tf.sub(smooth, withTapePaused(() => tf.clone(smooth)));
+}
+
 /** AdaReLU's forward: the mask z and the output. `g` undefined: the first pass (plain ReLU). */
-export function adaReluForward(x: tf.Tensor, g: tf.Tensor | undefined): { y: tf.Tensor; z: tf.Tensor } {
+export function adaReluForward(x: tf.Tensor, g: tf.Tensor | undefined, maskGradient: MaskGradient = 'exact'): { y: tf.Tensor; z: tf.Tensor } {
   if (!g) {
     const z = withTapePaused(() => tf.step(x));
     return { y: tf.mul(x, z), z };
   }
   const blended = tf.add(x, tf.mul(tf.sub(g, x), RES_PARAM));
-  const z = withTapePaused(() => tf.step(tf.mul(blended, g)));
+  const u = tf.mul(blended, g);
+  const step = withTapePaused(() => tf.step(u));
+  const z = maskGradient === 'bpda' ? tf.add(step, switchSurrogate(u)) : step;
   return { y: tf.mul(blended, z), z };
 }
 
@@ -196,27 +216,27 @@ function argPositions(win: tf.Tensor, which: 'max' | 'min'): tf.Tensor {
  * The selection of each window used by AdaPool: argmax everywhere on the first pass (`g` undefined),
  * else argmax where g > 0, argmin where g < 0 and nothing where g = 0.
  */
-function poolSelection(win: tf.Tensor, g: tf.Tensor | undefined): tf.Tensor {
-  return withTapePaused(() => {
-    const max = argPositions(win, 'max');
-    if (!g) return max;
-    const min = argPositions(win, 'min');
-    const gw = tf.expandDims(g, -1);
-    return tf.add(tf.mul(max, tf.step(gw)), tf.mul(min, tf.step(tf.neg(gw))));
-  });
+function poolSelection(win: tf.Tensor, g: tf.Tensor | undefined, maskGradient: MaskGradient = 'exact'): tf.Tensor {
+  const positions = withTapePaused(() => ({ max: argPositions(win, 'max'), min: g ? argPositions(win, 'min') : undefined }));
+  if (!g) return positions.max;
+  const gw = tf.expandDims(g, -1);
+  const selection = withTapePaused(() => tf.add(tf.mul(positions.max, tf.step(gw)), tf.mul(positions.min!, tf.step(tf.neg(gw)))));
+  if (maskGradient === 'exact') return selection;
+  // [g > 0] and [g < 0] = 1 − [g > 0] (away from 0) share one surrogate, with opposite signs.
+  return tf.add(selection, tf.mul(withTapePaused(() => tf.sub(positions.max, positions.min!)), switchSurrogate(gw)));
 }
 
-export function adaPoolForward(x: tf.Tensor, g: tf.Tensor | undefined): tf.Tensor {
+export function adaPoolForward(x: tf.Tensor, g: tf.Tensor | undefined, maskGradient: MaskGradient = 'exact'): tf.Tensor {
   const win = windows(x);
-  return tf.sum(tf.mul(win, poolSelection(win, g)), -1);
+  return tf.sum(tf.mul(win, poolSelection(win, g, maskGradient)), -1);
 }
 
 /**
  * AdaPool's feedback: g at each pooled unit goes back to the position the window selects (see the
  * module comment); `first` selects by argmax alone. `x` is the pool's latest forward input.
  */
-export function adaPoolFeedback(g: tf.Tensor, x: tf.Tensor, first: boolean): tf.Tensor {
+export function adaPoolFeedback(g: tf.Tensor, x: tf.Tensor, first: boolean, maskGradient: MaskGradient = 'exact'): tf.Tensor {
   const win = windows(x);
-  const selection = poolSelection(win, first ? undefined : g);
+  const selection = poolSelection(win, first ? undefined : g, maskGradient);
   return unwindows(tf.mul(selection, tf.expandDims(g, -1)), x.shape);
 }

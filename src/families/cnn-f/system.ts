@@ -43,6 +43,7 @@ import {
   resolveLayers,
   rmsNormalize,
   type LayerSpec,
+  type MaskGradient,
   type ResolvedLayer,
 } from './system-layers.js';
 
@@ -57,6 +58,8 @@ export interface CnnfOptions {
   readonly readout?: CnnfReadout;
   /** [H, W, C] of the images. */
   readonly inputShape: readonly [number, number, number];
+  /** How gradients pass the AdaReLU/AdaPool switches ('exact'; 'bpda' for attacks, system-layers.ts). The forward is the same. */
+  readonly maskGradient?: MaskGradient;
 }
 
 export type CnnfParams = Readonly<Record<string, tf.Tensor>>;
@@ -108,6 +111,7 @@ interface PassResult {
 export function cnnf(options: CnnfOptions): CnnfSystem {
   const eta = options.eta ?? 0.1;
   const readoutKind = options.readout ?? 'average';
+  const maskGradient = options.maskGradient ?? 'exact';
   const { ind } = options;
   const resolved = resolveLayers(options.layers, options.inputShape);
   const last = resolved[resolved.length - 1];
@@ -148,14 +152,14 @@ export function cnnf(options: CnnfOptions): CnnfSystem {
           a = tf.reshape(a, [a.shape[0]!, -1]);
           break;
         case 'adarelu': {
-          const r = adaReluForward(a, g);
+          const r = adaReluForward(a, g, maskGradient);
           if (i >= ind) masks[`z${i}`] = r.z;
           a = r.y;
           break;
         }
         case 'adapool':
           if (i >= ind) pools[`x${i}`] = a;
-          a = adaPoolForward(a, g);
+          a = adaPoolForward(a, g, maskGradient);
           break;
       }
     }
@@ -191,7 +195,7 @@ export function cnnf(options: CnnfOptions): CnnfSystem {
           break;
         case 'adapool':
           stored[`g${i}`] = g;
-          g = adaPoolFeedback(g, state.pools[`x${i}`]!, first);
+          g = adaPoolFeedback(g, state.pools[`x${i}`]!, first, maskGradient);
           break;
       }
     }
@@ -214,7 +218,7 @@ export function cnnf(options: CnnfOptions): CnnfSystem {
   const system: CnnfSystem = {
     kind: 'cnn-f',
     time: 'discrete',
-    options: { layers: options.layers, ind, eta, readout: readoutKind, inputShape: options.inputShape },
+    options: { layers: options.layers, ind, eta, readout: readoutKind, inputShape: options.inputShape, maskGradient },
     resolved,
     paramNames,
     classes,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRng, randomNormal, randomUniform } from '../../../src/base/rng.js';
 import { simulate } from '../../../src/core/simulate.js';
+import { runCycles } from '../../../src/families/cnn-f/run-cycles.js';
 import { cnnf, type CnnfParams, type CnnfSystem } from '../../../src/families/cnn-f/system.js';
 import { ARCHITECTURES } from '../../../src/families/cnn-f/system-architectures.js';
 import {
@@ -122,6 +123,67 @@ describe('AdaPool on hand-computed cases', () => {
       // Window 1: argmax (first 3 at (0, 1)); window 2: argmin (first -2 at (0, 2)).
       expect(plain(up)).toEqual([0, 0.5, -3, 0, 0, 0, 0, 0]);
     });
+  });
+});
+
+describe("BPDA (maskGradient 'bpda'): the same forward, a sigmoid surrogate for the switches' gradient", () => {
+  const sigmoidSlope = (u: number, tau: number) => {
+    const s = 1 / (1 + Math.exp(-u / tau));
+    return (s * (1 - s)) / tau;
+  };
+  const rms = (v: number[]) => Math.sqrt(v.reduce((a, b) => a + b * b, 0) / v.length);
+
+  it('AdaReLU: y is bit-identical; ∂Σ w·y/∂g = w·(0.1 z + x̃ σ′(u/τ)/τ (x̃ + 0.1 g)), u = x̃ g, τ = RMS(u), by hand', () => {
+    const xs = [1, -2, 0.5, -1, 3, 0.2];
+    const gs = [1, -1, -1, 0.3, 2, -0.4];
+    const ws = [0.5, -1, 2, 1, -0.3, 0.7];
+    tf.tidy(() => {
+      const x = tf.tensor1d(xs);
+      const g = tf.tensor1d(gs);
+      const w = tf.tensor1d(ws);
+      expect(Buffer.from(adaReluForward(x, g, 'bpda').y.dataSync().buffer)).toEqual(Buffer.from(adaReluForward(x, g).y.dataSync().buffer));
+      const gradient = (mode: 'exact' | 'bpda') => Array.from(tf.grad((gv: tf.Tensor) => tf.sum(tf.mul(adaReluForward(x, gv, mode).y, w)))(g).dataSync());
+      const blended = xs.map((v, i) => v + 0.1 * (gs[i]! - v));
+      const u = blended.map((b, i) => b * gs[i]!);
+      const z = u.map((v) => (v > 0 ? 1 : 0));
+      const tau = rms(u);
+      const expected = ws.map((wi, i) => wi * (0.1 * z[i]! + blended[i]! * sigmoidSlope(u[i]!, tau) * (blended[i]! + 0.1 * gs[i]!)));
+      gradient('bpda').forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+      // The exact gradient treats z as a constant: only the blend's 0.1 z reaches g.
+      gradient('exact').forEach((v, i) => expect(v).toBeCloseTo(ws[i]! * 0.1 * z[i]!, 6));
+    });
+  });
+
+  it('AdaPool: the forward and the feedback are bit-identical; ∂Σ w·y/∂g = w·(max − min)·σ′(g/τ)/τ, τ = RMS(g), by hand', () => {
+    // Two windows [1, 3; 3, -2] and [-2, 5; -2, 0]: max − min = 5 and 7.
+    const image = () => tf.tensor4d([1, 3, -2, 5, 3, -2, -2, 0], [1, 2, 4, 1]);
+    const gs = [0.4, -1.5];
+    const ws = [2, -0.5];
+    tf.tidy(() => {
+      const g = tf.tensor4d(gs, [1, 1, 2, 1]);
+      const w = tf.tensor4d(ws, [1, 1, 2, 1]);
+      expect(plain(adaPoolForward(image(), g, 'bpda'))).toEqual(plain(adaPoolForward(image(), g)));
+      expect(plain(adaPoolFeedback(g, image(), false, 'bpda'))).toEqual(plain(adaPoolFeedback(g, image(), false)));
+      // + 0·Σg keeps g on the tape: under 'exact' nothing else depends on it.
+      const gradient = (mode: 'exact' | 'bpda') => Array.from(tf.grad((gv: tf.Tensor) => tf.add(tf.sum(tf.mul(adaPoolForward(image(), gv, mode), w)), tf.mul(tf.sum(gv), 0)))(g).dataSync());
+      const tau = rms(gs);
+      [5, 7].forEach((spread, i) => expect(gradient('bpda')[i]).toBeCloseTo(ws[i]! * spread * sigmoidSlope(gs[i]!, tau), 5));
+      expect(gradient('exact')).toEqual([0, 0]);
+    });
+  });
+
+  it('a whole CNN-F: the same scores bit for bit, a different input gradient, and with zero cycles the same gradient', () => {
+    const { params, x } = small(4, 0.5, 'average', 2);
+    const exact = cnnf({ layers: SMALL, ind: 4, eta: 0.5, readout: 'average', inputShape: [8, 8, 1] });
+    const bpda = cnnf({ layers: SMALL, ind: 4, eta: 0.5, readout: 'average', inputShape: [8, 8, 1], maskGradient: 'bpda' });
+    const scoreOf = (system: CnnfSystem, cycles: number) => (input: tf.Tensor) => tf.sum(tf.mul(runCycles(system, params, input, cycles, { gradient: { kind: 'unrolled' } }).scores, tf.linspace(-1, 1, 5)));
+    tf.tidy(() => {
+      expect(scoreOf(bpda, 2)(x).dataSync()[0]).toBe(scoreOf(exact, 2)(x).dataSync()[0]);
+      const difference = close(tf.grad(scoreOf(bpda, 2))(x), tf.grad(scoreOf(exact, 2))(x));
+      expect(difference).toBeGreaterThan(1e-4);
+      expect(close(tf.grad(scoreOf(bpda, 0))(x), tf.grad(scoreOf(exact, 0))(x))).toBe(0);
+    });
+    tf.dispose([x, ...Object.values(params)]);
   });
 });
 
