@@ -16,6 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NeurodynError } from '../base/errors.js';
+import { mcnemarExact, pairedGainInterval } from '../base/statistics.js';
 import { decodeNpy, encodeNpy } from '../export/npy.js';
 import type { ExampleLedger, ExampleOutcome } from './ledger.js';
 
@@ -120,8 +121,22 @@ export interface ExamplesComparison {
   readonly shared: number;
   readonly onlyInA: number;
   readonly onlyInB: number;
-  /** Per ε: robust in a, robust in b, and robust in both, over the shared examples. */
-  readonly perEpsilon: readonly { readonly epsilon: number; readonly examples: number; readonly robustA: number; readonly robustB: number; readonly robustBoth: number }[];
+  /**
+   * Per ε over the shared examples: robust in a, robust in b, robust in both; the difference of robust
+   * accuracy b − a with its paired 95% interval and the exact McNemar p-value, from the examples robust in
+   * one only (base/statistics.ts). Meaningful when a and b attacked the same examples (two models, or two
+   * attack settings on one model).
+   */
+  readonly perEpsilon: readonly {
+    readonly epsilon: number;
+    readonly examples: number;
+    readonly robustA: number;
+    readonly robustB: number;
+    readonly robustBoth: number;
+    readonly difference: number;
+    readonly interval: [number, number];
+    readonly p: number;
+  }[];
   /** Pairs whose clean verdict or robust verdict differs. */
   readonly differences: readonly ExampleDifference[];
 }
@@ -149,7 +164,13 @@ export function compareExamples(a: readonly ExampleRow[], b: readonly ExampleRow
     shared,
     onlyInA: a.length - shared,
     onlyInB: b.length - shared,
-    perEpsilon: [...counts.entries()].sort((x, y) => x[0] - y[0]).map(([epsilon, c]) => ({ epsilon, ...c })),
+    perEpsilon: [...counts.entries()]
+      .sort((x, y) => x[0] - y[0])
+      .map(([epsilon, c]) => {
+        const onlyA = c.robustA - c.robustBoth;
+        const onlyB = c.robustB - c.robustBoth;
+        return { epsilon, ...c, difference: (onlyB - onlyA) / c.examples, interval: pairedGainInterval(onlyB, onlyA, c.examples), p: mcnemarExact(onlyB, onlyA) };
+      }),
     differences,
   };
 }
@@ -157,7 +178,10 @@ export function compareExamples(a: readonly ExampleRow[], b: readonly ExampleRow
 /** The comparison as text: per ε the robust counts, then every example whose verdict differs. */
 export function formatComparison(c: ExamplesComparison, nameA: string, nameB: string, limit = 50): string {
   const lines = [`${c.shared} (example, ε) pairs in both; ${c.onlyInA} only in ${nameA}, ${c.onlyInB} only in ${nameB}`];
-  for (const p of c.perEpsilon) lines.push(`ε ${p.epsilon}: robust ${p.robustA}/${p.examples} in A, ${p.robustB}/${p.examples} in B, ${p.robustBoth} in both`);
+  const points = (v: number) => (100 * v).toFixed(1);
+  for (const p of c.perEpsilon) {
+    lines.push(`ε ${p.epsilon}: robust ${p.robustA}/${p.examples} in A, ${p.robustB}/${p.examples} in B, ${p.robustBoth} in both; B − A ${points(p.difference)} [${points(p.interval[0])}, ${points(p.interval[1])}] points, McNemar p = ${p.p.toPrecision(3)}`);
+  }
   if (c.differences.length === 0) lines.push('every example has the same verdict in both');
   else lines.push(`${c.differences.length} (example, ε) pairs differ (A = ${nameA}, B = ${nameB}):`);
   const verdict = (s: ExampleDifference['a']) => (!s.clean_correct ? 'wrong clean' : s.robust ? 'robust' : `broken by ${s.broken_by.join(', ')}`);

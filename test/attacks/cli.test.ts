@@ -106,8 +106,9 @@ describe('neurodyn attack', () => {
     await expect(attackCommand(specFile, { eps: '0.1,1', out })).rejects.toThrow(/--eps: ε = 1 is outside/);
     await expect(attackCommand(specFile, { threat: 'l2', eps: '2,28', out })).rejects.toThrow(/--eps: ε = 28 is outside the input range; allowed under l2: 0 < ε < 28 \(the input range's width 1 × √784/);
     await expect(attackCommand(specFile, { gradient: 'implicit', stepWeighting: 'uniform', examples: '2', out })).rejects.toThrow(/needs the unrolled gradient/);
+    await expect(attackCommand(specFile, { bpda: true, examples: '2', out })).rejects.toThrow(/--bpda: BPDA is defined for equilibrium-prop nets \(straight-through clips\) and cnn-f nets \(surrogate switches\); .* is hopfield/);
     expect(fs.existsSync(out)).toBe(false);
-  });
+  }, 60_000);
 });
 
 describe('neurodyn corrupt', () => {

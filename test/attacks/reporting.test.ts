@@ -200,6 +200,16 @@ describe('per-example results on disk', () => {
     const changed = rows.some((r) => r.example === 3 && r.epsilon === 0.3 && r.clean_correct) ? 1 : 0;
     expect(c.differences).toHaveLength(changed);
     expect(c.shared).toBe(N * 2);
+    // One example turned from robust to broken or back: one discordant pair, p = 1 under the exact test.
+    const at = c.perEpsilon.find((p) => p.epsilon === 0.3)!;
+    expect(at.robustB - at.robustA).toBe(Math.round(at.difference * at.examples));
+    expect(at.p).toBe(1);
+    // Every example robust in B only: the exact two-sided p is 2·2⁻ⁿ.
+    const none = rows.map((r) => ({ ...r, robust: false }));
+    const all = rows.map((r) => ({ ...r, robust: true }));
+    const lopsided = compareExamples(none, all).perEpsilon[0]!;
+    expect(lopsided.difference).toBe(1);
+    expect(lopsided.p).toBeCloseTo(2 * 2 ** -lopsided.examples, 15);
   });
 });
 
