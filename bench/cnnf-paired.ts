@@ -1,12 +1,14 @@
 /**
- * Paired comparison of two `bench/cnnf-eval.ts` result files evaluated on the same test images (for
- * example the CNN and CNN-F-1 under PGD-40 at the same ε): per ε, the images robust under one model only,
- * the accuracy difference with its paired 95% interval, and the exact McNemar p-value (base/statistics.ts).
+ * Paired comparison of `bench/cnnf-eval.ts` results evaluated on the same test images (for example the CNN
+ * and CNN-F-1 under PGD-40 at the same ε): per ε, the images robust under one side only, the accuracy
+ * difference with its paired 95% interval, and the exact McNemar p-value (base/statistics.ts).
  *
- *   node dist/bench/cnnf-paired.js --a <CNN results.json> --b <CNN-F results.json> [--surface e2e] [--out paired.json]
+ *   node dist/bench/cnnf-paired.js --a <results.json>[,<results.json>…] --b <results.json>[,…] [--surface e2e] [--out paired.json]
  *
- * Rows of `pgd` are matched by ε (and by surface where B has several; A's only surface is used for a CNN),
- * rows of `protocol` (the worst case over its attacks) by ε. The difference is B − A.
+ * A side given as several files (or one file with several PGD surfaces) is scored by its worst case per
+ * image: an image counts as robust at ε only if it survived every PGD row at that ε in every file of the
+ * side (after the --surface filter), for example the exact-gradient and the BPDA attack on one model. The
+ * protocol's rows (already a worst case over its attacks) are compared the same way. The difference is B − A.
  */
 import fs from 'node:fs';
 import { pairedComparison, type PairedComparison } from '../src/base/statistics.js';
@@ -22,44 +24,56 @@ const option = (name: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const read = (name: string): Results => {
-  const file = option(name);
-  if (!file) throw new Error(`--${name} <results.json from bench/cnnf-eval.ts> is required`);
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
-};
-const a = read('a');
-const b = read('b');
 const surface = option('surface');
-const bits = (s: string | undefined, where: string) => {
-  if (s === undefined) throw new Error(`${where} has no per-example outcomes (run bench/cnnf-eval.ts again: older result files lack them)`);
-  return Array.from(s, (c) => (c === '1' ? 1 : 0));
+const side = (name: string): { files: string[]; results: Results[] } => {
+  const list = option(name);
+  if (!list) throw new Error(`--${name} <results.json from bench/cnnf-eval.ts>[,…] is required`);
+  const files = list.split(',').filter((f) => f.length > 0);
+  return { files, results: files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as Results) };
 };
-const pct = (v: number) => (100 * v).toFixed(1);
-const line = (label: string, epsilon: number, c: PairedComparison) =>
-  `${label} ε = ${epsilon}: A ${pct(c.accuracyA)}%, B ${pct(c.accuracyB)}%; only A ${c.onlyA}, only B ${c.onlyB}; B − A ${pct(c.difference)} [${pct(c.interval[0])}, ${pct(c.interval[1])}] points, McNemar p = ${c.p.toPrecision(3)} (${c.examples} images)`;
 
-const out: Record<string, unknown> = { a: a.ckpt, b: b.ckpt };
-if (a.pgd && b.pgd) {
-  const rows = [];
-  for (const rb of b.pgd.rows.filter((r) => !surface || r.surface === surface)) {
-    const ra = a.pgd.rows.find((r) => r.epsilon === rb.epsilon && (r.surface === rb.surface || new Set(a.pgd!.rows.map((x) => x.surface)).size === 1));
-    if (!ra) continue;
-    const c = pairedComparison(bits(ra.robust, `A's pgd row ε ${ra.epsilon}`), bits(rb.robust, `B's pgd row ε ${rb.epsilon}`));
-    rows.push({ surfaceA: ra.surface, surfaceB: rb.surface, epsilon: rb.epsilon, ...c });
-    console.log(line(`PGD (${ra.surface} vs ${rb.surface})`, rb.epsilon, c));
+/** Per ε, the per-image worst case over the side's rows: 1 only where every row says robust. */
+function worstCase(results: readonly Results[], rowsOf: (r: Results) => { epsilon: number; robust?: string; surface?: string }[] | undefined, where: string): Map<number, { bits: number[]; rows: number }> {
+  const out = new Map<number, { bits: number[]; rows: number }>();
+  for (const r of results) {
+    for (const row of rowsOf(r) ?? []) {
+      if (surface && row.surface !== undefined && row.surface !== surface && new Set((rowsOf(r) ?? []).map((x) => x.surface)).size > 1) continue;
+      if (row.robust === undefined) throw new Error(`${r.ckpt}: the ${where} row at ε ${row.epsilon} has no per-example outcomes (run bench/cnnf-eval.ts again: older result files lack them)`);
+      const bits = Array.from(row.robust, (c) => (c === '1' ? 1 : 0));
+      const seen = out.get(row.epsilon);
+      if (!seen) out.set(row.epsilon, { bits, rows: 1 });
+      else {
+        if (seen.bits.length !== bits.length) throw new Error(`${where} rows at ε ${row.epsilon} cover ${seen.bits.length} and ${bits.length} images: not the same images`);
+        seen.bits = seen.bits.map((v, i) => v & bits[i]!);
+        seen.rows++;
+      }
+    }
   }
-  out.pgd = rows;
+  return out;
 }
-if (a.protocol && b.protocol) {
+
+const a = side('a');
+const b = side('b');
+const pct = (v: number) => (100 * v).toFixed(1);
+const line = (label: string, epsilon: number, c: PairedComparison, rowsA: number, rowsB: number) =>
+  `${label} ε = ${epsilon}: A ${pct(c.accuracyA)}% (${rowsA} row${rowsA === 1 ? '' : 's'}), B ${pct(c.accuracyB)}% (${rowsB}); only A ${c.onlyA}, only B ${c.onlyB}; B − A ${pct(c.difference)} [${pct(c.interval[0])}, ${pct(c.interval[1])}] points, McNemar p = ${c.p.toPrecision(3)} (${c.examples} images)`;
+
+const out: Record<string, unknown> = { a: a.files, b: b.files, surface: surface ?? 'all' };
+for (const [part, rowsOf] of [
+  ['pgd', (r: Results) => r.pgd?.rows],
+  ['protocol', (r: Results) => r.protocol?.perEpsilon],
+] as const) {
+  const left = worstCase(a.results, rowsOf, `A's ${part}`);
+  const right = worstCase(b.results, rowsOf, `B's ${part}`);
   const rows = [];
-  for (const eb of b.protocol.perEpsilon) {
-    const ea = a.protocol.perEpsilon.find((e) => e.epsilon === eb.epsilon);
-    if (!ea) continue;
-    const c = pairedComparison(bits(ea.robust, `A's protocol ε ${ea.epsilon}`), bits(eb.robust, `B's protocol ε ${eb.epsilon}`));
-    rows.push({ epsilon: eb.epsilon, ...c });
-    console.log(line('protocol worst case', eb.epsilon, c));
+  for (const [epsilon, r] of [...right.entries()].sort((x, y) => x[0] - y[0])) {
+    const l = left.get(epsilon);
+    if (!l) continue;
+    const c = pairedComparison(l.bits, r.bits);
+    rows.push({ epsilon, rowsA: l.rows, rowsB: r.rows, ...c });
+    console.log(line(part === 'pgd' ? 'PGD' : 'protocol worst case', epsilon, c, l.rows, r.rows));
   }
-  out.protocol = rows;
+  if (rows.length) out[part] = rows;
 }
 const file = option('out');
 if (file) fs.writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`);
