@@ -4,7 +4,8 @@
  * cycles on the whole test set, PGD per surface and ε) costs more than the machine allows: the same
  * functions (families/cnn-f/evaluation.ts, attacks/protocol.ts) on stated subsets.
  *
- *   node dist/bench/cnnf-eval.js --ckpt <epoch dir | model dir> --cycles C [--curve N --curve-cycles T]
+ *   node dist/bench/cnnf-eval.js --ckpt <epoch dir | model dir> --cycles C [--curve N --curve-cycles T
+ *        --curve-corruptions mnist-c/shot_noise,... --curve-severity S]
  *        [--pgd M --eps 0,0.02,... --surfaces first,e2e --steps 40]
  *        [--protocol K --protocol-eps 0.04,0.1 --attacks pgd,apgd-ce,apgd-dlr,square,transfer --queries Q
  *         --apgd-steps S --transfer-ckpt <CNN epoch dir> --step-weighting final|uniform]
@@ -20,6 +21,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { makeRng } from '../src/base/rng.js';
 import { runProtocol } from '../src/attacks/protocol.js';
 import { mcnemarExact, pairedGainInterval } from '../src/base/statistics.js';
+import { corruptDataset, getCorruption } from '../src/data/corruptions.js';
 import { loadDataset, subset, toTensors } from '../src/data/index.js';
 import { decodeNpy } from '../src/export/npy.js';
 import '../src/families/index.js';
@@ -79,6 +81,17 @@ if (option('curve')) {
   results.curve = { examples: n, ...curve, averageChange: change, seconds: (performance.now() - began) / 1000 };
   say(`accuracy against cycles 0..${t} on ${n} test images: average ${curve.average.map((v) => (100 * v).toFixed(1)).join(' ')}; last ${curve.last.map((v) => (100 * v).toFixed(1)).join(' ')}`);
   say(`average readout against t = 0, gained/lost (p): ${change.map((c) => `${c.gained}/${c.lost} (${c.p.toPrecision(2)})`).join(' ')}`);
+  // The same curve on corrupted copies of the images ("more iterations are needed for harder images").
+  const corrupted: Record<string, unknown> = {};
+  for (const name of list(option('curve-corruptions'), '')) {
+    const corruption = getCorruption(name, '--curve-corruptions');
+    const severity = Math.min(Number(option('curve-severity') ?? 3), corruption.severities);
+    const images = corruptDataset(subset(data.test, 0, n), corruption, severity, makeRng(seed).split('curve-corruption'));
+    const c = accuracyByCycle(system, params, images, t, 250);
+    corrupted[`${name}@${severity}`] = { ...c, averageChange: c.average.map((_, k) => ({ cycles: k, gained: c.averageGained[k]!, lost: c.averageLost[k]!, interval: pairedGainInterval(c.averageGained[k]!, c.averageLost[k]!, n), p: mcnemarExact(c.averageGained[k]!, c.averageLost[k]!) })) };
+    say(`${name} severity ${severity}: average ${c.average.map((v) => (100 * v).toFixed(1)).join(' ')}; gained/lost against t = 0: ${c.averageGained.map((g, k) => `${g}/${c.averageLost[k]}`).join(' ')}`);
+  }
+  if (Object.keys(corrupted).length) (results.curve as Record<string, unknown>).corrupted = corrupted;
   save();
 }
 
