@@ -3,12 +3,14 @@
  * and CNN-F-1 under PGD-40 at the same ε): per ε, the images robust under one side only, the accuracy
  * difference with its paired 95% interval, and the exact McNemar p-value (base/statistics.ts).
  *
- *   node dist/bench/cnnf-paired.js --a <results.json>[,<results.json>…] --b <results.json>[,…] [--surface e2e] [--out paired.json]
+ *   node dist/bench/cnnf-paired.js --a <results.json>[,<results.json>…] --b <results.json>[,…] [--surface e2e] [--examples N] [--out paired.json]
  *
  * A side given as several files (or one file with several PGD surfaces) is scored by its worst case per
  * image: an image counts as robust at ε only if it survived every PGD row at that ε in every file of the
  * side (after the --surface filter), for example the exact-gradient and the BPDA attack on one model. The
  * protocol's rows (already a worst case over its attacks) are compared the same way. The difference is B − A.
+ * --examples N compares the first N images only, for results run on different numbers of the same first
+ * test images (each image's attack does not depend on how many follow it).
  */
 import fs from 'node:fs';
 import { pairedComparison, type PairedComparison } from '../src/base/statistics.js';
@@ -25,6 +27,7 @@ const option = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const surface = option('surface');
+const examples = option('examples') !== undefined ? Number(option('examples')) : undefined;
 const side = (name: string): { files: string[]; results: Results[] } => {
   const list = option(name);
   if (!list) throw new Error(`--${name} <results.json from bench/cnnf-eval.ts>[,…] is required`);
@@ -39,7 +42,7 @@ function worstCase(results: readonly Results[], rowsOf: (r: Results) => { epsilo
     for (const row of rowsOf(r) ?? []) {
       if (surface && row.surface !== undefined && row.surface !== surface && new Set((rowsOf(r) ?? []).map((x) => x.surface)).size > 1) continue;
       if (row.robust === undefined) throw new Error(`${r.ckpt}: the ${where} row at ε ${row.epsilon} has no per-example outcomes (run bench/cnnf-eval.ts again: older result files lack them)`);
-      const bits = Array.from(row.robust, (c) => (c === '1' ? 1 : 0));
+      const bits = Array.from(row.robust.slice(0, examples), (c) => (c === '1' ? 1 : 0));
       const seen = out.get(row.epsilon);
       if (!seen) out.set(row.epsilon, { bits, rows: 1 });
       else {
