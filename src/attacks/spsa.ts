@@ -19,6 +19,12 @@ export interface SpsaOptions {
   readonly samples?: number;
   readonly delta?: number;
   readonly learningRate?: number;
+  /**
+   * Most points sent to the model in one call (default 512). A step queries 2·samples points per example,
+   * 6,400 for a batch of 100 at the default 32 samples: through a recurrent net's cycles that batch can
+   * exceed the wasm heap, so the points go through in chunks. The estimate does not depend on the chunking.
+   */
+  readonly maxPoints?: number;
 }
 
 export function spsa(options: SpsaOptions = {}): Attack {
@@ -26,8 +32,10 @@ export function spsa(options: SpsaOptions = {}): Attack {
   const samples = options.samples ?? 32;
   const delta = options.delta ?? 0.01;
   const lr = options.learningRate ?? 0.01;
+  const maxPoints = options.maxPoints ?? 512;
   checkPositiveInteger(iterations, 'spsa.iterations');
   checkPositiveInteger(samples, 'spsa.samples');
+  checkPositiveInteger(maxPoints, 'spsa.maxPoints');
   if (!(delta > 0 && lr > 0)) throw new SpecError('spsa', `delta and learningRate must be positive, got ${delta} and ${lr}`);
   return {
     name: 'spsa',
@@ -53,8 +61,14 @@ export function spsa(options: SpsaOptions = {}): Attack {
             const minus = tf.sub(tf.expandDims(current, 0), tf.mul(vk, delta));
             const points = tf.reshape(tf.concat([plus, minus], 0), [2 * samples * n, ...x.shape.slice(1)]);
             const tiledLabels = tf.tile(labels, [2 * samples]) as tf.Tensor1D;
-            const logits = model.logits(points);
-            const loss = tf.reshape(attackLoss('margin', logits, tiledLabels), [2, samples, n]);
+            const total = 2 * samples * n;
+            const chunks: tf.Tensor[] = [];
+            for (let start = 0; start < total; start += maxPoints) {
+              const count = Math.min(maxPoints, total - start);
+              const logits = model.logits(tf.slice(points, [start, ...x.shape.slice(1).map(() => 0)], [count, ...x.shape.slice(1)]));
+              chunks.push(attackLoss('margin', logits, tf.slice(tiledLabels, [start], [count])));
+            }
+            const loss = tf.reshape(chunks.length === 1 ? chunks[0]! : tf.concat(chunks, 0), [2, samples, n]);
             const difference = tf.div(tf.sub(tf.gather(loss, 0), tf.gather(loss, 1)), 2 * delta);
             const shaped = tf.reshape(difference, [samples, n, ...x.shape.slice(1).map(() => 1)]);
             return tf.mean(tf.mul(shaped, vk), 0);

@@ -181,6 +181,28 @@ describe('attacks on a relaxation', () => {
   }, 60_000);
 });
 
+describe('spsa in chunks', () => {
+  it('sending the 2·samples·n points in chunks (maxPoints) gives the attack it gives in one call, and frees every chunk', () => {
+    const classifier = tinyHopfield({ cueCurrent: 0.5, gain: 2, maxSteps: 20 });
+    const { x, labels } = inputs(3, 6);
+    const model = attackModel(classifier, { gradient: { kind: 'none' } });
+    const threat = { norm: 'linf' as const, epsilon: 0.1, bounds: [0, 1] as const };
+    const before = tf.memory().numTensors;
+    const whole = spsa({ iterations: 5, samples: 8 }).run({ model, x, labels, threat, rng: makeRng(5) });
+    // 2·8·3 = 48 points per step: chunks of 7 leave a remainder of 6.
+    const chunked = spsa({ iterations: 5, samples: 8, maxPoints: 7 }).run({ model, x, labels, threat, rng: makeRng(5) });
+    const gap = tf.tidy(() => tf.max(tf.abs(tf.sub(whole.adversarial, chunked.adversarial))).dataSync()[0]!);
+    expect(gap).toBeLessThan(1e-5);
+    expect(Array.from(chunked.fooled)).toEqual(Array.from(whole.fooled));
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(whole.adversarial, x))).dataSync()[0]!)).toBeGreaterThan(0);
+    tf.dispose([whole.adversarial, chunked.adversarial]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => spsa({ maxPoints: 0 })).toThrow(/maxPoints/);
+    tf.dispose([x, labels]);
+    classifier.dispose();
+  }, 60_000);
+});
+
 /** logits = (x + σ n) W with fresh Gaussian noise n per forward pass. */
 function noisyLinear(w: tf.Tensor2D, sigma: number): DynamicsClassifier {
   let draws = makeRng(99);
