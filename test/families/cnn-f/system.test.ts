@@ -183,6 +183,11 @@ describe("BPDA (maskGradient 'bpda'): the same forward, a sigmoid surrogate for 
       expect(difference).toBeGreaterThan(1e-4);
       expect(close(tf.grad(scoreOf(bpda, 0))(x), tf.grad(scoreOf(exact, 0))(x))).toBe(0);
     });
+    // Outside any tidy: the surrogate's tensors are freed with the gradient computation.
+    const before = liveTensorCount();
+    const gradient = tf.grad(scoreOf(bpda, 2))(x);
+    gradient.dispose();
+    expect(liveTensorCount()).toBe(before);
     tf.dispose([x, ...Object.values(params)]);
   });
 });
