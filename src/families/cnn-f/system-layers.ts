@@ -180,9 +180,13 @@ export function adaReluForward(x: tf.Tensor, g: tf.Tensor | undefined, maskGradi
     return { y: tf.mul(x, z), z };
   }
   const blended = tf.add(x, tf.mul(tf.sub(g, x), RES_PARAM));
+  if (maskGradient === 'exact') {
+    // The product x̃·g only decides the switch: off the tape, as it costs a training step nothing to keep.
+    const z = withTapePaused(() => tf.step(tf.mul(blended, g)));
+    return { y: tf.mul(blended, z), z };
+  }
   const u = tf.mul(blended, g);
-  const step = withTapePaused(() => tf.step(u));
-  const z = maskGradient === 'bpda' ? tf.add(step, switchSurrogate(u)) : step;
+  const z = tf.add(withTapePaused(() => tf.step(u)), switchSurrogate(u));
   return { y: tf.mul(blended, z), z };
 }
 
@@ -217,13 +221,16 @@ function argPositions(win: tf.Tensor, which: 'max' | 'min'): tf.Tensor {
  * else argmax where g > 0, argmin where g < 0 and nothing where g = 0.
  */
 function poolSelection(win: tf.Tensor, g: tf.Tensor | undefined, maskGradient: MaskGradient = 'exact'): tf.Tensor {
-  const positions = withTapePaused(() => ({ max: argPositions(win, 'max'), min: g ? argPositions(win, 'min') : undefined }));
-  if (!g) return positions.max;
-  const gw = tf.expandDims(g, -1);
-  const selection = withTapePaused(() => tf.add(tf.mul(positions.max, tf.step(gw)), tf.mul(positions.min!, tf.step(tf.neg(gw)))));
-  if (maskGradient === 'exact') return selection;
+  const { selection, spread } = withTapePaused(() => {
+    const max = argPositions(win, 'max');
+    if (!g) return { selection: max };
+    const min = argPositions(win, 'min');
+    const gw = tf.expandDims(g, -1);
+    return { selection: tf.add(tf.mul(max, tf.step(gw)), tf.mul(min, tf.step(tf.neg(gw)))), spread: maskGradient === 'bpda' ? tf.sub(max, min) : undefined };
+  });
+  if (!spread) return selection;
   // [g > 0] and [g < 0] = 1 − [g > 0] (away from 0) share one surrogate, with opposite signs.
-  return tf.add(selection, tf.mul(withTapePaused(() => tf.sub(positions.max, positions.min!)), switchSurrogate(gw)));
+  return tf.add(selection, tf.mul(spread, switchSurrogate(tf.expandDims(g!, -1))));
 }
 
 export function adaPoolForward(x: tf.Tensor, g: tf.Tensor | undefined, maskGradient: MaskGradient = 'exact'): tf.Tensor {
