@@ -29,7 +29,7 @@ import { buildTrainedNetwork, estimateOnProfiles } from '../src/hardware/estimat
 import { listProfiles } from '../src/hardware/profiles.js';
 import { loadModel } from '../src/runs/model-store.js';
 import { cnnfClassifier, type AttackSurface } from '../src/families/cnn-f/classifier.js';
-import { accuracyByCycle, pgdRobustness } from '../src/families/cnn-f/evaluation.js';
+import { accuracyByCycle, pgdRobustness, type CycleCurve } from '../src/families/cnn-f/evaluation.js';
 import { createCnnf } from '../src/families/cnn-f/options.js';
 import type { CnnfSystem } from '../src/families/cnn-f/system.js';
 import { useBackend } from '../src/tensor/index.js';
@@ -77,7 +77,8 @@ if (option('curve')) {
   const began = performance.now();
   const curve = accuracyByCycle(system, params, subset(data.test, 0, n), t, 250);
   // The average readout's change from t = 0, tested on the same images.
-  const change = curve.average.map((_, k) => ({ cycles: k, gained: curve.averageGained[k]!, lost: curve.averageLost[k]!, interval: pairedGainInterval(curve.averageGained[k]!, curve.averageLost[k]!, n), p: mcnemarExact(curve.averageGained[k]!, curve.averageLost[k]!) }));
+  const changeOf = (c: CycleCurve) => c.averageGained.map((gained, k) => ({ cycles: k, gained, lost: c.averageLost[k]!, interval: pairedGainInterval(gained, c.averageLost[k]!, n), p: mcnemarExact(gained, c.averageLost[k]!) }));
+  const change = changeOf(curve);
   results.curve = { examples: n, ...curve, averageChange: change, seconds: (performance.now() - began) / 1000 };
   say(`accuracy against cycles 0..${t} on ${n} test images: average ${curve.average.map((v) => (100 * v).toFixed(1)).join(' ')}; last ${curve.last.map((v) => (100 * v).toFixed(1)).join(' ')}`);
   say(`average readout against t = 0, gained/lost (p): ${change.map((c) => `${c.gained}/${c.lost} (${c.p.toPrecision(2)})`).join(' ')}`);
@@ -88,7 +89,7 @@ if (option('curve')) {
     const severity = Math.min(Number(option('curve-severity') ?? 3), corruption.severities);
     const images = corruptDataset(subset(data.test, 0, n), corruption, severity, makeRng(seed).split('curve-corruption'));
     const c = accuracyByCycle(system, params, images, t, 250);
-    corrupted[`${name}@${severity}`] = { ...c, averageChange: c.average.map((_, k) => ({ cycles: k, gained: c.averageGained[k]!, lost: c.averageLost[k]!, interval: pairedGainInterval(c.averageGained[k]!, c.averageLost[k]!, n), p: mcnemarExact(c.averageGained[k]!, c.averageLost[k]!) })) };
+    corrupted[`${name}@${severity}`] = { ...c, averageChange: changeOf(c) };
     say(`${name} severity ${severity}: average ${c.average.map((v) => (100 * v).toFixed(1)).join(' ')}; gained/lost against t = 0: ${c.averageGained.map((g, k) => `${g}/${c.averageLost[k]}`).join(' ')}`);
   }
   if (Object.keys(corrupted).length) (results.curve as Record<string, unknown>).corrupted = corrupted;

@@ -39,8 +39,11 @@ const side = (name: string): { files: string[]; results: Results[] } => {
 function worstCase(results: readonly Results[], rowsOf: (r: Results) => { epsilon: number; robust?: string; surface?: string }[] | undefined, where: string): Map<number, { bits: number[]; rows: number }> {
   const out = new Map<number, { bits: number[]; rows: number }>();
   for (const r of results) {
-    for (const row of rowsOf(r) ?? []) {
-      if (surface && row.surface !== undefined && row.surface !== surface && new Set((rowsOf(r) ?? []).map((x) => x.surface)).size > 1) continue;
+    const rows = rowsOf(r) ?? [];
+    // A file with one surface (a CNN) is compared whatever --surface says.
+    const filtered = surface !== undefined && new Set(rows.map((x) => x.surface)).size > 1;
+    for (const row of rows) {
+      if (filtered && row.surface !== surface) continue;
       if (row.robust === undefined) throw new Error(`${r.ckpt}: the ${where} row at ε ${row.epsilon} has no per-example outcomes (run bench/cnnf-eval.ts again: older result files lack them)`);
       const bits = Array.from(row.robust.slice(0, examples), (c) => (c === '1' ? 1 : 0));
       const seen = out.get(row.epsilon);
