@@ -82,7 +82,7 @@ const EXAMPLE_LAYERS: LayerSpec[] = [
 
 export const cnnfSystemEntry: SystemEntry = {
   kind: 'cnn-f',
-  description: 'CNN-F (Huang et al. 2020): a CNN with tied-weight generative feedback, AdaReLU and AdaPool; one step = one feedback-forward cycle',
+  description: "CNN-F (Huang et al. 2020): a CNN with tied-weight generative feedback, AdaReLU and AdaPool; one step = one feedback-forward cycle; attacked through the whole loop or its first pass, with the switches' exact gradient or BPDA (maskGradient 'bpda', attack --bpda)",
   options: cnnfOptionsSchema,
   variables: (options: CnnfSpecOptions) => cnnfVariables(options),
   create: (options: CnnfSpecOptions, dims) => createCnnf(options, dims),
